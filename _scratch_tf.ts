@@ -1,0 +1,14 @@
+import * as tf from "@tensorflow/tfjs";
+await tf.setBackend("cpu");
+let t = performance.now();
+const m = tf.sequential();
+m.add(tf.layers.lstm({ units: 512, returnSequences: true, inputShape: [100, 1] }));
+m.add(tf.layers.lstm({ units: 512, returnSequences: true }));
+m.add(tf.layers.lstm({ units: 512 }));
+m.add(tf.layers.dense({ units: 256 }));
+m.add(tf.layers.dense({ units: 358 }));
+console.log("built default", m.countParams(), performance.now() - t);
+t = performance.now();
+const m2 = tf.sequential();
+m2.add(tf.layers.lstm({ units: 512, returnSequences: true, inputShape: [100, 1], kernelInitializer: tf.initializers.glorotUniform({seed: 1}), recurrentInitializer: tf.initializers.orthogonal({seed: 2}) }));
+console.log("built seeded 1 layer", m2.countParams(), performance.now() - t);

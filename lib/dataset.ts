@@ -1,0 +1,254 @@
+/**
+ * The tutorial family's training data: note tables cut into windows of `seqLength` notes,
+ * each labelled with the note that follows, served as a `tf.data` pipeline
+ * (shuffle -> batch -> prefetch).
+ *
+ * Windows are built on the fly from per-file feature arrays, one batch at a time, so memory
+ * holds the notes once rather than every overlapping window. Windows never cross from one
+ * file into the next, and the validation split is made by file, so no window leaks across it.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { MidiFileNotes, Note } from "./midi.ts";
+import { mulberry32, shuffleInPlace } from "./_random.ts";
+
+/** The three numbers the model reads for each note. */
+export const FEATURES = ["pitch", "step", "duration"] as const;
+
+/** Notes of one file as a flat feature array. */
+export interface NoteFeatures {
+  /** Where the notes came from. */
+  path: string;
+  /** `[notes, 3]` row-major: raw pitch (0..127), stepSec, durationSec. */
+  values: Float32Array;
+  /** Number of notes. */
+  count: number;
+}
+
+/**
+ * Turns a note table into a flat `[notes, 3]` feature array (pitch, step, duration).
+ * The notes are not changed.
+ */
+export function notesToFeatures(notes: Note[], path = "<notes>"): NoteFeatures {
+  const values = new Float32Array(notes.length * 3);
+  notes.forEach((n, i) => {
+    values[i * 3] = n.pitch;
+    values[i * 3 + 1] = n.step;
+    values[i * 3 + 2] = n.duration;
+  });
+  return { path, values, count: notes.length };
+}
+
+/** Options for {@linkcode splitByFile}. */
+export interface SplitByFileOptions {
+  /**
+   * Share of files held out for validation, 0 (none) to below 1. At least one file stays
+   * in training; with two or more files and a fraction above 0, at least one is held out.
+   * @default {0.1}
+   */
+  validationFraction?: number;
+  /**
+   * Seed for choosing the held-out files.
+   * @default {0}
+   */
+  seed?: number;
+}
+
+/**
+ * Splits files into training and validation sets by file, so windows of one piece are never
+ * on both sides. The input array is not changed.
+ *
+ * @throws {Error} when `validationFraction` is outside [0, 1)
+ */
+export function splitByFile<T>(
+  files: T[],
+  options: SplitByFileOptions = {},
+): { train: T[]; validation: T[] } {
+  const fraction = options.validationFraction ?? 0.1;
+  if (!(fraction >= 0 && fraction < 1)) {
+    throw new Error(`validationFraction: expected a number in [0, 1), got ${fraction}`);
+  }
+  const order = shuffleInPlace(files.map((_, i) => i), mulberry32(options.seed ?? 0));
+  let held = Math.round(files.length * fraction);
+  if (fraction > 0 && files.length >= 2) held = Math.max(1, held);
+  held = Math.min(held, files.length - 1);
+  const heldSet = new Set(order.slice(0, held));
+  return {
+    train: files.filter((_, i) => !heldSet.has(i)),
+    validation: files.filter((_, i) => heldSet.has(i)),
+  };
+}
+
+/** Options for {@linkcode tutorialWindows} and {@linkcode tutorialDataset}. */
+export interface WindowOptions {
+  /**
+   * Notes per input window.
+   * @default {25}
+   */
+  seqLength?: number;
+  /**
+   * Input pitches are divided by this (the number of MIDI pitches).
+   * @default {128}
+   */
+  pitchScale?: number;
+}
+
+/** Where every window starts, as (file index, first note) pairs. */
+export interface WindowIndex {
+  files: NoteFeatures[];
+  /** File index of each window. */
+  file: Int32Array;
+  /** First note of each window within its file. */
+  offset: Int32Array;
+  /** Number of windows. */
+  count: number;
+  seqLength: number;
+  pitchScale: number;
+}
+
+/**
+ * Indexes every window of `seqLength` notes that has a following note to predict, within
+ * each file. Files shorter than `seqLength + 1` notes give no windows. Nothing is copied.
+ *
+ * @throws {Error} naming `seqLength` when it is not a positive integer, or when no file is
+ *   long enough to give a single window
+ */
+export function tutorialWindows(
+  files: Array<NoteFeatures | MidiFileNotes>,
+  options: WindowOptions = {},
+): WindowIndex {
+  const seqLength = options.seqLength ?? 25;
+  if (!Number.isInteger(seqLength) || seqLength < 1) {
+    throw new Error(`seqLength: expected a positive integer, got ${seqLength}`);
+  }
+  const features = files.map((f) => "values" in f ? f : notesToFeatures(f.notes, f.path));
+  const perFile = features.map((f) => Math.max(0, f.count - seqLength));
+  const count = perFile.reduce((a, b) => a + b, 0);
+  if (count === 0 && features.length > 0) {
+    const longest = Math.max(...features.map((f) => f.count));
+    throw new Error(
+      `seqLength: ${seqLength} needs files of at least ${
+        seqLength + 1
+      } notes, but the longest of ${features.length} has ${longest}`,
+    );
+  }
+  const file = new Int32Array(count);
+  const offset = new Int32Array(count);
+  let w = 0;
+  perFile.forEach((n, fi) => {
+    for (let i = 0; i < n; i++, w++) {
+      file[w] = fi;
+      offset[w] = i;
+    }
+  });
+  return { files: features, file, offset, count, seqLength, pitchScale: options.pitchScale ?? 128 };
+}
+
+/** One batch as the tutorial model takes it. */
+export interface TutorialBatch {
+  /** `[batch, seqLength, 3]`: pitch / pitchScale, stepSec, durationSec. */
+  xs: tf.Tensor3D;
+  ys: {
+    /** `[batch]` int32 pitch of the next note, 0..127. */
+    pitch: tf.Tensor1D;
+    /** `[batch, 1]` step of the next note, seconds. */
+    step: tf.Tensor2D;
+    /** `[batch, 1]` duration of the next note, seconds. */
+    duration: tf.Tensor2D;
+  };
+}
+
+/**
+ * Builds the tensors of one batch from window numbers. The caller owns (and disposes) the
+ * returned tensors.
+ *
+ * @param index windows from {@linkcode tutorialWindows}
+ * @param windows window numbers, each in `[0, index.count)`
+ */
+export function gatherBatch(index: WindowIndex, windows: ArrayLike<number>): TutorialBatch {
+  const { seqLength, pitchScale } = index;
+  const n = windows.length;
+  const xs = new Float32Array(n * seqLength * 3);
+  const pitch = new Int32Array(n);
+  const step = new Float32Array(n);
+  const duration = new Float32Array(n);
+  for (let b = 0; b < n; b++) {
+    const w = windows[b];
+    const { values } = index.files[index.file[w]];
+    const from = index.offset[w] * 3;
+    xs.set(values.subarray(from, from + seqLength * 3), b * seqLength * 3);
+    for (let t = 0; t < seqLength; t++) xs[(b * seqLength + t) * 3] /= pitchScale;
+    const next = from + seqLength * 3;
+    pitch[b] = values[next];
+    step[b] = values[next + 1];
+    duration[b] = values[next + 2];
+  }
+  return {
+    xs: tf.tensor3d(xs, [n, seqLength, 3]),
+    ys: {
+      pitch: tf.tensor1d(pitch, "int32"),
+      step: tf.tensor2d(step, [n, 1]),
+      duration: tf.tensor2d(duration, [n, 1]),
+    },
+  };
+}
+
+/** Options for {@linkcode tutorialDataset}. */
+export interface TutorialDatasetOptions extends WindowOptions {
+  /**
+   * Windows per batch.
+   * @default {64}
+   */
+  batchSize?: number;
+  /**
+   * Shuffle buffer, in windows; 0 turns shuffling off. A buffer at least as large as the
+   * number of windows gives a full shuffle.
+   * @default {10000}
+   */
+  shuffleBuffer?: number;
+  /**
+   * Seed of the shuffle; each epoch reshuffles, reproducibly.
+   * @default {0}
+   */
+  seed?: number;
+  /**
+   * Stop each pass after this many batches (`null`: all windows). Quick runs use it.
+   * @default {null}
+   */
+  maxBatches?: number | null;
+  /**
+   * Batches prepared ahead of the one being trained on.
+   * @default {2}
+   */
+  prefetch?: number;
+}
+
+/**
+ * The tutorial's input pipeline: window numbers -> shuffle -> batch -> gather -> prefetch.
+ * Each element is a {@linkcode TutorialBatch}, as `model.fitDataset` expects.
+ *
+ * @throws {Error} naming `batchSize` when it is not a positive integer
+ */
+export function tutorialDataset(
+  index: WindowIndex,
+  options: TutorialDatasetOptions = {},
+): tf.data.Dataset<tf.TensorContainer> {
+  const batchSize = options.batchSize ?? 64;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new Error(`batchSize: expected a positive integer, got ${batchSize}`);
+  }
+  const ids = Array.from({ length: index.count }, (_, i) => i);
+  let ds: tf.data.Dataset<number> = tf.data.array(ids);
+  const buffer = options.shuffleBuffer ?? 10000;
+  if (buffer > 0) ds = ds.shuffle(buffer, String(options.seed ?? 0));
+  let batches = ds.batch(batchSize);
+  if (options.maxBatches != null) batches = batches.take(options.maxBatches);
+  return batches
+    .map((batch) => {
+      // map() runs inside tf.tidy and disposes the index batch for us.
+      const windows = (batch as tf.Tensor1D).dataSync();
+      return gatherBatch(index, windows) as unknown as tf.TensorContainer;
+    })
+    .prefetch(options.prefetch ?? 2);
+}

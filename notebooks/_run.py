@@ -1,0 +1,484 @@
+#!/usr/bin/env python3
+"""Run the project's notebooks headless in the Deno Jupyter kernel and check their outputs.
+
+Usage (from the repository root; `deno task notebooks` runs the first form):
+
+    python3 notebooks/_run.py                      # every notebooks/*.ipynb, quick mode
+    python3 notebooks/_run.py notebooks/01_x.ipynb # just these
+    python3 notebooks/_run.py --full               # without NOTEBOOK_QUICK=1
+    python3 notebooks/_run.py --timeout 900 --grace 2 --out out/notebooks
+
+Why not `jupyter nbconvert --execute`: the Deno kernel (2.9.x) sometimes publishes a cell's
+outputs *after* it reports `status: idle`, and nbconvert then drops them silently. This
+runner waits for both the execute_reply and the idle status of each cell, then keeps
+reading until no message for that cell has arrived for a grace period; outputs that arrive
+later still (even during a later cell) go to the cell that produced them.
+
+What it does, per notebook:
+- starts one Deno kernel with the notebook's folder as working directory (so
+  `import ... from "../lib/mod.ts"` resolves) and NOTEBOOK_QUICK=1 in its environment
+  (unless --full), NO_COLOR=1 so error texts stay readable;
+- runs each code cell in order; applies `update_display_data` to the output that carries
+  the same display id; honours `clear_output`;
+- fails the notebook (and the run exits 1) on an error output, an execute_reply with status
+  "error", a cell that runs longer than --timeout seconds, or a missing expected output;
+- writes the executed notebook to <out>/<name>.ipynb (also when it failed, up to the
+  failing cell) and prints a summary line.
+
+Expected outputs: a code cell may carry metadata `{"expect": ["plotly", "table"]}`; each
+kind listed must appear among that cell's outputs:
+    plotly  an output with application/vnd.plotly.v1+json
+    audio   a text/html output containing "<audio"
+    table   a text/html output containing "<table"
+    html    any text/html output
+    image   an image/png, image/jpeg or image/svg+xml output
+    stdout  text written to stdout
+    result  an execute_result (the value of the cell's last expression)
+A kind may carry a minimum count, e.g. "plotly:2". Cells tagged "raises-exception" may fail.
+
+The kernel is started from a private kernelspec that points at `deno` on PATH, so
+`deno jupyter --install` is not needed; --kernel-name NAME uses an installed kernelspec
+instead. Needs jupyter_client and nbformat (Debian: python3-jupyter-client,
+python3-nbformat); if the python3 on PATH lacks them the script re-runs itself with
+/usr/bin/python3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+try:
+    import jupyter_client  # noqa: F401
+    import nbformat
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+except ImportError as exc:  # pragma: no cover - depends on the machine
+    system_python = "/usr/bin/python3"
+    if os.path.exists(system_python) and os.path.realpath(sys.executable) != os.path.realpath(
+        system_python
+    ) and not os.environ.get("_NOTEBOOK_RUNNER_REEXEC"):
+        os.environ["_NOTEBOOK_RUNNER_REEXEC"] = "1"
+        os.execv(system_python, [system_python, *sys.argv])
+    sys.exit(
+        f"notebooks/_run.py: needs the Python packages jupyter_client and nbformat ({exc}); "
+        "on Debian: apt-get install python3-jupyter-client python3-nbformat python3-ipykernel"
+    )
+
+REPO = Path(__file__).resolve().parent.parent
+KINDS = ("plotly", "audio", "table", "html", "image", "stdout", "result")
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+
+
+class NotebookFailure(Exception):
+    """A notebook failed; the message names the notebook and the cell."""
+
+
+# ----------------------------------------------------------------------------------------
+# output bookkeeping
+
+
+def output_kinds(output: dict) -> list[str]:
+    """The expectation kinds one nbformat output counts as."""
+    kinds = []
+    otype = output.get("output_type")
+    if otype == "stream":
+        if output.get("name") == "stdout" and output.get("text"):
+            kinds.append("stdout")
+        return kinds
+    if otype not in ("display_data", "execute_result"):
+        return kinds
+    if otype == "execute_result":
+        kinds.append("result")
+    data = output.get("data", {})
+    html = data.get("text/html", "")
+    if isinstance(html, list):
+        html = "".join(html)
+    if PLOTLY_MIME in data:
+        kinds.append("plotly")
+    if html:
+        kinds.append("html")
+        if "<audio" in html:
+            kinds.append("audio")
+        if "<table" in html:
+            kinds.append("table")
+    if any(m in data for m in ("image/png", "image/jpeg", "image/svg+xml")):
+        kinds.append("image")
+    return kinds
+
+
+def parse_expect(cell: dict, where: str) -> dict[str, int]:
+    """Reads a cell's `expect` metadata into {kind: minimum count}."""
+    raw = cell.get("metadata", {}).get("expect", [])
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list):
+        raise NotebookFailure(f"{where}: metadata.expect: expected a list of kinds, got {raw!r}")
+    wanted: dict[str, int] = {}
+    for item in raw:
+        kind, _, count = str(item).partition(":")
+        if kind not in KINDS:
+            raise NotebookFailure(
+                f"{where}: metadata.expect: unknown kind {kind!r}, "
+                f"expected one of {', '.join(KINDS)}"
+            )
+        try:
+            wanted[kind] = max(wanted.get(kind, 0), int(count) if count else 1)
+        except ValueError:
+            raise NotebookFailure(
+                f"{where}: metadata.expect: {item!r}: expected KIND or KIND:COUNT"
+            ) from None
+    return wanted
+
+
+class CellRecord:
+    """The outputs collected for one executed cell."""
+
+    def __init__(self, index: int, cell: dict):
+        self.index = index
+        self.cell = cell
+        self.outputs: list[dict] = []
+        self.clear_pending = False
+        self.reply: dict | None = None
+        self.idle = False
+        self.last_message = time.monotonic()
+        self.errors: list[str] = []
+
+
+class OutputRouter:
+    """Turns iopub messages into nbformat outputs on the cell that produced them."""
+
+    def __init__(self):
+        self.by_msg_id: dict[str, CellRecord] = {}
+        # display_id -> list of (record, output) that show it
+        self.displays: dict[str, list[tuple[CellRecord, dict]]] = {}
+        self.late: list[str] = []
+
+    def add(self, record: CellRecord, msg_id: str):
+        self.by_msg_id[msg_id] = record
+
+    def handle(self, msg: dict, current: CellRecord | None):
+        parent = msg.get("parent_header", {}).get("msg_id")
+        record = self.by_msg_id.get(parent)
+        if record is None:
+            return
+        mtype = msg["header"]["msg_type"]
+        content = msg["content"]
+        record.last_message = time.monotonic()
+        if record is not current and mtype not in ("status",):
+            self.late.append(f"cell {record.index}: {mtype} arrived while a later cell ran")
+        if mtype == "status":
+            if content.get("execution_state") == "idle":
+                record.idle = True
+            return
+        if mtype in ("execute_input", "comm_open", "comm_msg", "comm_close"):
+            return
+        if mtype == "clear_output":
+            if content.get("wait"):
+                record.clear_pending = True
+            else:
+                record.outputs.clear()
+            return
+        if mtype == "update_display_data":
+            display_id = content.get("transient", {}).get("display_id")
+            for _, output in self.displays.get(display_id, []):
+                output["data"] = content.get("data", {})
+                output["metadata"] = content.get("metadata", {})
+            return
+        if mtype not in ("stream", "display_data", "execute_result", "error"):
+            return
+        if record.clear_pending:
+            record.outputs.clear()
+            record.clear_pending = False
+        if mtype == "stream":
+            last = record.outputs[-1] if record.outputs else None
+            if last and last["output_type"] == "stream" and last["name"] == content["name"]:
+                last["text"] += content.get("text", "")
+            else:
+                record.outputs.append(
+                    nbformat.v4.new_output(
+                        "stream", name=content["name"], text=content.get("text", "")
+                    )
+                )
+            return
+        if mtype == "error":
+            output = nbformat.v4.new_output(
+                "error",
+                ename=content.get("ename", "Error"),
+                evalue=content.get("evalue", ""),
+                traceback=content.get("traceback", []),
+            )
+            record.outputs.append(output)
+            record.errors.append(f"{content.get('ename', 'Error')}: {content.get('evalue', '')}")
+            return
+        kwargs = {"data": content.get("data", {}), "metadata": content.get("metadata", {})}
+        if mtype == "execute_result":
+            kwargs["execution_count"] = content.get("execution_count")
+        output = nbformat.v4.new_output(mtype, **kwargs)
+        record.outputs.append(output)
+        display_id = content.get("transient", {}).get("display_id")
+        if display_id:
+            self.displays.setdefault(display_id, []).append((record, output))
+
+
+# ----------------------------------------------------------------------------------------
+# kernel
+
+
+def private_kernelspec_dir() -> str:
+    """A temporary kernelspec folder with a `deno` kernel that runs `deno` from PATH."""
+    deno = shutil.which("deno")
+    if not deno:
+        raise NotebookFailure("deno: expected the deno executable on PATH, found none")
+    root = tempfile.mkdtemp(prefix="deno-kernelspec-")
+    spec_dir = Path(root) / "deno"
+    spec_dir.mkdir()
+    (spec_dir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [deno, "jupyter", "--kernel", "--conn", "{connection_file}"],
+                "display_name": "Deno",
+                "language": "typescript",
+            }
+        )
+    )
+    return root
+
+
+def start_kernel(args, cwd: Path, spec_root: str | None) -> tuple[KernelManager, object]:
+    env = dict(os.environ)
+    env["NO_COLOR"] = "1"
+    if args.full:
+        env.pop("NOTEBOOK_QUICK", None)
+    else:
+        env["NOTEBOOK_QUICK"] = "1"
+    if spec_root:
+        km = KernelManager(
+            kernel_name="deno", kernel_spec_manager=KernelSpecManager(kernel_dirs=[spec_root])
+        )
+    else:
+        km = KernelManager(kernel_name=args.kernel_name)
+    km.start_kernel(cwd=str(cwd), env=env)
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=args.startup_timeout)
+    except RuntimeError as exc:
+        stop_kernel(km, kc)
+        raise NotebookFailure(
+            f"kernel did not start within {args.startup_timeout:g} s ({exc})"
+        ) from None
+    return km, kc
+
+
+def stop_kernel(km: KernelManager, kc) -> None:
+    try:
+        kc.stop_channels()
+    finally:
+        try:
+            km.shutdown_kernel(now=True)
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            pass
+
+
+def pump(kc, router: OutputRouter, current: CellRecord, wait: float) -> None:
+    """Reads whatever the kernel sent (iopub and shell) for up to `wait` seconds."""
+    try:
+        msg = kc.get_iopub_msg(timeout=wait)
+        router.handle(msg, current)
+        while True:  # drain what is already queued without waiting
+            router.handle(kc.get_iopub_msg(timeout=0), current)
+    except queue.Empty:
+        pass
+    try:
+        while True:
+            reply = kc.get_shell_msg(timeout=0)
+            parent = reply.get("parent_header", {}).get("msg_id")
+            record = router.by_msg_id.get(parent)
+            if record is not None and reply["header"]["msg_type"] == "execute_reply":
+                record.reply = reply["content"]
+                record.last_message = time.monotonic()
+    except queue.Empty:
+        pass
+
+
+def run_cell(kc, router: OutputRouter, record: CellRecord, args, where: str) -> None:
+    source = record.cell.source
+    msg_id = kc.execute(source, store_history=True, allow_stdin=False, stop_on_error=False)
+    router.add(record, msg_id)
+    started = time.monotonic()
+    while not (record.reply is not None and record.idle):
+        if time.monotonic() - started > args.timeout:
+            raise NotebookFailure(
+                f"{where}: timed out after {args.timeout:g} s (no execute_reply and idle status; "
+                "raise --timeout or make the cell faster in quick mode)"
+            )
+        pump(kc, router, record, 0.2)
+    # The Deno kernel can publish outputs after idle: keep reading until quiet.
+    while time.monotonic() - record.last_message < args.grace:
+        pump(kc, router, record, 0.1)
+
+
+def run_notebook(path: Path, args, spec_root: str | None, label: str) -> dict:
+    """Runs one notebook (path absolute; label is how messages name it)."""
+    name = path.stem
+    nb = nbformat.read(str(path), as_version=4)
+    out_path = Path(args.out) / f"{name}.ipynb"
+    counts = dict.fromkeys(KINDS, 0)
+    cells_run = 0
+    started = time.monotonic()
+    router = OutputRouter()
+    records: list[CellRecord] = []
+    failure: str | None = None
+    km, kc = start_kernel(args, path.parent, spec_root)
+    try:
+        code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+        for index, cell in code_cells:
+            where = f"{label}: cell {index}"
+            wanted = parse_expect(cell, where)
+            record = CellRecord(index, cell)
+            records.append(record)
+            cell.outputs = []
+            if not cell.source.strip():
+                continue
+            cells_run += 1
+            run_cell(kc, router, record, args, where)
+            cell.outputs = record.outputs
+            cell.execution_count = (record.reply or {}).get("execution_count")
+            allowed = "raises-exception" in cell.get("metadata", {}).get("tags", [])
+            status = (record.reply or {}).get("status")
+            if (record.errors or status == "error") and not allowed:
+                reply = record.reply or {}
+                detail = "; ".join(record.errors) or (
+                    f"{reply.get('ename', 'Error')}: {reply.get('evalue', '')}"
+                )
+                raise NotebookFailure(f"{where}: the cell failed: {detail}")
+            have = dict.fromkeys(KINDS, 0)
+            for output in record.outputs:
+                for kind in output_kinds(output):
+                    have[kind] += 1
+            missing = [f"{k} (wanted {n}, got {have[k]})" for k, n in wanted.items() if have[k] < n]
+            if missing:
+                got = ", ".join(f"{k}={v}" for k, v in have.items() if v) or "no outputs"
+                raise NotebookFailure(
+                    f"{where}: expected output missing after {args.grace:g} s grace: "
+                    f"{', '.join(missing)}; the cell gave {got}"
+                )
+    except NotebookFailure as exc:
+        failure = str(exc)
+    finally:
+        # Late outputs may still be on the way for the last cell(s).
+        for record in records:
+            record.cell.outputs = record.outputs
+        stop_kernel(km, kc)
+    for record in records:
+        for output in record.outputs:
+            for kind in output_kinds(output):
+                counts[kind] += 1
+    nb.metadata.setdefault(
+        "kernelspec", {"name": "deno", "display_name": "Deno", "language": "typescript"}
+    )
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(out_path))
+    return {
+        "path": label,
+        "out": str(out_path),
+        "cells": cells_run,
+        "counts": counts,
+        "seconds": time.monotonic() - started,
+        "failure": failure,
+        "late": router.late,
+    }
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        description="Run notebooks headless in the Deno kernel and check their outputs."
+    )
+    parser.add_argument(
+        "notebooks", nargs="*", help="notebooks to run (default: notebooks/*.ipynb)"
+    )
+    parser.add_argument("--full", action="store_true", help="do not set NOTEBOOK_QUICK=1")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds per cell (default 600)")
+    parser.add_argument(
+        "--grace", type=float, default=1.5,
+        help="seconds of quiet after a cell's reply and idle status before it counts as done "
+        "(default 1.5)",
+    )
+    parser.add_argument(
+        "--startup-timeout", type=float, default=120, help="seconds for the kernel to start"
+    )
+    parser.add_argument(
+        "--out", default=str(REPO / "out" / "notebooks"), help="folder for executed notebooks"
+    )
+    parser.add_argument(
+        "--kernel-name", default=None,
+        help="use this installed kernelspec instead of a private one that runs deno from PATH",
+    )
+    args = parser.parse_args(argv)
+
+    paths = [Path(p) for p in args.notebooks] or sorted(
+        p for p in (REPO / "notebooks").glob("*.ipynb") if not p.name.startswith("_")
+    )
+    if not paths:
+        print("notebooks/_run.py: no notebooks found (expected notebooks/*.ipynb)", file=sys.stderr)
+        return 1
+    for p in paths:
+        if not p.is_file():
+            print(f"notebooks/_run.py: {p}: expected a notebook file, found none", file=sys.stderr)
+            return 1
+
+    try:
+        spec_root = None if args.kernel_name else private_kernelspec_dir()
+    except NotebookFailure as exc:
+        print(f"notebooks/_run.py: {exc}", file=sys.stderr)
+        return 1
+    failures = []
+    mode = "full" if args.full else "quick (NOTEBOOK_QUICK=1)"
+    print(
+        f"Running {len(paths)} notebook(s), {mode}, per-cell timeout {args.timeout:g} s",
+        flush=True,
+    )
+    try:
+        for p in paths:
+            try:
+                result = run_notebook(p.resolve(), args, spec_root, str(p))
+            except NotebookFailure as exc:  # the kernel did not start
+                failures.append(f"{p}: {exc}")
+                print(f"FAIL {p}: {exc}", flush=True)
+                continue
+            counts = (
+                " ".join(f"{k}={v}" for k, v in result["counts"].items() if v) or "none"
+            )
+            status = "FAIL" if result["failure"] else "ok  "
+            print(
+                f"{status} {p}: {result['cells']} cells run, outputs: {counts}, "
+                f"{result['seconds']:.1f} s -> {result['out']}",
+                flush=True,
+            )
+            for note in result["late"]:
+                print(f"     note: {note}", flush=True)
+            if result["failure"]:
+                print(f"     {result['failure']}", flush=True)
+                failures.append(result["failure"])
+    finally:
+        if spec_root:
+            shutil.rmtree(spec_root, ignore_errors=True)
+    if failures:
+        print(f"{len(failures)} of {len(paths)} notebook(s) failed:", file=sys.stderr)
+        for f in failures:
+            print(f"  {f}", file=sys.stderr)
+        return 1
+    print(f"All {len(paths)} notebook(s) passed.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
