@@ -74,35 +74,8 @@ const NOTE_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", 
 const LETTER_PC: Record<string, number> = { C: 0, D: 2, E: 4, F: 5, G: 7, A: 9, B: 11 };
 const MAJOR = [0, 2, 4, 5, 7, 9, 11];
 const NATURAL_MINOR = [0, 2, 3, 5, 7, 8, 10];
-/** Key-signature names as @tonejs/midi writes them (indexed by sharps, -7..7). */
-const SIGNATURE_KEYS = [
-  "Cb",
-  "Gb",
-  "Db",
-  "Ab",
-  "Eb",
-  "Bb",
-  "F",
-  "C",
-  "G",
-  "D",
-  "A",
-  "E",
-  "B",
-  "F#",
-  "C#",
-];
-const MAJOR_SHARPS: Record<number, number> = { 0: 0, 7: 1, 2: 2, 9: 3, 5: -1, 10: -2, 3: -3 };
-
 function keyName(key: Key): string {
   return `${NOTE_NAMES[key.tonic]} ${key.mode}`;
-}
-
-function keySignature(key: Key): { key: string; scale: Mode } {
-  const relativeMajor = key.mode === "major" ? key.tonic : (key.tonic + 3) % 12;
-  const sharps = MAJOR_SHARPS[relativeMajor];
-  if (sharps === undefined) throw new Error(`no key signature for ${keyName(key)}`);
-  return { key: SIGNATURE_KEYS[sharps + 7], scale: key.mode };
 }
 
 const mod12 = (n: number) => ((n % 12) + 12) % 12;
@@ -697,9 +670,31 @@ function voice(chord: Chord, previous: number[] | undefined): number[] {
   return best;
 }
 
-/** A pitch class placed in 36..47 (the bass octave). */
-function bassNote(pc: number): number {
-  return 36 + mod12(pc);
+/** A pitch class placed in 36..47 (the bass octave), an octave lower if the voicing has it. */
+function bassNote(pc: number, voicing: number[]): number {
+  const p = 36 + mod12(pc);
+  return voicing.includes(p) ? p - 12 : p;
+}
+
+/**
+ * Keeps one sounding note per pitch (one MIDI channel cannot hold two): a note that is
+ * struck again while it sounds is cut at the new onset; of two at the same onset, the
+ * louder stays. Sorts `notes` by start then pitch, in place, and returns the kept notes.
+ */
+function oneNotePerPitch(notes: OutNote[]): OutNote[] {
+  notes.sort((x, y) => x.start - y.start || x.pitch - y.pitch || y.velocity - x.velocity);
+  const kept: OutNote[] = [];
+  const sounding = new Map<number, OutNote>();
+  for (const n of notes) {
+    const before = sounding.get(n.pitch);
+    if (before && before.start + before.beats > n.start) {
+      if (before.start === n.start) continue; // same onset: keep the louder (sorted first)
+      before.beats = n.start - before.start;
+    }
+    kept.push(n);
+    sounding.set(n.pitch, n);
+  }
+  return kept;
 }
 
 function renderPiece(piece: Piece, random: Random): OutNote[] {
@@ -735,8 +730,8 @@ function renderPiece(piece: Piece, random: Random): OutNote[] {
         const s = barStart + c * segBeats;
         voicing = voice(chord, voicing);
         const v = voicing;
-        const bass = bassNote(chord.pcs[0]);
-        const fifth = bassNote(chord.pcs[2]);
+        const bass = bassNote(chord.pcs[0], v);
+        const fifth = bassNote(chord.pcs[2], v);
         const add = (pitch: number, start: number, beats: number, accent = 0) =>
           out.push({ pitch, start, beats, velocity: lhVelocity() + accent });
         if (finalBar && c === barChords.length - 1) {
@@ -780,8 +775,7 @@ function renderPiece(piece: Piece, random: Random): OutNote[] {
       });
     });
   }
-  out.sort((x, y) => x.start - y.start || x.pitch - y.pitch);
-  return out;
+  return oneNotePerPitch(out);
 }
 
 function toMidiBytes(piece: Piece, notes: OutNote[]): Uint8Array {
@@ -789,8 +783,8 @@ function toMidiBytes(piece: Piece, notes: OutNote[]): Uint8Array {
   midi.header.name = piece.title;
   midi.header.setTempo(piece.bpm);
   midi.header.timeSignatures.push({ ticks: 0, timeSignature: [piece.beatsPerBar, 4] });
-  const sig = keySignature(piece.key);
-  midi.header.keySignatures.push({ ticks: 0, key: sig.key, scale: sig.scale });
+  // No key-signature event: @tonejs/midi 2.0.28 writes its sharps/flats byte out of range
+  // (list index + 7 instead of - 7), which stricter readers reject.
   midi.header.update();
   const track = midi.addTrack();
   track.name = "Piano";
@@ -825,11 +819,11 @@ function readme(written: Written[]): string {
   const studies = written.filter((w) => w.piece.form !== "tune").length;
   const tunes = written.length - studies;
   const rows = written.map(({ piece: p, notes, seconds }) =>
-    `| ${p.file} | ${p.title} | ${p.origin} | ${keyName(p.key)} | ${p.beatsPerBar}/4 | ${p.bpm} | ${
-      p.chords.length * p.repeats
-    } | ${p.form}${p.repeats > 1 ? ` (played ${p.repeats}×)` : ""} | ${p.style} | ${notes} | ${
-      seconds.toFixed(1)
-    } |`
+    `| ${p.file} | ${p.title} | ${p.origin} | ${
+      keyName(p.key)
+    } | ${p.beatsPerBar}/4 | ${p.bpm} | ${p.chords.length} | ${p.form}${
+      p.repeats > 1 ? ` (played ${p.repeats}×)` : ""
+    } | ${p.style} | ${notes} | ${seconds.toFixed(1)} |`
   );
   return `# Bundled training corpus
 
@@ -864,18 +858,18 @@ purpose without asking.
 
 Each file is a Standard MIDI File with **one piano track** (General MIDI program 0, channel 1)
 carrying both the melody (right hand, about B3-C6) and the accompaniment (left hand, about
-C2-C4), plus tempo, time-signature and key-signature events. Both model families read it: the
-tutorial family merges the notes into one note table, and the classic family turns notes that
-start together (a melody note over a left-hand chord) into chord tokens.
+A1-C4), plus tempo and time-signature events. Both model families read it: the tutorial
+family merges the notes into one note table, and the classic family turns notes that start
+together (a melody note over a left-hand chord) into chord tokens.
 
 The studies are tonal and repetitive on purpose, so that a small model learns audible structure
 quickly:
 
 - keys: C, G, F, D and B♭ major; A, E and D minor;
 - metre: mostly 4/4, about a quarter in 3/4; tempo 90-140 bpm;
-- form: 16 bars \`A A' B A'\` (or 8 bars \`A A'\`, played twice) of four-bar phrases. \`A\` ends on V (half
-  cadence); \`A'\` repeats its first two bars and closes on I; \`B\` moves to other chords, a
-  little higher, and ends on V;
+- form: 16 bars \`A A' B A'\` (or 8 bars \`A A'\`, played twice) of four-bar phrases. \`A\`
+  ends on V (half cadence); \`A'\` repeats its first two bars and closes on I; \`B\` moves to
+  other chords, a little higher, and ends on V;
 - harmony: one chord per bar from progressions such as I-IV-I-V, I-vi-IV-V, I-vi-ii-V,
   ii-V-I, IV-I-ii-V (in minor i-iv-i-V, i-VI-iv-V, VI-III-iv-V); \`A'\` closes V-I;
 - melody: chord tones on strong beats and scale steps between them, from two or three

@@ -1,11 +1,14 @@
 /**
- * Forward pass and backpropagation through time of an LSTM over a whole sequence, written
- * with plain tensor ops so that the caller can register the backward pass as the gradient of
- * one `tf.customGrad` op (used by `fused_lstm.ts`).
+ * Forward pass and backpropagation through time of an LSTM over a whole sequence, for the
+ * fused layer in `fused_lstm.ts`.
  *
- * Internally the gate columns are reordered from tfjs' i, f, c, o to i, f, o, c so that the
- * three sigmoid-like gates are one contiguous block, and for `hardSigmoid` the slope 0.2 and
- * offset 0.5 are folded into the weights (`clip(0.2 z + 0.5, 0, 1)` becomes `clip(z', 0, 1)`).
+ * Matrix products run on the tfjs backend (XNNPACK on wasm), always without transpose flags.
+ * Everything else (gate activations, the cell update, their derivatives, layout changes)
+ * runs in plain loops over Float32Arrays: per time step that is one backend op plus one copy
+ * in and one copy out, instead of a dozen small tensor ops (whose slicing copies whole
+ * tensors on the wasm backend and walks element by element on the cpu backend).
+ *
+ * Gate order and layout are those of tfjs: columns i, f, c, o of `[inputDim, 4 * units]`.
  *
  * @module
  */
@@ -14,8 +17,10 @@ import * as tf from "@tensorflow/tfjs";
 /** Activation of the input, forget and output gates (tfjs `recurrentActivation`). */
 export type GateActivation = "hardSigmoid" | "sigmoid";
 
-/** Inputs of {@linkcode forwardThroughTime} (read, not changed). */
-export interface ForwardArgs {
+/** Inputs of {@linkcode runSequence} (tensors are read, not changed). */
+export interface SequenceArgs {
+  /** `[batch, time, inputDim]`. */
+  x: tf.Tensor3D;
   /** `[inputDim, 4 * units]`, gate order i, f, c, o. */
   kernel: tf.Tensor2D;
   /** `[units, 4 * units]`. */
@@ -27,251 +32,347 @@ export interface ForwardArgs {
   /** Initial cell state `[batch, units]`; `null`: zeros. */
   c0: tf.Tensor2D | null;
   gate: GateActivation;
-  /** Multiplies the inputs of every time step: `[batch, inputDim]`, or `null`. */
-  inputMask: tf.Tensor2D | null;
-  /** Multiplies the recurrent state fed to every step: `[batch, units]`, or `null`. */
-  stateMask: tf.Tensor2D | null;
+  /** Multiplies the inputs of every time step: `[batch * inputDim]` row-major, or `null`. */
+  inputMask: Float32Array | null;
+  /** Multiplies the recurrent state fed to every step: `[batch * units]`, or `null`. */
+  stateMask: Float32Array | null;
 }
 
-/** What the backward pass needs from the forward pass. */
-export interface Trace {
-  gate: GateActivation;
-  batch: number;
-  seqLength: number;
-  inputDim: number;
-  units: number;
-  /** Inputs after dropout, time-major: `[time * batch, inputDim]`. */
-  xTime: tf.Tensor2D;
-  /** Prepared kernel `[inputDim, 4 * units]` (internal gate order, scaled). */
-  w: tf.Tensor2D;
-  /** Prepared recurrent kernel `[units, 4 * units]`. */
-  r: tf.Tensor2D;
-  inputMask: tf.Tensor2D | null;
-  stateMask: tf.Tensor2D | null;
-  /** Per step: the recurrent input of the step (`h[t - 1]` after dropout), `[batch, units]`. */
-  hIn: tf.Tensor2D[];
-  /** `c` before the first step and after each step (`seqLength + 1` entries). */
-  c: tf.Tensor2D[];
-  /** Per step: i, f, o gate activations `[batch, 3 * units]`. */
-  ifo: tf.Tensor2D[];
-  /** Per step: candidate `tanh(z_c)` `[batch, units]`. */
-  g: tf.Tensor2D[];
-  /** Per step: `tanh(c[t])` `[batch, units]`. */
-  tanhC: tf.Tensor2D[];
-}
-
-/** A trace whose tensors can be handed to a customGrad `save` function and restored. */
-export interface SavableTrace {
-  /** Saves the tensors; the returned function rebuilds the trace from the saved copies. */
-  save(save: (tensors: tf.Tensor[]) => void): (saved: tf.Tensor[]) => Trace;
-}
-
-/** Result of {@linkcode forwardThroughTime}. */
-export interface ForwardResult {
-  /** `h` after each step, `[batch, units]` each. */
-  h: tf.Tensor2D[];
-  /** `c` before the first step and after each step, `[batch, units]` each. */
-  c: tf.Tensor2D[];
-  trace: SavableTrace;
-}
-
-/** Gradients returned by {@linkcode backwardThroughTime}. */
-export interface Gradients {
-  /** `[batch, time, inputDim]`. */
+/** Gradients from {@linkcode SequenceRun.backward}, shaped like the inputs. */
+export interface SequenceGradients {
   x: tf.Tensor3D;
-  /** `[inputDim, 4 * units]`. */
   kernel: tf.Tensor2D;
-  /** `[units, 4 * units]`. */
   recurrentKernel: tf.Tensor2D;
-  /** `[4 * units]`. */
   bias: tf.Tensor1D;
-  /** `[batch, units]`. */
   h0: tf.Tensor2D;
-  /** `[batch, units]`. */
   c0: tf.Tensor2D;
 }
 
-/** Swaps the c and o column blocks: tfjs order i, f, c, o to internal i, f, o, c and back. */
-function swapCO<T extends tf.Tensor>(t: T): T {
-  const axis = t.rank - 1;
-  const [i, f, c, o] = tf.split(t, 4, axis);
-  return tf.concat([i, f, o, c], axis) as T;
+/** A finished forward pass. */
+export interface SequenceRun {
+  batch: number;
+  seqLength: number;
+  units: number;
+  /**
+   * `[batch, seqLength + 1, units]` row-major: `h` after every step, then the final `c`.
+   * Owned by the caller (a tensor may be built on it without copying).
+   */
+  packed: Float32Array;
+  /**
+   * Backpropagation through time.
+   *
+   * @param dy gradient of `packed`, same layout
+   * @param weights the kernels the forward pass ran with
+   */
+  backward(
+    dy: Float32Array,
+    weights: { kernel: tf.Tensor2D; recurrentKernel: tf.Tensor2D },
+  ): SequenceGradients;
 }
 
-/** Column scale folding hardSigmoid's slope into the weights (`null` for sigmoid). */
-function gateScale(gate: GateActivation, units: number): tf.Tensor1D | null {
-  if (gate === "sigmoid") return null;
-  return tf.concat([tf.fill([3 * units], 0.2), tf.ones([units])]) as tf.Tensor1D;
+/** `a [rows, inner] x b [inner, cols]` on the backend; the result is a fresh array. */
+function product(a: Float32Array, rows: number, inner: number, b: tf.Tensor2D): Float32Array {
+  const at = tf.tensor2d(a, [rows, inner]);
+  const out = tf.matMul(at, b);
+  const data = out.dataSync() as Float32Array;
+  at.dispose();
+  out.dispose();
+  return data;
 }
 
-/** Internal weights: columns reordered, hardSigmoid's slope and offset folded in. */
-function prepareWeights(
-  args: ForwardArgs,
-  units: number,
-): { w: tf.Tensor2D; r: tf.Tensor2D; b: tf.Tensor1D | null } {
-  let w = swapCO(args.kernel);
-  let r = swapCO(args.recurrentKernel);
-  let b = args.bias == null ? null : swapCO(args.bias);
-  const scale = gateScale(args.gate, units);
-  if (scale != null) {
-    w = tf.mul(w, scale);
-    r = tf.mul(r, scale);
-    const offset = tf.concat([tf.fill([3 * units], 0.5), tf.zeros([units])]) as tf.Tensor1D;
-    b = b == null ? offset : tf.add(tf.mul(b, scale), offset);
+/** Beyond this, tanh rounds to +-1 in float32. */
+const TANH_LIMIT = 9;
+
+/**
+ * tanh as a rational function (the float32 approximation of Eigen's `ptanh_float`), about
+ * three times faster than `Math.tanh` in V8; absolute error below 3e-7.
+ */
+function tanh(x: number): number {
+  if (x > TANH_LIMIT) return 1;
+  if (x < -TANH_LIMIT) return -1;
+  if (x > 7.90531110763549805) x = 7.90531110763549805;
+  else if (x < -7.90531110763549805) x = -7.90531110763549805;
+  const x2 = x * x;
+  let p = x2 * -2.76076847742355e-16 + 2.00018790482477e-13;
+  p = x2 * p - 8.60467152213735e-11;
+  p = x2 * p + 5.12229709037114e-8;
+  p = x2 * p + 1.48572235717979e-5;
+  p = x2 * p + 6.37261928875436e-4;
+  p = x2 * p + 4.89352455891786e-3;
+  let q = x2 * 1.19825839466702e-6 + 1.18534705686654e-4;
+  q = x2 * q + 2.268434632439e-3;
+  q = x2 * q + 4.89352518554385e-3;
+  return (x * p) / q;
+}
+
+/** Transposes a row-major `[rows, cols]` matrix. */
+function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  const block = 32;
+  for (let i0 = 0; i0 < rows; i0 += block) {
+    const iEnd = Math.min(i0 + block, rows);
+    for (let j0 = 0; j0 < cols; j0 += block) {
+      const jEnd = Math.min(j0 + block, cols);
+      for (let i = i0; i < iEnd; i++) {
+        const row = i * cols;
+        for (let j = j0; j < jEnd; j++) out[j * rows + i] = a[row + j];
+      }
+    }
   }
-  return { w, r, b };
+  return out;
+}
+
+/** The arrays one forward pass fills and its backward pass reads. */
+interface Buffers {
+  batch: number;
+  seqLength: number;
+  units: number;
+  hard: boolean;
+  /** Input projections plus bias, time-major `[time * batch, 4 * units]`. */
+  proj: Float32Array;
+  /** Gate activations i, f, g, o, time-major `[time * batch, 4 * units]`. */
+  acts: Float32Array;
+  /** `c` before the first step and after each step: `[(time + 1) * batch, units]`. */
+  cs: Float32Array;
+  /** `tanh(c)` after each step: `[time * batch, units]`. */
+  tanhCs: Float32Array;
+  /** Recurrent input of each step (`h` of the step before, after dropout). */
+  hIn: Float32Array;
+  /** `[batch, time + 1, units]`: `h` after each step, then the final `c`. */
+  packed: Float32Array;
+  /** Recurrent dropout mask `[batch, units]`, or an empty array for none. */
+  stateMask: Float32Array;
 }
 
 /**
- * Runs the LSTM over `x` `[batch, time, inputDim]`. Call inside `tf.tidy` or a customGrad
- * forward function: intermediate tensors are left to the enclosing scope.
+ * One time step after its recurrent product `z` `[batch, 4 * units]`: gates, cell update and
+ * output. A separate function so that V8 optimises it after a few calls.
  */
-export function forwardThroughTime(x: tf.Tensor3D, args: ForwardArgs): ForwardResult {
-  const [batch, seqLength, inputDim] = x.shape;
-  const units = args.recurrentKernel.shape[0];
-  const { w, r, b } = prepareWeights(args, units);
-  const xs = args.inputMask == null ? x : tf.mul(x, tf.expandDims(args.inputMask, 1));
-  const xTime = tf.reshape(tf.transpose(xs, [1, 0, 2]), [seqLength * batch, inputDim]);
-  const projected = b == null ? tf.matMul(xTime, w) : tf.add(tf.matMul(xTime, w), b);
-  const steps = seqLength > 1 ? tf.split(projected, seqLength, 0) : [projected];
-  const zeroState = args.h0 == null ? tf.zeros([batch, units]) as tf.Tensor2D : null;
-  let h = args.h0 ?? zeroState!;
-  let c = args.c0 ?? zeroState!;
-  const hs: tf.Tensor2D[] = [];
-  const cs: tf.Tensor2D[] = [c];
-  const hIn: tf.Tensor2D[] = [];
-  const ifos: tf.Tensor2D[] = [];
-  const gs: tf.Tensor2D[] = [];
-  const tanhCs: tf.Tensor2D[] = [];
-  for (let t = 0; t < seqLength; t++) {
-    const hm = args.stateMask == null ? h : tf.mul(h, args.stateMask);
-    hIn.push(hm);
-    const z = t === 0 && args.h0 == null ? steps[0] : tf.add(tf.matMul(hm, r), steps[t]);
-    const [zIfo, zC] = tf.split(z, [3 * units, units], 1);
-    const ifo = args.gate === "hardSigmoid" ? tf.clipByValue(zIfo, 0, 1) : tf.sigmoid(zIfo);
-    const g = tf.tanh(zC);
-    const [i, f, o] = tf.split(ifo, 3, 1);
-    c = tf.add(tf.mul(f, c), tf.mul(i, g));
-    const tanhC = tf.tanh(c);
-    h = tf.mul(o, tanhC);
-    hs.push(h);
-    cs.push(c);
-    ifos.push(ifo as tf.Tensor2D);
-    gs.push(g as tf.Tensor2D);
-    tanhCs.push(tanhC);
+function forwardStep(buf: Buffers, t: number, z: Float32Array): void {
+  const { batch, seqLength, units, hard, proj, acts, cs, tanhCs, hIn, packed, stateMask } = buf;
+  const gates4 = 4 * units;
+  const bu = batch * units;
+  const masked = stateMask.length > 0;
+  const last = t + 1 === seqLength;
+  for (let b = 0; b < batch; b++) {
+    const pRow = (t * batch + b) * gates4;
+    const zRow = b * gates4;
+    const sRow = t * bu + b * units;
+    const outRow = (b * (seqLength + 1) + t) * units;
+    for (let j = 0; j < units; j++) {
+      const zi = proj[pRow + j] + z[zRow + j];
+      const zf = proj[pRow + units + j] + z[zRow + units + j];
+      const zg = proj[pRow + 2 * units + j] + z[zRow + 2 * units + j];
+      const zo = proj[pRow + 3 * units + j] + z[zRow + 3 * units + j];
+      let i: number, f: number, o: number;
+      if (hard) {
+        i = 0.2 * zi + 0.5;
+        i = i < 0 ? 0 : i > 1 ? 1 : i;
+        f = 0.2 * zf + 0.5;
+        f = f < 0 ? 0 : f > 1 ? 1 : f;
+        o = 0.2 * zo + 0.5;
+        o = o < 0 ? 0 : o > 1 ? 1 : o;
+      } else {
+        i = 0.5 + 0.5 * tanh(0.5 * zi);
+        f = 0.5 + 0.5 * tanh(0.5 * zf);
+        o = 0.5 + 0.5 * tanh(0.5 * zo);
+      }
+      const g = tanh(zg);
+      const c = f * cs[sRow + j] + i * g;
+      const tc = tanh(c);
+      const h = o * tc;
+      acts[pRow + j] = i;
+      acts[pRow + units + j] = f;
+      acts[pRow + 2 * units + j] = g;
+      acts[pRow + 3 * units + j] = o;
+      cs[sRow + bu + j] = c;
+      tanhCs[sRow + j] = tc;
+      packed[outRow + j] = h;
+      if (!last) hIn[sRow + bu + j] = masked ? h * stateMask[b * units + j] : h;
+    }
   }
-  const trace: Trace = {
-    gate: args.gate,
+}
+
+/**
+ * One step of backpropagation through time: from `dh` (output gradient of step `t` in `dy`
+ * plus `dhRec`) and `dcNext`, writes the pre-activation gradients of step `t` into `dz` and
+ * replaces `dcNext` with the gradient of the previous `c`.
+ */
+function backwardStep(
+  buf: Buffers,
+  t: number,
+  grads: { dy: Float32Array; dhRec: Float32Array; dcNext: Float32Array; dz: Float32Array },
+): void {
+  const { batch, seqLength, units, hard, acts, cs, tanhCs } = buf;
+  const { dy, dhRec, dcNext, dz } = grads;
+  const gates4 = 4 * units;
+  const bu = batch * units;
+  for (let b = 0; b < batch; b++) {
+    const pRow = (t * batch + b) * gates4;
+    const sRow = t * bu + b * units;
+    const yRow = (b * (seqLength + 1) + t) * units;
+    const sb = b * units;
+    for (let j = 0; j < units; j++) {
+      const i = acts[pRow + j];
+      const f = acts[pRow + units + j];
+      const g = acts[pRow + 2 * units + j];
+      const o = acts[pRow + 3 * units + j];
+      const tc = tanhCs[sRow + j];
+      const dh = dy[yRow + j] + dhRec[sb + j];
+      const dc = dcNext[sb + j] + dh * o * (1 - tc * tc);
+      const di = dc * g;
+      const df = dc * cs[sRow + j];
+      const dg = dc * i;
+      const dO = dh * tc;
+      dcNext[sb + j] = dc * f;
+      if (hard) {
+        dz[pRow + j] = i > 0 && i < 1 ? 0.2 * di : 0;
+        dz[pRow + units + j] = f > 0 && f < 1 ? 0.2 * df : 0;
+        dz[pRow + 3 * units + j] = o > 0 && o < 1 ? 0.2 * dO : 0;
+      } else {
+        dz[pRow + j] = di * i * (1 - i);
+        dz[pRow + units + j] = df * f * (1 - f);
+        dz[pRow + 3 * units + j] = dO * o * (1 - o);
+      }
+      dz[pRow + 2 * units + j] = dg * (1 - g * g);
+    }
+  }
+}
+
+/** Copies `x` `[batch, time, dim]` to time-major `[time * batch, dim]`, times `mask`. */
+function toTimeMajor(
+  x: Float32Array,
+  shape: [number, number, number],
+  mask: Float32Array | null,
+): Float32Array {
+  const [batch, seqLength, dim] = shape;
+  const out = new Float32Array(x.length);
+  for (let b = 0; b < batch; b++) {
+    for (let t = 0; t < seqLength; t++) {
+      const src = (b * seqLength + t) * dim;
+      const dst = (t * batch + b) * dim;
+      for (let d = 0; d < dim; d++) {
+        out[dst + d] = mask == null ? x[src + d] : x[src + d] * mask[b * dim + d];
+      }
+    }
+  }
+  return out;
+}
+
+/** Copies time-major `[time * batch, dim]` to `[batch, time, dim]`, times `mask`. */
+function toBatchMajor(
+  x: Float32Array,
+  shape: [number, number, number],
+  mask: Float32Array | null,
+): Float32Array {
+  const [batch, seqLength, dim] = shape;
+  const out = new Float32Array(x.length);
+  for (let b = 0; b < batch; b++) {
+    for (let t = 0; t < seqLength; t++) {
+      const src = (t * batch + b) * dim;
+      const dst = (b * seqLength + t) * dim;
+      for (let d = 0; d < dim; d++) {
+        out[dst + d] = mask == null ? x[src + d] : x[src + d] * mask[b * dim + d];
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Runs the LSTM over `args.x` and keeps what the backward pass needs (in JS memory, not as
+ * tensors: nothing needs disposing).
+ */
+export function runSequence(args: SequenceArgs): SequenceRun {
+  const [batch, seqLength, inputDim] = args.x.shape;
+  const units = args.recurrentKernel.shape[0];
+  const gates4 = 4 * units;
+  const bu = batch * units;
+  const rows = seqLength * batch;
+  const inputMask = args.inputMask;
+  const stateMask = args.stateMask ?? new Float32Array(0);
+
+  const xt = toTimeMajor(args.x.dataSync() as Float32Array, args.x.shape, inputMask);
+  const projected = tf.tidy(() => {
+    const product = tf.matMul(tf.tensor2d(xt, [rows, inputDim]), args.kernel);
+    return args.bias == null ? product : tf.add(product, args.bias);
+  });
+  const buf: Buffers = {
     batch,
     seqLength,
-    inputDim,
     units,
-    xTime,
-    w,
-    r,
-    inputMask: args.inputMask,
-    stateMask: args.stateMask,
-    hIn,
-    c: cs,
-    ifo: ifos,
-    g: gs,
-    tanhC: tanhCs,
+    hard: args.gate === "hardSigmoid",
+    proj: projected.dataSync() as Float32Array,
+    acts: new Float32Array(rows * gates4),
+    cs: new Float32Array((seqLength + 1) * bu),
+    tanhCs: new Float32Array(rows * units),
+    hIn: new Float32Array(rows * units),
+    packed: new Float32Array(batch * (seqLength + 1) * units),
+    stateMask,
   };
-  return { h: hs, c: cs, trace: savable(trace) };
-}
+  projected.dispose();
+  const hasState = args.h0 != null && args.c0 != null;
+  if (hasState) {
+    buf.cs.set(args.c0!.dataSync() as Float32Array, 0);
+    const h0 = args.h0!.dataSync() as Float32Array;
+    for (let k = 0; k < bu; k++) buf.hIn[k] = stateMask.length > 0 ? h0[k] * stateMask[k] : h0[k];
+  }
+  const noRecurrence = new Float32Array(batch * gates4);
+  for (let t = 0; t < seqLength; t++) {
+    const z = t === 0 && !hasState
+      ? noRecurrence
+      : product(buf.hIn.subarray(t * bu, (t + 1) * bu), batch, units, args.recurrentKernel);
+    forwardStep(buf, t, z);
+  }
+  const cLast = seqLength * bu;
+  for (let b = 0; b < batch; b++) {
+    buf.packed.set(
+      buf.cs.subarray(cLast + b * units, cLast + (b + 1) * units),
+      (b * (seqLength + 1) + seqLength) * units,
+    );
+  }
+  buf.proj = new Float32Array(0); // not needed any more
 
-/** Wraps a trace so its tensors travel through a customGrad `save` function. */
-function savable(trace: Trace): SavableTrace {
-  return {
-    save(save) {
-      const optional = [trace.inputMask, trace.stateMask];
-      const fixed: tf.Tensor[] = [trace.xTime, trace.w, trace.r];
-      for (const t of optional) if (t != null) fixed.push(t);
-      const lists = [trace.hIn, trace.c, trace.ifo, trace.g, trace.tanhC];
-      save([...fixed, ...lists.flat()]);
-      return (saved) => {
-        let k = 0;
-        const next = <T extends tf.Tensor>() => saved[k++] as T;
-        const take = (n: number) => saved.slice(k, (k += n)) as tf.Tensor2D[];
-        const xTime = next<tf.Tensor2D>();
-        const w = next<tf.Tensor2D>();
-        const r = next<tf.Tensor2D>();
-        const inputMask = trace.inputMask == null ? null : next<tf.Tensor2D>();
-        const stateMask = trace.stateMask == null ? null : next<tf.Tensor2D>();
-        const n = trace.seqLength;
-        return {
-          ...trace,
-          xTime,
-          w,
-          r,
-          inputMask,
-          stateMask,
-          hIn: take(n),
-          c: take(n + 1),
-          ifo: take(n),
-          g: take(n),
-          tanhC: take(n),
-        };
+  function backward(
+    dy: Float32Array,
+    weights: { kernel: tf.Tensor2D; recurrentKernel: tf.Tensor2D },
+  ): SequenceGradients {
+    const grads = {
+      dy,
+      dhRec: new Float32Array(bu),
+      dcNext: new Float32Array(bu),
+      dz: new Float32Array(rows * gates4),
+    };
+    for (let b = 0; b < batch; b++) {
+      const src = (b * (seqLength + 1) + seqLength) * units;
+      grads.dcNext.set(dy.subarray(src, src + units), b * units);
+    }
+    const rT = tf.transpose(weights.recurrentKernel);
+    for (let t = seqLength - 1; t >= 0; t--) {
+      backwardStep(buf, t, grads);
+      if (t > 0 || hasState) {
+        const rows = grads.dz.subarray(t * batch * gates4, (t + 1) * batch * gates4);
+        grads.dhRec = product(rows, batch, gates4, rT);
+        if (stateMask.length > 0) for (let k = 0; k < bu; k++) grads.dhRec[k] *= stateMask[k];
+      }
+    }
+    rT.dispose();
+    return tf.tidy(() => {
+      const dz = tf.tensor2d(grads.dz, [rows, gates4]);
+      const xtT = tf.tensor2d(transpose(xt, rows, inputDim), [inputDim, rows]);
+      const hInT = tf.tensor2d(transpose(buf.hIn, rows, units), [units, rows]);
+      const dxt = tf.matMul(dz, tf.transpose(weights.kernel)).dataSync() as Float32Array;
+      const dx = toBatchMajor(dxt, [batch, seqLength, inputDim], inputMask);
+      return {
+        x: tf.tensor3d(dx, [batch, seqLength, inputDim]),
+        kernel: tf.matMul(xtT, dz) as tf.Tensor2D,
+        recurrentKernel: tf.matMul(hInT, dz) as tf.Tensor2D,
+        bias: tf.sum(dz, 0) as tf.Tensor1D,
+        h0: tf.tensor2d(grads.dhRec, [batch, units]),
+        c0: tf.tensor2d(grads.dcNext, [batch, units]),
       };
-    },
-  };
-}
+    });
+  }
 
-/**
- * Backpropagation through time.
- *
- * @param dy gradient of `[batch, time + 1, units]`: `h` of every step, then the final `c`
- * @param trace the forward pass's trace
- */
-export function backwardThroughTime(dy: tf.Tensor3D, trace: Trace): Gradients {
-  const { batch, seqLength, inputDim, units } = trace;
-  const dys = tf.unstack(dy, 1) as tf.Tensor2D[];
-  const rT = tf.transpose(trace.r);
-  let dcNext = dys[seqLength];
-  let dhRec: tf.Tensor2D | null = null;
-  const dzs: tf.Tensor2D[] = new Array(seqLength);
-  for (let t = seqLength - 1; t >= 0; t--) {
-    const dh = dhRec == null ? dys[t] : tf.add(dys[t], dhRec);
-    const ifo = trace.ifo[t];
-    const [i, f, o] = tf.split(ifo, 3, 1);
-    const g = trace.g[t];
-    const tanhC = trace.tanhC[t];
-    const dO = tf.mul(dh, tanhC);
-    const dc = tf.add(dcNext, tf.mul(tf.mul(dh, o), tf.sub(1, tf.square(tanhC))));
-    const dI = tf.mul(dc, g);
-    const dF = tf.mul(dc, trace.c[t]);
-    const dG = tf.mul(dc, i);
-    dcNext = tf.mul(dc, f);
-    const slope = trace.gate === "sigmoid"
-      ? tf.mul(ifo, tf.sub(1, ifo))
-      : tf.sign(tf.mul(ifo, tf.sub(1, ifo)));
-    const dzIfo = tf.mul(tf.concat([dI, dF, dO], 1), slope);
-    const dzC = tf.mul(dG, tf.sub(1, tf.square(g)));
-    const dz = tf.concat([dzIfo, dzC], 1) as tf.Tensor2D;
-    dzs[t] = dz;
-    dhRec = tf.matMul(dz, rT);
-    if (trace.stateMask != null) dhRec = tf.mul(dhRec, trace.stateMask);
-  }
-  const dz = tf.concat(dzs, 0) as tf.Tensor2D;
-  const hIn = tf.concat(trace.hIn, 0) as tf.Tensor2D;
-  let dR = tf.matMul(tf.transpose(hIn), dz);
-  let dW = tf.matMul(tf.transpose(trace.xTime), dz);
-  let dB = tf.sum(dz, 0) as tf.Tensor1D;
-  const dxTime = tf.matMul(dz, tf.transpose(trace.w));
-  let dx = tf.transpose(tf.reshape(dxTime, [seqLength, batch, inputDim]), [1, 0, 2]);
-  if (trace.inputMask != null) dx = tf.mul(dx, tf.expandDims(trace.inputMask, 1));
-  const scale = gateScale(trace.gate, units);
-  if (scale != null) {
-    dR = tf.mul(dR, scale);
-    dW = tf.mul(dW, scale);
-    dB = tf.mul(dB, scale);
-  }
-  return {
-    x: dx as tf.Tensor3D,
-    kernel: swapCO(dW),
-    recurrentKernel: swapCO(dR),
-    bias: swapCO(dB),
-    h0: dhRec!,
-    c0: dcNext,
-  };
+  return { batch, seqLength, units, packed: buf.packed, backward };
 }

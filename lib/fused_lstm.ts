@@ -18,7 +18,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { backwardThroughTime, forwardThroughTime, type GateActivation } from "./_lstm_bptt.ts";
+import { type GateActivation, runSequence } from "./_lstm_bptt.ts";
 
 export type { GateActivation } from "./_lstm_bptt.ts";
 
@@ -214,35 +214,37 @@ function fusedLstmOp(x: tf.Tensor3D, args: FusedOpArgs): tf.Tensor3D {
   if (hasBias) inputs.push(args.bias!);
   const hasState = args.h0 != null && args.c0 != null;
   if (hasState) inputs.push(args.h0!, args.c0!);
+  const inputMask = args.inputMask == null ? null : args.inputMask.dataSync() as Float32Array;
+  const stateMask = args.stateMask == null ? null : args.stateMask.dataSync() as Float32Array;
   const op = tf.customGrad((...values: unknown[]) => {
     const save = values[values.length - 1] as tf.GradSaveFunc;
     const tensors = values.slice(0, -1) as tf.Tensor[];
-    const x = tensors[0] as tf.Tensor3D;
     const kernel = tensors[1] as tf.Tensor2D;
     const recurrentKernel = tensors[2] as tf.Tensor2D;
-    const bias = hasBias ? tensors[3] as tf.Tensor1D : null;
-    const h0 = hasState ? tensors[tensors.length - 2] as tf.Tensor2D : null;
-    const c0 = hasState ? tensors[tensors.length - 1] as tf.Tensor2D : null;
-    const run = forwardThroughTime(x, {
+    const run = runSequence({
+      x: tensors[0] as tf.Tensor3D,
       kernel,
       recurrentKernel,
-      bias,
-      h0,
-      c0,
+      bias: hasBias ? tensors[3] as tf.Tensor1D : null,
+      h0: hasState ? tensors[tensors.length - 2] as tf.Tensor2D : null,
+      c0: hasState ? tensors[tensors.length - 1] as tf.Tensor2D : null,
       gate: args.gate,
-      inputMask: args.inputMask,
-      stateMask: args.stateMask,
+      inputMask,
+      stateMask,
     });
-    const value = tf.stack([...run.h, run.c[run.c.length - 1]], 1) as tf.Tensor3D;
-    const layout = run.trace.save(save);
+    save([kernel, recurrentKernel]);
     return {
-      value,
+      value: tf.tensor3d(run.packed, [run.batch, run.seqLength + 1, run.units]),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const trace = layout(saved);
-        const grads = backwardThroughTime(dy as tf.Tensor3D, trace);
+        const grads = run.backward(dy.dataSync() as Float32Array, {
+          kernel: saved[0] as tf.Tensor2D,
+          recurrentKernel: saved[1] as tf.Tensor2D,
+        });
         const out: tf.Tensor[] = [grads.x, grads.kernel, grads.recurrentKernel];
-        if (hasBias) out.push(grads.bias!);
+        if (hasBias) out.push(grads.bias);
+        else grads.bias.dispose();
         if (hasState) out.push(grads.h0, grads.c0);
+        else tf.dispose([grads.h0, grads.c0]);
         return out;
       },
     };

@@ -85,3 +85,21 @@ export function compileTutorialModel(model: tf.LayersModel, config: TutorialConf
     },
   });
 }
+
+/** One row of a model summary. */
+export interface LayerSummary {
+  layer: string;
+  type: string;
+  outputShape: string;
+  params: number;
+}
+
+/** The model's layers as table rows (name, type, output shape, parameter count). */
+export function modelSummaryRows(model: tf.LayersModel): LayerSummary[] {
+  return model.layers.map((l) => ({
+    layer: l.name,
+    type: l.getClassName(),
+    outputShape: JSON.stringify(l.outputShape).replaceAll("null", "batch"),
+    params: l.countParams(),
+  }));
+}

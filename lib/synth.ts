@@ -343,6 +343,8 @@ async function fluidsynthSamples(
     const wavPath = join(dir, "out.wav");
     await Deno.writeFile(midPath, midiBytes);
     const timeoutSec = options.timeoutSec ?? 120;
+    const signal = AbortSignal.timeout(timeoutSec * 1000);
+    const tooSlow = `${program} took longer than timeoutSec=${timeoutSec}`;
     let result;
     try {
       result = await new Deno.Command(program, {
@@ -365,16 +367,15 @@ async function fluidsynthSamples(
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
-        signal: AbortSignal.timeout(timeoutSec * 1000),
+        signal,
       }).output();
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return `program ${program} not found`;
-      if ((e as Error).name === "AbortError" || (e as Error).name === "TimeoutError") {
-        return `${program} took longer than timeoutSec=${timeoutSec}`;
-      }
+      if (signal.aborted) return tooSlow;
       return `could not run ${program} (${(e as Error).message})`;
     }
     const stderr = new TextDecoder().decode(result.stderr).trim().split("\n").slice(-3).join(" | ");
+    if (signal.aborted) return tooSlow;
     if (!result.success) {
       return `${program} exited with code ${result.code}${stderr ? `: ${stderr}` : ""}`;
     }

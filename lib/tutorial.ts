@@ -43,16 +43,14 @@ export interface TutorialData {
 }
 
 /**
- * Reads the configured MIDI folder, splits it by file and indexes the windows.
+ * Reads the configured MIDI folder (or takes notes already read), splits it by file and
+ * indexes the windows.
  *
+ * @param folder notes already read, e.g. by {@linkcode loadProcessedNotes}; not changed
  * @throws {Error} naming the folder or setting when there is no usable data
  */
-export function prepareTutorialData(config: TutorialConfig): TutorialData {
-  const folder = loadMidiFolder(config.data.dir, {
-    instrument: config.data.instrument,
-    maxFiles: config.data.maxFiles ?? Infinity,
-    minNotes: 2,
-  });
+export function prepareTutorialData(config: TutorialConfig, folder?: MidiFolder): TutorialData {
+  folder ??= readTutorialNotes(config);
   const split = splitByFile(folder.files, {
     validationFraction: config.data.validationFraction,
     seed: config.seed,
@@ -66,6 +64,44 @@ export function prepareTutorialData(config: TutorialConfig): TutorialData {
     : tutorialWindows([], config.dataset);
   const noteCount = folder.files.reduce((a, f) => a + f.notes.length, 0);
   return { folder, train, validation, noteCount };
+}
+
+/**
+ * Reads the note tables of the configured data folder.
+ *
+ * @throws {Error} naming the folder when it is missing or gives no notes
+ */
+export function readTutorialNotes(config: TutorialConfig): MidiFolder {
+  return loadMidiFolder(config.data.dir, {
+    instrument: config.data.instrument,
+    maxFiles: config.data.maxFiles ?? Infinity,
+    minNotes: 2,
+  });
+}
+
+/** Saves note tables as `<runDir>/notes.json`, so later steps need not parse MIDI again. */
+export async function saveProcessedNotes(runDir: string, folder: MidiFolder): Promise<string> {
+  const path = join(runDir, "notes.json");
+  await Deno.mkdir(runDir, { recursive: true });
+  await writeJsonAtomic(path, folder, { indent: 0 });
+  return path;
+}
+
+/**
+ * Reads note tables saved by {@linkcode saveProcessedNotes}.
+ *
+ * @throws {Error} naming the file when it is missing, saying which step writes it
+ */
+export async function loadProcessedNotes(runDir: string): Promise<MidiFolder> {
+  const path = join(runDir, "notes.json");
+  try {
+    return JSON.parse(await Deno.readTextFile(path));
+  } catch (e) {
+    throw new Error(
+      `${path}: cannot read the processed notes (${(e as Error).message}); ` +
+        "run the preprocessing step (notebooks/02_preprocessing) first",
+    );
+  }
 }
 
 /** Options for {@linkcode trainTutorial}. */

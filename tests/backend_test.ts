@@ -189,6 +189,11 @@ Deno.test("selectBackend() is idempotent and installs the wasm matmul workaround
   assert.equal(isWasmMatMulWorkaroundInstalled(), false);
   assert.equal(uninstallWasmMatMulWorkaround(), false);
   assert.equal(installWasmMatMulWorkaround(), true);
+  const off = await selectBackend({ backend: "wasm", wasmMatMulWorkaround: false });
+  assert.equal(off.wasmMatMulWorkaround, false);
+  assert.equal(isWasmMatMulWorkaroundInstalled(), false);
+  await selectBackend({ backend: "wasm" });
+  assert.equal(isWasmMatMulWorkaroundInstalled(), true);
 });
 
 Deno.test("selectBackend() with auto picks tensorflow or explains why it fell back", async () => {
