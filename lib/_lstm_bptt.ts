@@ -2,7 +2,8 @@
  * Forward pass and backpropagation through time of an LSTM over a whole sequence, for the
  * fused layer in `fused_lstm.ts`.
  *
- * Matrix products run on the tfjs backend (XNNPACK on wasm), always without transpose flags.
+ * Matrix products run on the tfjs backend (XNNPACK on wasm), always without transpose flags,
+ * or, on the cpu backend, in a blocked JS loop about three times faster than its kernel.
  * Everything else (gate activations, the cell update, their derivatives, layout changes)
  * runs in plain loops over Float32Arrays: per time step that is one backend op plus one copy
  * in and one copy out, instead of a dozen small tensor ops (whose slicing copies whole
@@ -36,7 +37,15 @@ export interface SequenceArgs {
   inputMask: Float32Array | null;
   /** Multiplies the recurrent state fed to every step: `[batch * units]`, or `null`. */
   stateMask: Float32Array | null;
+  /**
+   * Where matrix products run: `"backend"` (tfjs ops) or `"js"` (plain loops).
+   * @default {"js" on the cpu backend, else "backend"}
+   */
+  matMul?: MatMulMode;
 }
+
+/** Where matrix products run. */
+export type MatMulMode = "backend" | "js";
 
 /** Gradients from {@linkcode SequenceRun.backward}, shaped like the inputs. */
 export interface SequenceGradients {
@@ -70,14 +79,83 @@ export interface SequenceRun {
   ): SequenceGradients;
 }
 
-/** `a [rows, inner] x b [inner, cols]` on the backend; the result is a fresh array. */
-function product(a: Float32Array, rows: number, inner: number, b: tf.Tensor2D): Float32Array {
+/** A right-hand operand of repeated products: a tensor (backend mode) or its data (JS mode). */
+interface Operand {
+  tensor: tf.Tensor2D | null;
+  data: Float32Array | null;
+  cols: number;
+}
+
+/** Wraps `t` `[rows, cols]` (or its transpose) as an operand for `mode`. */
+function operand(t: tf.Tensor2D, mode: MatMulMode, transposed: boolean): Operand {
+  const [rows, cols] = t.shape;
+  if (mode === "js") {
+    const data = t.dataSync() as Float32Array;
+    return {
+      tensor: null,
+      data: transposed ? transpose(data, rows, cols) : data,
+      cols: transposed ? rows : cols,
+    };
+  }
+  return { tensor: transposed ? tf.transpose(t) : t, data: null, cols: transposed ? rows : cols };
+}
+
+/** `a [rows, inner] x b [inner, b.cols]`; the result is a fresh array. */
+function product(a: Float32Array, rows: number, inner: number, b: Operand): Float32Array {
+  if (b.data != null) return gemm(a, rows, inner, b.data, b.cols);
   const at = tf.tensor2d(a, [rows, inner]);
-  const out = tf.matMul(at, b);
+  const out = tf.matMul(at, b.tensor!);
   const data = out.dataSync() as Float32Array;
   at.dispose();
   out.dispose();
   return data;
+}
+
+/** `a [rows, inner] x b [inner, cols]` as a tensor (no read-back in backend mode). */
+function productTensor(
+  a: Float32Array,
+  rows: number,
+  inner: number,
+  b: Float32Array,
+  cols: number,
+  mode: MatMulMode,
+): tf.Tensor2D {
+  if (mode === "js") return tf.tensor2d(gemm(a, rows, inner, b, cols), [rows, cols]);
+  return tf.tidy(() => tf.matMul(tf.tensor2d(a, [rows, inner]), tf.tensor2d(b, [inner, cols])));
+}
+
+/**
+ * `a [m, k] x b [k, n]` in plain JS, four rows of `a` at a time (row-major, float32
+ * accumulation like the tfjs kernels). About 2.5 GFLOP/s in V8, three times the cpu
+ * backend's matMul.
+ */
+function gemm(a: Float32Array, m: number, k: number, b: Float32Array, n: number): Float32Array {
+  const c = new Float32Array(m * n);
+  let i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const c0 = i * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n;
+    const a0 = i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
+    for (let p = 0; p < k; p++) {
+      const v0 = a[a0 + p], v1 = a[a1 + p], v2 = a[a2 + p], v3 = a[a3 + p];
+      const bRow = p * n;
+      for (let j = 0; j < n; j++) {
+        const bv = b[bRow + j];
+        c[c0 + j] += v0 * bv;
+        c[c1 + j] += v1 * bv;
+        c[c2 + j] += v2 * bv;
+        c[c3 + j] += v3 * bv;
+      }
+    }
+  }
+  for (; i < m; i++) {
+    const c0 = i * n, a0 = i * k;
+    for (let p = 0; p < k; p++) {
+      const v = a[a0 + p];
+      const bRow = p * n;
+      for (let j = 0; j < n; j++) c[c0 + j] += v * b[bRow + j];
+    }
+  }
+  return c;
 }
 
 /** Beyond this, tanh rounds to +-1 in float32. */
@@ -193,16 +271,24 @@ function forwardStep(buf: Buffers, t: number, z: Float32Array): void {
   }
 }
 
+/** Gradients carried through {@linkcode backwardStep}. */
+interface StepGradients {
+  /** Gradient of the packed output `[batch, time + 1, units]`. */
+  dy: Float32Array;
+  /** Gradient reaching `h` of the current step through the next step `[batch, units]`. */
+  dhRec: Float32Array;
+  /** Gradient of `c` of the current step from later steps `[batch, units]`. */
+  dcNext: Float32Array;
+  /** Pre-activation gradients, time-major `[time * batch, 4 * units]`. */
+  dz: Float32Array;
+}
+
 /**
  * One step of backpropagation through time: from `dh` (output gradient of step `t` in `dy`
  * plus `dhRec`) and `dcNext`, writes the pre-activation gradients of step `t` into `dz` and
  * replaces `dcNext` with the gradient of the previous `c`.
  */
-function backwardStep(
-  buf: Buffers,
-  t: number,
-  grads: { dy: Float32Array; dhRec: Float32Array; dcNext: Float32Array; dz: Float32Array },
-): void {
+function backwardStep(buf: Buffers, t: number, grads: StepGradients): void {
   const { batch, seqLength, units, hard, acts, cs, tanhCs } = buf;
   const { dy, dhRec, dcNext, dz } = grads;
   const gates4 = 4 * units;
@@ -292,17 +378,22 @@ export function runSequence(args: SequenceArgs): SequenceRun {
   const inputMask = args.inputMask;
   const stateMask = args.stateMask ?? new Float32Array(0);
 
+  const mode = args.matMul ?? (tf.getBackend() === "cpu" ? "js" : "backend");
   const xt = toTimeMajor(args.x.dataSync() as Float32Array, args.x.shape, inputMask);
-  const projected = tf.tidy(() => {
-    const product = tf.matMul(tf.tensor2d(xt, [rows, inputDim]), args.kernel);
-    return args.bias == null ? product : tf.add(product, args.bias);
-  });
+  const proj = product(xt, rows, inputDim, operand(args.kernel, mode, false));
+  if (args.bias != null) {
+    const bias = args.bias.dataSync() as Float32Array;
+    for (let r = 0; r < rows; r++) {
+      for (let q = 0, o = r * gates4; q < gates4; q++) proj[o + q] += bias[q];
+    }
+  }
+  const recurrent = operand(args.recurrentKernel, mode, false);
   const buf: Buffers = {
     batch,
     seqLength,
     units,
     hard: args.gate === "hardSigmoid",
-    proj: projected.dataSync() as Float32Array,
+    proj,
     acts: new Float32Array(rows * gates4),
     cs: new Float32Array((seqLength + 1) * bu),
     tanhCs: new Float32Array(rows * units),
@@ -310,7 +401,6 @@ export function runSequence(args: SequenceArgs): SequenceRun {
     packed: new Float32Array(batch * (seqLength + 1) * units),
     stateMask,
   };
-  projected.dispose();
   const hasState = args.h0 != null && args.c0 != null;
   if (hasState) {
     buf.cs.set(args.c0!.dataSync() as Float32Array, 0);
@@ -321,7 +411,7 @@ export function runSequence(args: SequenceArgs): SequenceRun {
   for (let t = 0; t < seqLength; t++) {
     const z = t === 0 && !hasState
       ? noRecurrence
-      : product(buf.hIn.subarray(t * bu, (t + 1) * bu), batch, units, args.recurrentKernel);
+      : product(buf.hIn.subarray(t * bu, (t + 1) * bu), batch, units, recurrent);
     forwardStep(buf, t, z);
   }
   const cLast = seqLength * bu;
@@ -337,7 +427,7 @@ export function runSequence(args: SequenceArgs): SequenceRun {
     dy: Float32Array,
     weights: { kernel: tf.Tensor2D; recurrentKernel: tf.Tensor2D },
   ): SequenceGradients {
-    const grads = {
+    const grads: StepGradients = {
       dy,
       dhRec: new Float32Array(bu),
       dcNext: new Float32Array(bu),
@@ -347,31 +437,33 @@ export function runSequence(args: SequenceArgs): SequenceRun {
       const src = (b * (seqLength + 1) + seqLength) * units;
       grads.dcNext.set(dy.subarray(src, src + units), b * units);
     }
-    const rT = tf.transpose(weights.recurrentKernel);
+    const recurrentT = operand(weights.recurrentKernel, mode, true);
     for (let t = seqLength - 1; t >= 0; t--) {
       backwardStep(buf, t, grads);
       if (t > 0 || hasState) {
         const rows = grads.dz.subarray(t * batch * gates4, (t + 1) * batch * gates4);
-        grads.dhRec = product(rows, batch, gates4, rT);
+        grads.dhRec = product(rows, batch, gates4, recurrentT);
         if (stateMask.length > 0) for (let k = 0; k < bu; k++) grads.dhRec[k] *= stateMask[k];
       }
     }
-    rT.dispose();
-    return tf.tidy(() => {
-      const dz = tf.tensor2d(grads.dz, [rows, gates4]);
-      const xtT = tf.tensor2d(transpose(xt, rows, inputDim), [inputDim, rows]);
-      const hInT = tf.tensor2d(transpose(buf.hIn, rows, units), [units, rows]);
-      const dxt = tf.matMul(dz, tf.transpose(weights.kernel)).dataSync() as Float32Array;
-      const dx = toBatchMajor(dxt, [batch, seqLength, inputDim], inputMask);
-      return {
-        x: tf.tensor3d(dx, [batch, seqLength, inputDim]),
-        kernel: tf.matMul(xtT, dz) as tf.Tensor2D,
-        recurrentKernel: tf.matMul(hInT, dz) as tf.Tensor2D,
-        bias: tf.sum(dz, 0) as tf.Tensor1D,
-        h0: tf.tensor2d(grads.dhRec, [batch, units]),
-        c0: tf.tensor2d(grads.dcNext, [batch, units]),
-      };
-    });
+    if (recurrentT.tensor != null) recurrentT.tensor.dispose();
+    const dz = grads.dz;
+    const dBias = new Float32Array(gates4);
+    for (let r = 0; r < rows; r++) {
+      for (let q = 0, o = r * gates4; q < gates4; q++) dBias[q] += dz[o + q];
+    }
+    const kernelT = operand(weights.kernel, mode, true);
+    const dxt = product(dz, rows, gates4, kernelT);
+    if (kernelT.tensor != null) kernelT.tensor.dispose();
+    const dx = toBatchMajor(dxt, [batch, seqLength, inputDim], inputMask);
+    return {
+      x: tf.tensor3d(dx, [batch, seqLength, inputDim]),
+      kernel: productTensor(transpose(xt, rows, inputDim), inputDim, rows, dz, gates4, mode),
+      recurrentKernel: productTensor(transpose(buf.hIn, rows, units), units, rows, dz, gates4, mode),
+      bias: tf.tensor1d(dBias),
+      h0: tf.tensor2d(grads.dhRec, [batch, units]),
+      c0: tf.tensor2d(grads.dcNext, [batch, units]),
+    };
   }
 
   return { batch, seqLength, units, packed: buf.packed, backward };

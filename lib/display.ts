@@ -459,12 +459,12 @@ function formatCell(value: unknown, digits: number): string {
  * @param rows one object per row; keys are column names
  */
 export function tableBundle(
-  rows: ReadonlyArray<Record<string, unknown>>,
+  rows: ReadonlyArray<object>,
   options: TableBundleOptions = {},
 ): MediaBundle {
   const head = Math.max(0, options.head ?? 20);
   const digits = options.digits ?? 4;
-  const shown = rows.slice(0, head);
+  const shown = rows.slice(0, head) as ReadonlyArray<Record<string, unknown>>;
   const columns = options.columns ?? [...new Set(shown.flatMap((r) => Object.keys(r)))];
   const cells = shown.map((r) => columns.map((c) => formatCell(r[c], digits)));
   const numeric = columns.map((c) =>
@@ -519,7 +519,7 @@ export interface ShowTableOptions extends TableBundleOptions, ShowOptions {}
  * only calls `options.fallback` with the text form.
  */
 export async function showTable(
-  rows: ReadonlyArray<Record<string, unknown>>,
+  rows: ReadonlyArray<object>,
   options: ShowTableOptions = {},
 ): Promise<void> {
   await showBundle(tableBundle(rows, options), options);

@@ -129,7 +129,7 @@ export class FusedLSTM extends tf.RNN {
         inputMask,
         stateMask,
       });
-      const seqLength = x.shape[1];
+      const seqLength = x.shape[1]!;
       const hLast = tf.squeeze(tf.slice(result, [0, seqLength - 1, 0], [-1, 1, -1]), [1]);
       const cLast = tf.squeeze(tf.slice(result, [0, seqLength, 0], [-1, 1, -1]), [1]);
       if (this.stateful) this.resetStates([hLast, cLast], training);

@@ -106,3 +106,21 @@ Deno.test("loadMidiFolder() names the folder when it is missing, empty, or has n
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+// Real data, only when a corpus folder is given (CI points it at the Nottingham set).
+const corpusDir = Deno.env.get("MIDI_CORPUS_DIR");
+Deno.test({
+  name: "loadMidiFolder() reads a real corpus (MIDI_CORPUS_DIR), reporting every skipped file",
+  ignore: !corpusDir,
+  fn() {
+    const { files, skipped } = loadMidiFolder(corpusDir!);
+    const total = files.length + skipped.length;
+    assert.ok(files.length >= 0.9 * total, `only ${files.length} of ${total} files loaded`);
+    for (const s of skipped) assert.ok(s.reason.length > 0, `${s.path} skipped without a reason`);
+    for (const f of files) {
+      for (let i = 1; i < f.notes.length; i++) {
+        assert.ok(f.notes[i].start >= f.notes[i - 1].start, `${f.path}: notes out of order`);
+      }
+    }
+  },
+});
