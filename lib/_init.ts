@@ -59,6 +59,9 @@ export function initRecurrentOrthogonal(layers: tf.layers.Layer[], seed: number)
     const weights = layer.getWeights();
     const [rows, cols] = weights[1].shape as [number, number];
     const values = orthogonalMatrix(rows, cols, seed + 1000 * i);
-    layer.setWeights([weights[0], tf.tensor2d(values, [rows, cols]), ...weights.slice(2)]);
+    const recurrent = tf.tensor2d(values, [rows, cols]);
+    layer.setWeights([weights[0], recurrent, ...weights.slice(2)]);
+    recurrent.dispose(); // setWeights copied the values
+
   });
 }

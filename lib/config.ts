@@ -5,10 +5,15 @@
  *
  * @module
  */
+import {
+  checkClassicModelConfig,
+  type ClassicModelConfig,
+  type ClassicPreset,
+  classicPresetConfig,
+} from "./classic_model.ts";
 
-/** The settings of one tutorial-family run. */
-export interface TutorialConfig {
-  family: "tutorial";
+/** Settings both families share: where the data is, how training runs, which backend. */
+export interface CommonConfig {
   /** Name of the run; its files go to `weights/<run>/`. */
   run: string;
   /** Seed for weight initialisation, the split, shuffling, the seed window and sampling. */
@@ -23,6 +28,26 @@ export interface TutorialConfig {
     /** Share of files held out for validation. */
     validationFraction: number;
   };
+  train: {
+    epochs: number;
+    /** Early stopping: epochs without improvement before stopping. */
+    patience: number;
+    /** Value watched by checkpoints and early stopping. */
+    monitor: "loss" | "val_loss";
+    /** Checkpoint folder name; `{epoch}` and `{loss}` are filled in. */
+    checkpointTemplate: string;
+    /** Training stops after this many batches per epoch (`null`: all). */
+    maxBatchesPerEpoch: number | null;
+  };
+  /** LSTM implementation: `"layers"` is tf.layers.lstm; `"fused"` the project's fused layer. */
+  lstm: "layers" | "fused";
+  /** `"auto"` picks tensorflow, then wasm, then cpu. */
+  backend: "auto" | "tensorflow" | "wasm" | "cpu";
+}
+
+/** The settings of one tutorial-family run (pitch, step and duration per note). */
+export interface TutorialConfig extends CommonConfig {
+  family: "tutorial";
   dataset: {
     /** Notes per input window. */
     seqLength: number;
@@ -37,19 +62,6 @@ export interface TutorialConfig {
     learningRate: number;
     /** Weights of the pitch, step and duration losses. */
     lossWeights: { pitch: number; step: number; duration: number };
-    /** LSTM implementation: `"layers"` is tf.layers.lstm; `"fused"` the project's fused layer. */
-    lstm: "layers" | "fused";
-  };
-  train: {
-    epochs: number;
-    /** Early stopping: epochs without improvement before stopping. */
-    patience: number;
-    /** Value watched by checkpoints and early stopping. */
-    monitor: "loss" | "val_loss";
-    /** Checkpoint folder name; `{epoch}` and `{loss}` are filled in. */
-    checkpointTemplate: string;
-    /** Training stops after this many batches per epoch (`null`: all). */
-    maxBatchesPerEpoch: number | null;
   };
   generate: {
     /** Notes to generate. */
@@ -61,9 +73,40 @@ export interface TutorialConfig {
     /** General MIDI program (0 = Acoustic Grand Piano). */
     program: number;
   };
-  /** `"auto"` picks tensorflow, then wasm, then cpu. */
-  backend: "auto" | "tensorflow" | "wasm" | "cpu";
 }
+
+/** The settings of one classic-family run (note and chord tokens). */
+export interface ClassicConfig extends CommonConfig {
+  family: "classic";
+  tokens: {
+    /** Onset grid in divisions of a quarter note (music21: sixteenths and triplet eighths). */
+    quarterLengthDivisors: number[];
+    /** How chords are ordered: `"forte"` (music21 today), `"rahn"` or `"music21-legacy"`. */
+    convention: "forte" | "rahn" | "music21-legacy";
+  };
+  /** Model preset and its values (`preset` picks the defaults: see `classicPresetConfig`). */
+  model: ClassicModelConfig;
+  generate: {
+    /** Tokens to generate. */
+    tokens: number;
+    /** Softmax temperature; 0 takes the most likely token (argmax) every time. */
+    temperature: number;
+    /** Sample only among the k most likely tokens (0: all). */
+    topK: number;
+    /** Quarter notes between generated onsets. */
+    stepBeats: number;
+    /** Tempo written to the MIDI file. */
+    bpm: number;
+    /** General MIDI program (0 = Acoustic Grand Piano). */
+    program: number;
+  };
+}
+
+/** The config of a run of either family. */
+export type RunConfig = TutorialConfig | ClassicConfig;
+
+/** The two model families. */
+export type Family = RunConfig["family"];
 
 /** Any value nested inside a config, made optional for overrides. */
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
@@ -80,8 +123,8 @@ export function defaultTutorialConfig(): TutorialConfig {
       lstmUnits: 128,
       learningRate: 0.005,
       lossWeights: { pitch: 0.05, step: 1, duration: 1 },
-      lstm: "layers",
     },
+    lstm: "layers",
     train: {
       epochs: 50,
       patience: 5,
@@ -94,7 +137,7 @@ export function defaultTutorialConfig(): TutorialConfig {
   };
 }
 
-/** Options for {@linkcode resolveTutorialConfig}. */
+/** Options for {@linkcode resolveTutorialConfig} and {@linkcode resolveClassicConfig}. */
 export interface ResolveConfigOptions {
   /**
    * Quick mode: few epochs and batches so a whole run takes seconds (used by the notebooks
@@ -110,7 +153,8 @@ function merge<T>(base: T, over: DeepPartial<T> | undefined, path: string): T {
   for (const [k, v] of Object.entries(over as Record<string, unknown>)) {
     if (!(k in out)) throw new Error(`config: unknown setting ${path}${k}`);
     const cur = out[k];
-    out[k] = cur !== null && typeof cur === "object" && v !== null && typeof v === "object"
+    const isRecord = (x: unknown) => x !== null && typeof x === "object" && !Array.isArray(x);
+    out[k] = isRecord(cur) && isRecord(v)
       ? merge(cur, v as DeepPartial<typeof cur>, `${path}${k}.`)
       : v;
   }
@@ -159,11 +203,25 @@ export function resolveTutorialConfig(
     c.model.lstmUnits,
   );
   check(c.model.learningRate > 0, "model.learningRate", "a number above 0", c.model.learningRate);
+  checkCommon(c);
+  check(isPositiveInt(c.generate.notes), "generate.notes", "a positive integer", c.generate.notes);
   check(
-    ["layers", "fused"].includes(c.model.lstm),
-    "model.lstm",
-    '"layers" or "fused"',
-    c.model.lstm,
+    c.generate.temperature > 0,
+    "generate.temperature",
+    "a number above 0",
+    c.generate.temperature,
+  );
+  return c;
+}
+
+function checkCommon(c: RunConfig): void {
+  check(Number.isInteger(c.seed), "seed", "an integer", c.seed);
+  check(["layers", "fused"].includes(c.lstm), "lstm", '"layers" or "fused"', c.lstm);
+  check(
+    c.data.validationFraction >= 0 && c.data.validationFraction < 1,
+    "data.validationFraction",
+    "a number in [0, 1)",
+    c.data.validationFraction,
   );
   check(isPositiveInt(c.train.epochs), "train.epochs", "a positive integer", c.train.epochs);
   check(
@@ -178,18 +236,107 @@ export function resolveTutorialConfig(
     '"loss" or "val_loss"',
     c.train.monitor,
   );
-  check(isPositiveInt(c.generate.notes), "generate.notes", "a positive integer", c.generate.notes);
-  check(
-    c.generate.temperature > 0,
-    "generate.temperature",
-    "a number above 0",
-    c.generate.temperature,
-  );
   check(
     ["auto", "tensorflow", "wasm", "cpu"].includes(c.backend),
     "backend",
     '"auto", "tensorflow", "wasm" or "cpu"',
     c.backend,
   );
+}
+
+/**
+ * The classic family's defaults: the `classic-small` preset (2 x LSTM(256), windows of 32),
+ * which trains in minutes on a CPU; choose `model.preset: "classic"` for the sources' model.
+ *
+ * @param preset model preset whose values fill `model`
+ * @throws {Error} naming the setting when `preset` is unknown
+ */
+export function defaultClassicConfig(preset: ClassicPreset = "classic-small"): ClassicConfig {
+  return {
+    family: "classic",
+    run: "classic",
+    seed: 42,
+    data: { dir: "data/tunes", instrument: "first", maxFiles: null, validationFraction: 0.1 },
+    tokens: { quarterLengthDivisors: [4, 3], convention: "forte" },
+    model: classicPresetConfig(preset),
+    train: {
+      epochs: 50,
+      patience: 5,
+      monitor: "loss",
+      checkpointTemplate: "weights-improvement-{epoch:02d}-{loss:.4f}",
+      maxBatchesPerEpoch: null,
+    },
+    generate: { tokens: 500, temperature: 0.8, topK: 0, stepBeats: 0.5, bpm: 120, program: 0 },
+    lstm: "layers",
+    backend: "auto",
+  };
+}
+
+/**
+ * Fills in a classic config's defaults (those of `overrides.model.preset`, else
+ * `classic-small`), applies quick mode and checks every value. The input is not changed.
+ *
+ * @throws {Error} naming the setting when a value is unknown or out of range
+ */
+export function resolveClassicConfig(
+  overrides: DeepPartial<ClassicConfig> = {},
+  options: ResolveConfigOptions = {},
+): ClassicConfig {
+  const preset = (overrides.model?.preset ?? "classic-small") as ClassicPreset;
+  const c = merge(defaultClassicConfig(preset), overrides, "");
+  if (options.quick) {
+    c.train.epochs = Math.min(c.train.epochs, 2);
+    c.train.maxBatchesPerEpoch = Math.min(c.train.maxBatchesPerEpoch ?? 10, 10);
+    c.generate.tokens = Math.min(c.generate.tokens, 60);
+  }
+  check(c.family === "classic", "family", '"classic"', c.family);
+  checkCommon(c);
+  checkClassicModelConfig(c.model);
+  check(isPositiveInt(c.generate.tokens), "generate.tokens", "a positive integer", c.generate.tokens);
+  check(
+    c.generate.temperature >= 0,
+    "generate.temperature",
+    "a number >= 0 (0: argmax)",
+    c.generate.temperature,
+  );
+  check(c.generate.stepBeats > 0, "generate.stepBeats", "a number above 0", c.generate.stepBeats);
+  check(
+    ["forte", "rahn", "music21-legacy"].includes(c.tokens.convention),
+    "tokens.convention",
+    '"forte", "rahn" or "music21-legacy"',
+    c.tokens.convention,
+  );
   return c;
+}
+
+/**
+ * Resolves a config of either family, chosen by `overrides.family` (default `"tutorial"`).
+ *
+ * @throws {Error} naming `family` when it is neither `"tutorial"` nor `"classic"`, or as the
+ *   family's resolver does
+ */
+export function resolveConfig(
+  overrides: DeepPartial<TutorialConfig> | DeepPartial<ClassicConfig> = {},
+  options: ResolveConfigOptions = {},
+): RunConfig {
+  const family = overrides.family ?? "tutorial";
+  if (family === "tutorial") {
+    return resolveTutorialConfig(overrides as DeepPartial<TutorialConfig>, options);
+  }
+  if (family === "classic") {
+    return resolveClassicConfig(overrides as DeepPartial<ClassicConfig>, options);
+  }
+  throw new Error(`config: family: expected "tutorial" or "classic", got ${JSON.stringify(family)}`);
+}
+
+/** A config flattened to `{setting, value}` rows (`dataset.seqLength`, ...), for a table. */
+export function configRows(config: RunConfig): Array<{ setting: string; value: string }> {
+  const rows: Array<{ setting: string; value: string }> = [];
+  const walk = (value: unknown, path: string) => {
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+      for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k);
+    } else rows.push({ setting: path, value: JSON.stringify(value) });
+  };
+  walk(config, "");
+  return rows;
 }

@@ -5,8 +5,9 @@
  *
  * The forward pass projects the inputs of all time steps with one matrix product and then
  * runs only the recurrent product per step. The backward pass is a hand-written
- * backpropagation through time registered with `tf.customGrad`; the weight gradients come
- * from one matrix product over all time steps each.
+ * backpropagation through time registered with `tf.customGrad`: one recurrent product per
+ * step, and the weight gradients of all steps summed in a few large products. Gate arithmetic
+ * runs in plain loops over typed arrays (see `_lstm_bptt.ts`).
  *
  * Weights, their names (`<layer>/kernel`, `<layer>/recurrent_kernel`, `<layer>/bias`), their
  * initialisation and the gate order (i, f, c, o) are those of `tf.layers.lstm`, so weights
@@ -18,7 +19,13 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type GateActivation, runSequence } from "./_lstm_bptt.ts";
+import {
+  fromPacked,
+  type GateActivation,
+  type OutputLayout,
+  outputShape,
+  runSequence,
+} from "./_lstm_bptt.ts";
 
 export type { GateActivation } from "./_lstm_bptt.ts";
 
@@ -119,6 +126,11 @@ export class FusedLSTM extends tf.RNN {
         ? this.dropoutMask([batch, units], cell.recurrentDropout)
         : null;
       if (this.goBackwards) x = tf.reverse(x, 1);
+      const layout: OutputLayout = this.returnState || this.stateful
+        ? "packed"
+        : this.returnSequences
+        ? "sequence"
+        : "last";
       const result = fusedLstmOp(x as tf.Tensor3D, {
         kernel: cell.kernel.read() as tf.Tensor2D,
         recurrentKernel: cell.recurrentKernel.read() as tf.Tensor2D,
@@ -128,12 +140,16 @@ export class FusedLSTM extends tf.RNN {
         gate,
         inputMask,
         stateMask,
+        layout,
       });
+      if (layout !== "packed") return result;
       const seqLength = x.shape[1]!;
-      const hLast = tf.squeeze(tf.slice(result, [0, seqLength - 1, 0], [-1, 1, -1]), [1]);
-      const cLast = tf.squeeze(tf.slice(result, [0, seqLength, 0], [-1, 1, -1]), [1]);
+      const hLast = tf.reshape(tf.slice(result, [0, seqLength - 1, 0], [-1, 1, -1]), [-1, units]);
+      const cLast = tf.reshape(tf.slice(result, [0, seqLength, 0], [-1, 1, -1]), [-1, units]);
       if (this.stateful) this.resetStates([hLast, cLast], training);
-      const output = this.returnSequences ? tf.slice(result, [0, 0, 0], [-1, seqLength, -1]) : hLast;
+      const output = this.returnSequences
+        ? tf.slice(result, [0, 0, 0], [-1, seqLength, -1])
+        : hLast;
       return this.returnState ? [output, hLast, cLast] : output;
     });
   }
@@ -201,14 +217,16 @@ interface FusedOpArgs {
   inputMask: tf.Tensor2D | null;
   /** Recurrent dropout mask `[batch, units]` (constant). */
   stateMask: tf.Tensor2D | null;
+  /** Layout of the op's output. */
+  layout: OutputLayout;
 }
 
 /**
  * Runs the LSTM over `x` `[batch, time, inputDim]` as one differentiable op.
  *
- * @returns `[batch, time + 1, units]`: `h` of every time step followed by the final `c`
+ * @returns the output in `args.layout`
  */
-function fusedLstmOp(x: tf.Tensor3D, args: FusedOpArgs): tf.Tensor3D {
+function fusedLstmOp(x: tf.Tensor3D, args: FusedOpArgs): tf.Tensor {
   const inputs: tf.Tensor[] = [x, args.kernel, args.recurrentKernel];
   const hasBias = args.bias != null;
   if (hasBias) inputs.push(args.bias!);
@@ -234,9 +252,12 @@ function fusedLstmOp(x: tf.Tensor3D, args: FusedOpArgs): tf.Tensor3D {
     });
     save([kernel, recurrentKernel]);
     return {
-      value: tf.tensor3d(run.packed, [run.batch, run.seqLength + 1, run.units]),
+      value: tf.tensor(
+        fromPacked(run.packed, args.layout, run),
+        outputShape(args.layout, run.batch, run.seqLength, run.units),
+      ),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const grads = run.backward(dy.dataSync() as Float32Array, {
+        const grads = run.backward(dy.dataSync() as Float32Array, args.layout, {
           kernel: saved[0] as tf.Tensor2D,
           recurrentKernel: saved[1] as tf.Tensor2D,
         });
@@ -249,5 +270,163 @@ function fusedLstmOp(x: tf.Tensor3D, args: FusedOpArgs): tf.Tensor3D {
       },
     };
   });
-  return op(...inputs) as tf.Tensor3D;
+  return op(...inputs);
+}
+
+/** An LSTM's weights in tfjs layout, as {@linkcode lstmStep} and {@linkcode lstmSequence} use. */
+export interface LstmWeights {
+  /** `[inputDim, 4 * units]`, gate columns i, f, c, o. */
+  kernel: tf.Tensor2D;
+  /** `[units, 4 * units]`. */
+  recurrentKernel: tf.Tensor2D;
+  /** `[4 * units]`, or `null` for a layer without bias. */
+  bias: tf.Tensor1D | null;
+  /** Activation of the i, f and o gates (the cell and output use tanh). */
+  recurrentActivation: GateActivation;
+}
+
+/** What an LSTM carries from one time step to the next. */
+export interface LstmState {
+  /** Hidden state (the layer's output) `[batch, units]`. */
+  h: tf.Tensor2D;
+  /** Cell state `[batch, units]`. */
+  c: tf.Tensor2D;
+}
+
+/**
+ * The weights of a built `fusedLstm` or `tf.layers.lstm` layer.
+ *
+ * @param layer a built LSTM layer (not changed)
+ * @returns the layer's current weight tensors, not copies: do not dispose them, and read
+ *   them again after the layer's weights change
+ * @throws when `layer` is not a built LSTM layer with tanh activation and a `hardSigmoid` or
+ *   `sigmoid` recurrent activation
+ */
+export function lstmWeights(layer: tf.layers.Layer): LstmWeights {
+  const cell = (layer as unknown as { cell?: LstmCellFields & tf.layers.Layer }).cell;
+  const className = layer.getClassName();
+  if (!(layer instanceof tf.RNN) || cell?.getClassName() !== "LSTMCell") {
+    throw new Error(`lstmWeights: expected an LSTM or FusedLSTM layer, got ${className}`);
+  }
+  if (cell.kernel == null || cell.recurrentKernel == null) {
+    throw new Error(`lstmWeights: layer ${layer.name} is not built yet (call it once first)`);
+  }
+  const activation = cell.activation.getClassName();
+  const gate = cell.recurrentActivation.getClassName();
+  if (activation !== "tanh" || (gate !== "hardSigmoid" && gate !== "sigmoid")) {
+    throw new Error(
+      `lstmWeights: layer ${layer.name} uses activation ${activation} and recurrentActivation ` +
+        `${gate}; supported are tanh with hardSigmoid or sigmoid`,
+    );
+  }
+  return {
+    kernel: cell.kernel.read() as tf.Tensor2D,
+    recurrentKernel: cell.recurrentKernel.read() as tf.Tensor2D,
+    bias: cell.useBias && cell.bias != null ? cell.bias.read() as tf.Tensor1D : null,
+    recurrentActivation: gate,
+  };
+}
+
+/** Input of {@linkcode lstmStep}. */
+export interface LstmStepInput {
+  /** This step's input `[batch, inputDim]` (not changed). */
+  x: tf.Tensor2D;
+  /** The state after the previous step (not changed); zeros when absent. */
+  state?: LstmState;
+}
+
+/**
+ * Advances an LSTM by one time step, as the layer would for the next element of a sequence;
+ * for generation that feeds one new note at a time instead of re-running the whole window.
+ * Inference only: no dropout.
+ *
+ * @param weights from {@linkcode lstmWeights} (not changed)
+ * @param input the step's input and the carried state
+ * @returns the new state; `h` is the layer's output for this step. New tensors the caller
+ *   disposes.
+ * @throws when shapes do not fit the weights
+ */
+export function lstmStep(weights: LstmWeights, input: LstmStepInput): LstmState {
+  if (input.x.rank !== 2) {
+    throw new Error(`lstmStep: expected x [batch, inputDim], got shape [${input.x.shape}]`);
+  }
+  const [batch, inputDim] = input.x.shape;
+  const x = tf.reshape(input.x, [batch, 1, inputDim]) as tf.Tensor3D;
+  const { state } = lstmSequence(weights, { x, state: input.state, returnSequence: false });
+  x.dispose();
+  return state;
+}
+
+/** Input of {@linkcode lstmSequence}. */
+export interface LstmSequenceInput {
+  /** Inputs `[batch, time, inputDim]` (not changed). */
+  x: tf.Tensor3D;
+  /** The state before the first step (not changed); zeros when absent. */
+  state?: LstmState;
+  /**
+   * Also return the output of every step.
+   * @default {true}
+   */
+  returnSequence?: boolean;
+}
+
+/** Result of {@linkcode lstmSequence}. */
+export interface LstmSequenceOutput {
+  /** `h` of every step `[batch, time, units]`; `null` when not asked for. */
+  sequence: tf.Tensor3D | null;
+  /** The state after the last step. */
+  state: LstmState;
+}
+
+/**
+ * Runs an LSTM over a sequence from a given state (inference only: no dropout, no gradient);
+ * for generation, warms the state up on the seed window before {@linkcode lstmStep}.
+ *
+ * @param weights from {@linkcode lstmWeights} (not changed)
+ * @param input the sequence and the state before it
+ * @returns new tensors the caller disposes
+ * @throws when shapes do not fit the weights
+ */
+export function lstmSequence(weights: LstmWeights, input: LstmSequenceInput): LstmSequenceOutput {
+  const { x, state } = input;
+  const [inputDim, gates4] = weights.kernel.shape;
+  const units = weights.recurrentKernel.shape[0];
+  if (x.rank !== 3 || x.shape[2] !== inputDim || gates4 !== 4 * units) {
+    throw new Error(
+      `lstmSequence: expected x [batch, time, ${inputDim}] for a kernel [${weights.kernel.shape}]` +
+        ` and recurrentKernel [${weights.recurrentKernel.shape}], got x [${x.shape}]`,
+    );
+  }
+  const [batch, seqLength] = x.shape;
+  for (const key of ["h", "c"] as const) {
+    const s = state?.[key];
+    if (s != null && (s.rank !== 2 || s.shape[0] !== batch || s.shape[1] !== units)) {
+      throw new Error(`lstmSequence: expected state.${key} [${batch}, ${units}], got [${s.shape}]`);
+    }
+  }
+  const run = runSequence({
+    x,
+    kernel: weights.kernel,
+    recurrentKernel: weights.recurrentKernel,
+    bias: weights.bias,
+    h0: state?.h ?? null,
+    c0: state?.c ?? null,
+    gate: weights.recurrentActivation,
+    inputMask: null,
+    stateMask: null,
+  });
+  const h = new Float32Array(batch * units);
+  const c = new Float32Array(batch * units);
+  const wantSequence = input.returnSequence ?? true;
+  const sequence = wantSequence ? new Float32Array(batch * seqLength * units) : null;
+  for (let b = 0; b < batch; b++) {
+    const row = b * (seqLength + 1) * units;
+    h.set(run.packed.subarray(row + (seqLength - 1) * units, row + seqLength * units), b * units);
+    c.set(run.packed.subarray(row + seqLength * units, row + (seqLength + 1) * units), b * units);
+    sequence?.set(run.packed.subarray(row, row + seqLength * units), b * seqLength * units);
+  }
+  return {
+    sequence: sequence == null ? null : tf.tensor3d(sequence, [batch, seqLength, units]),
+    state: { h: tf.tensor2d(h, [batch, units]), c: tf.tensor2d(c, [batch, units]) },
+  };
 }

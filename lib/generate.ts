@@ -43,12 +43,16 @@ export function sampleLogits(
   temperature: number,
   random: () => number,
 ): number {
-  if (!(temperature > 0)) throw new Error(`temperature: expected a number above 0, got ${temperature}`);
+  if (!(temperature > 0)) {
+    throw new Error(`temperature: expected a number above 0, got ${temperature}`);
+  }
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i] / temperature);
   const weights = new Float64Array(logits.length);
   let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += weights[i] = Math.exp(logits[i] / temperature - max);
+  for (let i = 0; i < logits.length; i++) {
+    sum += weights[i] = Math.exp(logits[i] / temperature - max);
+  }
   let r = random() * sum;
   for (let i = 0; i < weights.length; i++) {
     r -= weights[i];

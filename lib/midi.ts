@@ -8,6 +8,7 @@
  */
 import tonejs from "@tonejs/midi";
 import { join } from "node:path";
+import { MAX_MIDI_BYTES, prepareSmf } from "./_smf.ts";
 
 const { Midi } = tonejs;
 
@@ -55,26 +56,51 @@ export interface MidiToNotesOptions {
 export type ParsedMidi = InstanceType<typeof Midi>;
 
 /**
- * Parses MIDI bytes.
+ * Parses MIDI bytes. The chunk and event structure is checked first (lengths, variable-length
+ * numbers, data bytes, running status, tempo values), so a corrupt file is refused with a
+ * reason instead of being half-read; unknown chunk types and anything after the last declared
+ * track are skipped, malformed meta events other than tempo are dropped, and a RIFF-wrapped
+ * file (`.rmi`) is unwrapped. Notes are paired in linear time (see {@linkcode midiToNotes}
+ * for the rules); times follow the tempo map, with 120 bpm before the first tempo event as
+ * the standard says. Files over 16 MiB are refused.
  *
  * @param bytes the contents of a `.mid` file (not changed)
  * @param name the file's name, used in the error message
  * @throws {Error} naming the file when the bytes are not a readable MIDI file
  */
 export function parseMidi(bytes: Uint8Array, name = "<bytes>"): ParsedMidi {
-  if (bytes.length < 14) {
-    throw new Error(`${name}: not a MIDI file (expected at least 14 bytes, got ${bytes.length})`);
+  if (bytes.length === 0) throw new Error(`${name}: not a MIDI file (the file is empty)`);
+  const smf = unwrapRiff(bytes, name);
+  if (smf.length < 14) {
+    throw new Error(`${name}: not a MIDI file (expected at least 14 bytes, got ${smf.length})`);
   }
-  const magic = String.fromCharCode(...bytes.subarray(0, 4));
+  const magic = String.fromCharCode(...smf.subarray(0, 4));
   if (magic !== "MThd") {
     throw new Error(
       `${name}: not a MIDI file (expected header "MThd", got ${JSON.stringify(magic)})`,
     );
   }
-  const problem = checkChunks(bytes);
-  if (problem) throw new Error(`${name}: could not parse MIDI (${problem})`);
   try {
-    const midi = new Midi(bytes);
+    const prepared = prepareSmf(smf);
+    const midi = new Midi(prepared.bytes);
+    if (midi.tracks.length !== prepared.notes.length) {
+      throw new Error(
+        `internal error: @tonejs/midi made ${midi.tracks.length} tracks, expected ` +
+          `${prepared.notes.length}`,
+      );
+    }
+    midi.tracks.forEach((track, i) => {
+      if (prepared.channels[i] >= 0) track.channel = prepared.channels[i];
+      for (const note of prepared.notes[i]) track.addNote(note);
+    });
+    // As @tonejs/midi does: a format-1 file's first track without notes (the tempo track)
+    // is not an instrument.
+    if (prepared.format === 1 && midi.tracks[0]?.duration === 0) midi.tracks.shift();
+    const tempos = midi.header.tempos;
+    if (tempos.length > 0 && tempos[0].ticks > 0) {
+      tempos.unshift({ ticks: 0, bpm: 120 });
+      midi.header.update();
+    }
     for (const track of midi.tracks) {
       for (const n of track.notes) {
         if (!Number.isFinite(n.time) || !Number.isFinite(n.duration)) {
@@ -84,28 +110,28 @@ export function parseMidi(bytes: Uint8Array, name = "<bytes>"): ParsedMidi {
     }
     return midi;
   } catch (e) {
-    throw new Error(`${name}: could not parse MIDI (${(e as Error).message})`);
+    throw new Error(`${name}: could not parse MIDI (${errorMessage(e)})`);
   }
 }
 
-/** Walks the chunk structure; returns what is wrong, or undefined when it is whole. */
-function checkChunks(bytes: Uint8Array): string | undefined {
+/** `midi-file` throws strings; everything else throws Errors. */
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Returns the Standard MIDI File inside a RIFF "RMID" wrapper, or the bytes unchanged. */
+function unwrapRiff(bytes: Uint8Array, name: string): Uint8Array {
+  const ascii = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
+  if (bytes.length < 12 || ascii(0) !== "RIFF" || ascii(8) !== "RMID") return bytes;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getUint32(4);
-  const declared = view.getUint16(10);
-  let pos = 8 + headerLength;
-  let tracks = 0;
-  while (pos + 8 <= bytes.length) {
-    const length = view.getUint32(pos + 4);
-    const isTrack = view.getUint32(pos) === 0x4d54726b; // "MTrk"
-    if (pos + 8 + length > bytes.length) {
-      return `truncated: a chunk declares ${length} bytes but ${bytes.length - pos - 8} remain`;
+  for (let pos = 12; pos + 8 <= bytes.length;) {
+    const size = view.getUint32(pos + 4, true);
+    if (ascii(pos) === "data") {
+      return bytes.subarray(pos + 8, Math.min(bytes.length, pos + 8 + size));
     }
-    if (isTrack) tracks++;
-    pos += 8 + length;
+    pos += 8 + size + (size & 1);
   }
-  if (tracks < declared) return `truncated: header declares ${declared} tracks, found ${tracks}`;
-  return undefined;
+  throw new Error(`${name}: not a MIDI file (a RIFF RMID file without a "data" chunk)`);
 }
 
 function isDrumTrack(track: ParsedMidi["tracks"][number]): boolean {
@@ -115,11 +141,26 @@ function isDrumTrack(track: ParsedMidi["tracks"][number]): boolean {
 /**
  * Reads the notes of one instrument into a note table.
  *
+ * Tracks are as @tonejs/midi numbers them: a track that mixes channels or programs is split
+ * into one track per (program, channel) pair, in order of first appearance, so a format-0
+ * file (everything in one track) gives one track per channel, and a format-1 file's leading
+ * tempo track without notes is left out. `"first"` is therefore the first channel to appear
+ * in a format-0 file. Drum tracks (MIDI channel 10, index 9) are skipped by `"first"` and
+ * `"all"` but can be read by index.
+ *
+ * Note-ons are paired with note-offs (or note-ons of velocity 0) per track, channel and
+ * pitch: each note-on takes the earliest unused note-off at or after it. So overlapping
+ * notes of the same pitch are kept, paired first in, first out (on 0 s, on 1 s, off 2 s,
+ * off 3 s gives 0-2 s and 1-3 s); zero-length notes (note-off at the note-on's tick) are
+ * kept with `duration` 0, as they round-trip through {@linkcode notesToMidi}; a note-on
+ * that is never released is dropped, and a note-off that releases nothing is ignored.
+ *
  * @param midi a parsed MIDI file, or its bytes
  * @param options which instrument to read
  * @returns notes sorted by start then pitch, with `step` and `duration` filled in; empty if the
  *   chosen instrument has no notes
- * @throws {Error} when `options.instrument` names a track that does not exist
+ * @throws {Error} when `options.instrument` names a track that does not exist, or (bytes
+ *   only) as {@linkcode parseMidi}
  */
 export function midiToNotes(
   midi: ParsedMidi | Uint8Array,
@@ -198,17 +239,26 @@ export function listMidiFiles(dir: string): string[] {
     for (const entry of Deno.readDirSync(d)) {
       const p = join(d, entry.name);
       if (entry.isDirectory) walk(p);
-      else if (entry.isFile && /\.midi?$/i.test(entry.name)) out.push(p);
+      else if (/\.midi?$/i.test(entry.name) && (entry.isFile || isFileLink(p))) out.push(p);
     }
   };
   walk(dir);
   return out.sort();
 }
 
+/** True for a symbolic link to a file (links to folders are not followed: no loops). */
+function isFileLink(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return true; // a dangling link is listed, and then skipped with the reason
+  }
+}
+
 /**
  * Loads every MIDI file under a folder into note tables. A file that cannot be read or
- * parsed, or that has too few notes, is skipped and listed in `skipped` with the reason;
- * one bad file never stops the folder.
+ * parsed (see {@linkcode parseMidi}), that is over 16 MiB, or that has too few notes is
+ * skipped and listed in `skipped` with the reason; one bad file never stops the folder.
  *
  * @param dir folder to search recursively for `.mid` / `.midi` files
  * @throws {Error} naming the folder when it is missing, holds no MIDI files, or no file
@@ -222,12 +272,21 @@ export function loadMidiFolder(dir: string, options: LoadMidiFolderOptions = {})
   const skipped: SkippedFile[] = [];
   for (const path of paths) {
     try {
-      const notes = midiToNotes(parseMidi(Deno.readFileSync(path), path), options);
+      const size = Deno.statSync(path).size;
+      if (size > MAX_MIDI_BYTES) {
+        throw new Error(`${path}: file too large: ${size} bytes, the limit is 16 MiB`);
+      }
+      const midi = parseMidi(Deno.readFileSync(path), path);
+      const notes = midiToNotes(midi, options);
       if (notes.length < minNotes) {
-        skipped.push({ path, reason: `${notes.length} notes, expected at least ${minNotes}` });
+        skipped.push({
+          path,
+          reason: `${notes.length} notes, expected at least ${minNotes}${fewNotesWhy(midi, notes)}`,
+        });
       } else files.push({ path, notes });
     } catch (e) {
-      skipped.push({ path, reason: (e as Error).message.replace(`${path}: `, "") });
+      const message = e instanceof Error ? e.message : String(e);
+      skipped.push({ path, reason: message.replace(`${path}: `, "") });
     }
   }
   if (files.length === 0) {
@@ -238,6 +297,16 @@ export function loadMidiFolder(dir: string, options: LoadMidiFolderOptions = {})
     );
   }
   return { files, skipped };
+}
+
+/** Why a file gave no notes: it has none at all, or only drum notes. */
+function fewNotesWhy(midi: ParsedMidi, notes: Note[]): string {
+  if (notes.length > 0) return "";
+  const all = midi.tracks.reduce((sum, t) => sum + t.notes.length, 0);
+  if (all === 0) return " (the file has no notes)";
+  const drums = midi.tracks.reduce((sum, t) => sum + (isDrumTrack(t) ? t.notes.length : 0), 0);
+  if (drums === all) return " (only drum notes, MIDI channel 10)";
+  return "";
 }
 
 /** Options for {@linkcode notesToMidi}. */

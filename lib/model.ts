@@ -7,16 +7,25 @@
 import * as tf from "@tensorflow/tfjs";
 import type { TutorialConfig } from "./config.ts";
 import { initRecurrentOrthogonal } from "./_init.ts";
+import { fusedLstm } from "./fused_lstm.ts";
 import { mseWithPositivePressure, sparseCategoricalCrossentropyFromLogits } from "./loss.ts";
 
 /** Builds an LSTM layer from a tf.layers.lstm-style config. */
 export type LstmFactory = (config: Parameters<typeof tf.layers.lstm>[0]) => tf.layers.Layer;
 
+/**
+ * The LSTM factory for a config's `lstm` setting: `"layers"` is `tf.layers.lstm`, `"fused"`
+ * the project's fused layer (same weights, much faster training; see `fused_lstm.ts`).
+ */
+export function lstmFactory(kind: "layers" | "fused"): LstmFactory {
+  return kind === "fused" ? fusedLstm : (c) => tf.layers.lstm(c);
+}
+
 /** Options for {@linkcode buildTutorialModel}. */
 export interface BuildModelOptions {
   /**
    * Makes the LSTM layer; swap in another implementation with the same weights.
-   * @default {tf.layers.lstm}
+   * @default {lstmFactory(config.lstm)}
    */
   lstmLayer?: LstmFactory;
   /**
@@ -41,7 +50,7 @@ export function buildTutorialModel(
   options: BuildModelOptions = {},
 ): tf.LayersModel {
   const seed = config.seed;
-  const lstmLayer = options.lstmLayer ?? ((c) => tf.layers.lstm(c));
+  const lstmLayer = options.lstmLayer ?? lstmFactory(config.lstm);
   const input = tf.input({ shape: [config.dataset.seqLength, 3], name: "notes" });
   const lstm = lstmLayer({
     units: config.model.lstmUnits,
@@ -74,8 +83,9 @@ export function buildTutorialModel(
  */
 export function compileTutorialModel(model: tf.LayersModel, config: TutorialConfig): void {
   const w = config.model.lossWeights;
-  const weighted = (weight: number, fn: (y: tf.Tensor, p: tf.Tensor) => tf.Scalar) =>
-  (y: tf.Tensor, p: tf.Tensor) => tf.tidy(() => tf.mul(weight, fn(y, p)) as tf.Scalar);
+  const weighted =
+    (weight: number, fn: (y: tf.Tensor, p: tf.Tensor) => tf.Scalar) =>
+    (y: tf.Tensor, p: tf.Tensor) => tf.tidy(() => tf.mul(weight, fn(y, p)) as tf.Scalar);
   model.compile({
     optimizer: tf.train.adam(config.model.learningRate),
     loss: {

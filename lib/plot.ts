@@ -347,3 +347,52 @@ export function noteHistogramsFigure(
   layout.yaxis3 = {};
   return { data, layout };
 }
+
+/** Options for {@linkcode tokenFrequencyFigure}. */
+export interface TokenFrequencyFigureOptions {
+  /**
+   * Show the this many most frequent tokens.
+   * @default {30}
+   */
+  top?: number;
+  /**
+   * Figure title.
+   * @default {"Most frequent tokens"}
+   */
+  title?: string;
+  /**
+   * Figure height in pixels.
+   * @default {320}
+   */
+  heightPx?: number;
+}
+
+/**
+ * Bar chart of the most frequent tokens (classic family: note names such as `E4` and chords
+ * such as `0.4.7`), chords in a second colour. The tokens are not changed.
+ */
+export function tokenFrequencyFigure(
+  tokens: readonly string[],
+  options: TokenFrequencyFigureOptions = {},
+): PlotlyFigure {
+  const counts = new Map<string, number>();
+  for (const t of tokens) counts.set(t, (counts.get(t) ?? 0) + 1);
+  const top = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, options.top ?? 30);
+  const layout = baseLayout(
+    `${options.title ?? "Most frequent tokens"} (${counts.size} distinct, ${tokens.length} in all)`,
+    options.heightPx ?? 320,
+  );
+  layout.xaxis = { title: { text: "token" }, type: "category" };
+  layout.yaxis = { title: { text: "count" } };
+  return {
+    data: [{
+      type: "bar",
+      name: "tokens",
+      x: top.map(([t]) => t),
+      y: top.map(([, n]) => n),
+      marker: { color: top.map(([t]) => (/^\d/.test(t) ? PALETTE[1] : PALETTE[0])) },
+    }],
+    layout,
+  };
+}

@@ -7,8 +7,7 @@
  * @module
  */
 import { dirname, join, resolve } from "node:path";
-import type { TutorialConfig } from "./config.ts";
-import { resolveTutorialConfig } from "./config.ts";
+import { type Family, resolveConfig, type RunConfig } from "./config.ts";
 import { writeJsonAtomic } from "./model_io.ts";
 
 /** Where the notebooks keep their session, relative to the repository root. */
@@ -16,12 +15,13 @@ export const SESSION_FILE = join("out", "notebook-session.json");
 
 /** What `01_setup` decided, read by the later notebooks. */
 export interface NotebookSession {
-  family: "tutorial";
+  /** The model family the notebooks teach this time. */
+  family: Family;
   /** Quick mode (`NOTEBOOK_QUICK=1`): tiny epochs so all notebooks run in CI in minutes. */
   quick: boolean;
   /** The run folder, e.g. `weights/notebook-tutorial`. */
   runDir: string;
-  config: TutorialConfig;
+  config: RunConfig;
 }
 
 /**
@@ -45,6 +45,23 @@ export function useRepoRoot(): string {
       dir = parent;
     }
   }
+}
+
+/**
+ * The family the notebooks teach: `NOTEBOOK_FAMILY` when set (CI runs the notebooks once per
+ * family this way), else `chosen`.
+ *
+ * @throws {Error} naming NOTEBOOK_FAMILY when it is neither "tutorial" nor "classic"
+ */
+export function chooseFamily(chosen: Family): Family {
+  let env: string | undefined;
+  try {
+    env = Deno.env.get("NOTEBOOK_FAMILY") || undefined;
+  } catch { /* no --allow-env */ }
+  if (env !== undefined && env !== "tutorial" && env !== "classic") {
+    throw new Error(`NOTEBOOK_FAMILY: expected "tutorial" or "classic", got "${env}"`);
+  }
+  return (env as Family | undefined) ?? chosen;
 }
 
 /** True when the environment variable `NOTEBOOK_QUICK` is `1` (or `true`). */
@@ -77,5 +94,5 @@ export async function loadSession(): Promise<NotebookSession> {
   } catch {
     throw new Error(`${SESSION_FILE}: no notebook session yet; run notebooks/01_setup first`);
   }
-  return { ...raw, config: resolveTutorialConfig(raw.config) };
+  return { ...raw, config: resolveConfig(raw.config) };
 }

@@ -7,7 +7,9 @@
  *   61 `"C#4"`, 63 `"E-4"`, 70 `"B-4"`.
  * - Two or more notes that begin together are a chord: their pitch classes in normal order
  *   joined with dots, e.g. `"0.4.7"` (C major in any inversion or voicing), `"9.0.4"`
- *   (A minor), `"4.9"`. Octave doublings collapse, so C3+C4 gives `"0"`.
+ *   (A minor), `"4.9"`. Octave doublings collapse, so C3+C4 gives `"0"`. Ties between
+ *   equally compact orders follow Forte's rule, as current music21 does (see
+ *   {@linkcode NormalOrderConvention} for Rahn's rule and for pre-2024 music21's results).
  *
  * Onsets are measured in quarter notes (`ticks / ppq`, so tempo changes do not matter) and
  * snapped to a grid before notes are grouped, as music21 does when it reads MIDI: every
@@ -67,7 +69,7 @@ export function pitchName(midi: number): string {
  * @throws {Error} naming the text when it is not a pitch name or falls outside 0..127
  */
 export function parsePitchName(name: string): number {
-  const m = /^([A-G])([#]*|[-]*)(-?\d+)$/.exec(name);
+  const m = /^([A-G])(#+|-+)?(-?\d+)$/.exec(name);
   if (!m) {
     throw new Error(
       `pitch name: expected a letter A-G, optional #/- signs and an octave (e.g. "C#4"), got ${
@@ -75,7 +77,8 @@ export function parsePitchName(name: string): number {
       }`,
     );
   }
-  const alter = m[2].startsWith("#") ? m[2].length : -m[2].length;
+  const signs = m[2] ?? "";
+  const alter = signs.startsWith("#") ? signs.length : -signs.length;
   const midi = LETTER_PC[m[1]] + alter + 12 * (Number(m[3]) + 1);
   if (midi < 0 || midi > 127) {
     throw new Error(`pitch name ${JSON.stringify(name)}: MIDI ${midi} is outside 0..127`);
@@ -85,30 +88,32 @@ export function parsePitchName(name: string): number {
 
 /**
  * Which rule picks the normal order among the rotations of a chord's pitch classes. All
- * three first take the rotations that span the smallest interval from first to last note.
+ * three first keep the rotations that span the smallest interval from first to last note.
  * - `"forte"`: ties go to the smallest interval from the first note to the second, then to
- *   the third, and so on (packed to the left, Forte's rule).
+ *   the third, and so on (packed to the left, Forte's rule). This is what music21's
+ *   `Chord.normalOrder` returns since its set-class tables were corrected in January 2024
+ *   (music21 pull request #1664).
  * - `"rahn"`: ties go to the smallest interval from the first note to the second-to-last,
- *   then to the third-to-last, and so on (Rahn's rule).
- * - `"music21"`: what music21's `Chord.normalOrder` returns, which the original notebooks
- *   used. music21 looks the chord up in Forte's set-class tables: a chord in the same
- *   orientation as its Forte prime form gets the Forte normal order; a chord in the
- *   inverted orientation gets the prime form's mirror image (`max - x` of each prime-form
- *   member, ascending), transposed onto the chord, which is not always the most compact
- *   order. Trichords never differ from `"forte"`; 12 tetrachords do, all transpositions of
- *   4-19B such as C-E-G-A-flat: music21 `0.4.7.8`, Forte `4.7.8.0`; 36 pentachords, 48
- *   hexachords, 48 heptachords, 24 octachords and 36 nonachords also differ.
+ *   then to the third-to-last, and so on (Rahn's rule, used by many textbooks).
+ * - `"music21-legacy"`: what music21 returned before that fix, and so what the original
+ *   notebooks (2019-2020) produced. A chord in the same orientation as its Forte prime form
+ *   got the Forte normal order; a chord in the inverted orientation got the prime form's
+ *   mirror image (`max - x` of each member, ascending) transposed onto it, which is not
+ *   always the most compact order. Trichords never differ from `"forte"`; 12 tetrachords
+ *   do, all transpositions of 4-19B, such as C-E-G-A-flat (legacy `0.4.7.8`, Forte
+ *   `4.7.8.0`), and 36 pentachords, 48 hexachords, 48 heptachords, 24 octachords and 36
+ *   nonachords.
  *
- * Forte and Rahn differ only for a few set classes, e.g. {0,1,3,7,8}: Forte `0.1.3.7.8`,
- * Rahn `7.8.0.1.3`.
+ * Forte and Rahn differ for a few set classes, e.g. {0,1,3,7,8}: Forte `0.1.3.7.8`, Rahn
+ * `7.8.0.1.3`.
  */
-export type NormalOrderConvention = "music21" | "forte" | "rahn";
+export type NormalOrderConvention = "forte" | "rahn" | "music21-legacy";
 
 /** Options for {@linkcode normalOrder} and {@linkcode chordToken}. */
 export interface NormalOrderOptions {
   /**
    * Rule that picks the normal order; see {@linkcode NormalOrderConvention}.
-   * @default {"music21"}
+   * @default {"forte"}
    */
   convention?: NormalOrderConvention;
 }
@@ -116,8 +121,8 @@ export interface NormalOrderOptions {
 /**
  * The normal order of a set of pitch classes: the rotation of its sorted distinct pitch
  * classes that spans the smallest interval from first to last, ties broken by
- * `options.convention` (see {@linkcode NormalOrderConvention}; the default reproduces
- * music21). A rotation that is still tied (a symmetric chord such as the diminished seventh
+ * `options.convention` (see {@linkcode NormalOrderConvention}; the default, Forte's rule,
+ * is what current music21 returns). A rotation that is still tied (a symmetric chord such as the diminished seventh
  * {2,5,8,11} or {0,1,6,7}) starts on the lowest pitch class, as music21 does.
  *
  * Values are reduced mod 12, so MIDI pitches may be passed directly; duplicates and octave
@@ -132,10 +137,10 @@ export function normalOrder(
   pitchClasses: readonly number[],
   options: NormalOrderOptions = {},
 ): number[] {
-  const convention = options.convention ?? "music21";
-  if (convention !== "music21" && convention !== "forte" && convention !== "rahn") {
+  const convention = options.convention ?? "forte";
+  if (convention !== "forte" && convention !== "rahn" && convention !== "music21-legacy") {
     throw new Error(
-      `convention: expected "music21", "forte" or "rahn", got ${JSON.stringify(convention)}`,
+      `convention: expected "forte", "rahn" or "music21-legacy", got ${JSON.stringify(convention)}`,
     );
   }
   for (const pc of pitchClasses) {
@@ -143,7 +148,7 @@ export function normalOrder(
   }
   const pcs = [...new Set(pitchClasses.map((p) => ((p % 12) + 12) % 12))].sort((a, b) => a - b);
   if (pcs.length <= 1) return pcs;
-  if (convention !== "music21") return compactRotation(pcs, convention);
+  if (convention !== "music21-legacy") return compactRotation(pcs, convention);
   const normal = compactRotation(pcs, "forte");
   const fromZero = transposeToZero(normal);
   const inverted = pcs.map((pc) => (12 - pc) % 12).sort((a, b) => a - b);

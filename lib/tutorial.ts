@@ -17,13 +17,8 @@ import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import type { TutorialConfig } from "./config.ts";
 import { resolveTutorialConfig } from "./config.ts";
-import { type MidiFolder, loadMidiFolder, type Note } from "./midi.ts";
-import {
-  splitByFile,
-  tutorialDataset,
-  tutorialWindows,
-  type WindowIndex,
-} from "./dataset.ts";
+import { loadMidiFolder, type MidiFolder, type Note } from "./midi.ts";
+import { splitByFile, tutorialDataset, tutorialWindows, type WindowIndex } from "./dataset.ts";
 import { tutorialLoss } from "./loss.ts";
 import { buildTutorialModel, compileTutorialModel, type LstmFactory } from "./model.ts";
 import { type EpochInfo, trainModel, type TrainResult } from "./train.ts";

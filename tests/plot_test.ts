@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { lossFigure, noteHistogramsFigure, pianoRollFigure } from "../lib/plot.ts";
+import {
+  lossFigure,
+  noteHistogramsFigure,
+  pianoRollFigure,
+  tokenFrequencyFigure,
+} from "../lib/plot.ts";
 import type { Note } from "../lib/midi.ts";
 
 function note(pitch: number, start: number, duration: number, step = 0): Note {
@@ -109,4 +114,12 @@ Deno.test("noteHistogramsFigure() leaves out steps above the drop percentile", (
   const fig = noteHistogramsFigure(notes, { dropPercentile: 2.5 });
   const stepTotal = (fig.data[1].y as number[]).reduce((a, b) => a + b, 0);
   assert.equal(stepTotal, 99);
+});
+
+Deno.test("tokenFrequencyFigure() shows the most frequent tokens first, chords in their own colour", () => {
+  const fig = tokenFrequencyFigure(["E4", "0.4.7", "E4", "C4", "E4", "0.4.7"], { top: 2 });
+  const bar = fig.data[0] as { x: string[]; y: number[]; marker: { color: string[] } };
+  assert.deepEqual(bar.x, ["E4", "0.4.7"]);
+  assert.deepEqual(bar.y, [3, 2]);
+  assert.notEqual(bar.marker.color[0], bar.marker.color[1]);
 });

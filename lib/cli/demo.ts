@@ -4,8 +4,8 @@
  * plot and the history under `out/demo/<family>/`.
  *
  * ```
- * deno task demo [--family tutorial] [--out DIR] [--data DIR] [--epochs N] [--quick]
- *                [--backend auto|wasm|cpu|tensorflow] [--seed S]
+ * deno task demo [--family tutorial|classic] [--out DIR] [--data DIR] [--epochs N]
+ *                [--seed S] [--backend auto|wasm|cpu|tensorflow] [--quick]
  * ```
  *
  * @module
@@ -13,14 +13,25 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { selectBackend } from "../backend.ts";
-import { resolveTutorialConfig, type TutorialConfig } from "../config.ts";
+import { resolveConfig, type RunConfig } from "../config.ts";
 import { notesToMidi } from "../midi.ts";
-import { generateFromRun, prepareTutorialData, trainTutorial } from "../tutorial.ts";
+import {
+  describeCorpus,
+  generateMusic,
+  midiOptionsFor,
+  prepareData,
+  readCorpus,
+  trainRun,
+  windowCounts,
+} from "../workflow.ts";
 import { lossFigure } from "../plot.ts";
 import { saveFigureHtml } from "../display.ts";
 import { renderMidiToWav } from "../synth.ts";
 import { writeJsonAtomic } from "../model_io.ts";
 import { formatEpochLine, formatSkipped } from "./_format.ts";
+
+const USAGE = "deno task demo [--family tutorial|classic] [--out DIR] [--data DIR] [--epochs N] " +
+  "[--seed S] [--backend auto|wasm|cpu|tensorflow] [--lstm layers|fused] [--quick]";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -31,77 +42,107 @@ const { values: args } = parseArgs({
     epochs: { type: "string" },
     seed: { type: "string" },
     backend: { type: "string" },
+    lstm: { type: "string" },
     quick: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
-
 if (args.help) {
-  console.log(
-    "deno task demo [--family tutorial] [--out DIR] [--data DIR] [--epochs N] [--seed S] " +
-      "[--backend auto|wasm|cpu|tensorflow] [--quick]",
-  );
+  console.log(USAGE);
   Deno.exit(0);
 }
-if (args.family !== "tutorial") {
-  console.error(`--family: expected "tutorial", got "${args.family}"`);
+
+function fail(message: string): never {
+  console.error(`error: ${message}`);
   Deno.exit(2);
 }
 
+function intArg(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n)) fail(`--${name}: expected an integer, got "${value}"`);
+  return n;
+}
+
 const t0 = performance.now();
-const out = args.out ?? join("out", "demo", args.family);
-const config: TutorialConfig = resolveTutorialConfig({
-  run: `demo-${args.family}`,
-  ...(args.seed !== undefined ? { seed: Number(args.seed) } : {}),
-  ...(args.data ? { data: { dir: args.data } } : {}),
-  ...(args.epochs ? { train: { epochs: Number(args.epochs) } } : {}),
-  ...(args.backend ? { backend: args.backend as TutorialConfig["backend"] } : {}),
-}, { quick: args.quick });
+const family = args.family as RunConfig["family"];
+let config: RunConfig;
+try {
+  const epochs = intArg("epochs", args.epochs);
+  const seed = intArg("seed", args.seed);
+  config = resolveConfig({
+    family,
+    run: `demo-${family}`,
+    ...(seed !== undefined ? { seed } : {}),
+    ...(args.data ? { data: { dir: args.data } } : {}),
+    ...(epochs !== undefined ? { train: { epochs } } : {}),
+    ...(args.backend ? { backend: args.backend as RunConfig["backend"] } : {}),
+    ...(args.lstm ? { lstm: args.lstm as RunConfig["lstm"] } : {}),
+  }, { quick: args.quick });
+} catch (e) {
+  fail((e as Error).message);
+}
+const out = args.out ?? join("out", "demo", family);
 
-const backend = await selectBackend({ backend: config.backend });
-console.log(`backend: ${backend.name} (${backend.reason})`);
+try {
+  const backend = await selectBackend({ backend: config.backend });
+  console.log(`backend: ${backend.name} (${backend.reason})`);
 
-const data = prepareTutorialData(config);
-console.log(
-  `data: ${data.folder.files.length} files, ${data.noteCount} notes from ${config.data.dir}; ` +
-    `${data.train.count} training and ${data.validation.count} validation windows of ` +
-    `${config.dataset.seqLength} notes`,
-);
-for (const line of formatSkipped(data.folder.skipped)) console.log(line);
+  const corpus = readCorpus(config);
+  console.log(`data: ${config.data.dir}: ${describeCorpus(corpus)}`);
+  for (const line of formatSkipped(corpus.folder.skipped)) console.log(line);
+  const prepared = prepareData(config, corpus);
+  const windows = windowCounts(prepared);
+  const length = config.family === "tutorial"
+    ? `${config.dataset.seqLength} notes`
+    : `${config.model.sequenceLength} tokens`;
+  console.log(
+    `windows: ${windows.train} for training, ${windows.validation} for validation, of ${length}`,
+  );
 
-const runDir = join("weights", config.run);
-const run = await trainTutorial(config, {
-  runDir,
-  data,
-  onEpochEnd: (info) => console.log(formatEpochLine(info)),
-});
-const { result } = run;
-console.log(
-  `training: best ${config.train.monitor} ${result.best.toFixed(4)} at epoch ${
-    result.bestEpoch + 1
-  }${result.stoppedEarly ? " (stopped early)" : ""}`,
-);
+  const runDir = join("weights", config.run);
+  const run = await trainRun(config, {
+    runDir,
+    prepared,
+    onEpochEnd: (info) => console.log(formatEpochLine(info)),
+  });
+  const { result } = run;
+  console.log(
+    `training: best ${config.train.monitor} ${result.best.toFixed(4)} at epoch ${
+      result.bestEpoch + 1
+    }${result.stoppedEarly ? " (stopped early)" : ""}`,
+  );
 
-const notes = generateFromRun(run, { seedFrom: data.folder.files });
-await Deno.mkdir(out, { recursive: true });
-const midi = notesToMidi(notes, { bpm: config.generate.bpm, program: config.generate.program });
-const paths = {
-  midi: join(out, "generated.mid"),
-  wav: join(out, "generated.wav"),
-  lossPlot: join(out, "loss.html"),
-  history: join(out, "history.json"),
-};
-await Deno.writeFile(paths.midi, midi);
-const audio = await renderMidiToWav(midi);
-await Deno.writeFile(paths.wav, audio.wav);
-await saveFigureHtml(lossFigure(result.history, { title: "Tutorial model: loss per epoch" }), paths.lossPlot);
-await writeJsonAtomic(paths.history, result.history);
+  const music = generateMusic(run, corpus);
+  await Deno.mkdir(out, { recursive: true });
+  const midi = notesToMidi(music.notes, midiOptionsFor(config));
+  const paths = {
+    midi: join(out, "generated.mid"),
+    wav: join(out, "generated.wav"),
+    lossPlot: join(out, "loss.html"),
+    history: join(out, "history.json"),
+  };
+  await Deno.writeFile(paths.midi, midi);
+  const audio = await renderMidiToWav(midi);
+  await Deno.writeFile(paths.wav, audio.wav);
+  await saveFigureHtml(
+    lossFigure(result.history, { title: `${family} model: loss per epoch` }),
+    paths.lossPlot,
+  );
+  await writeJsonAtomic(paths.history, result.history);
 
-const seconds = (performance.now() - t0) / 1000;
-console.log(`generated ${notes.length} notes (${audio.durationSec.toFixed(1)} s of music)`);
-console.log(`  MIDI        ${paths.midi}`);
-console.log(`  audio       ${paths.wav} (${audio.renderer}${audio.soundFont ? ", " + audio.soundFont : ""})`);
-console.log(`  loss plot   ${paths.lossPlot}`);
-console.log(`  history     ${paths.history}`);
-console.log(`  run folder  ${runDir} (config, checkpoints, model)`);
-console.log(`done in ${seconds.toFixed(1)} s`);
+  const what = music.tokens
+    ? `${music.tokens.length} tokens (${music.tokens.filter((t) => t.includes(".")).length} chords)`
+    : `${music.notes.length} notes`;
+  console.log(`generated ${what}, ${audio.durationSec.toFixed(1)} s of music`);
+  console.log(`  MIDI        ${paths.midi}`);
+  console.log(
+    `  audio       ${paths.wav} (${audio.renderer}${audio.soundFont ? ", " + audio.soundFont : ""})`,
+  );
+  console.log(`  loss plot   ${paths.lossPlot}`);
+  console.log(`  history     ${paths.history}`);
+  console.log(`  run folder  ${runDir} (config, checkpoints, model)`);
+  console.log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+} catch (e) {
+  fail((e as Error).message);
+}
