@@ -62,6 +62,5 @@ export function initRecurrentOrthogonal(layers: tf.layers.Layer[], seed: number)
     const recurrent = tf.tensor2d(values, [rows, cols]);
     layer.setWeights([weights[0], recurrent, ...weights.slice(2)]);
     recurrent.dispose(); // setWeights copied the values
-
   });
 }

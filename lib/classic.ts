@@ -18,7 +18,7 @@ import type * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { type ClassicConfig, resolveClassicConfig } from "./config.ts";
 import { splitByFile } from "./dataset.ts";
-import { type ClassicWindowIndex, classicDataset, classicWindowIndex } from "./classic_dataset.ts";
+import { classicDataset, type ClassicWindowIndex, classicWindowIndex } from "./classic_dataset.ts";
 import { buildClassicModel, classicLoss, compileClassicModel } from "./classic_model.ts";
 import { generateTokens, pickSeedWindow } from "./classic_generate.ts";
 import { loadTokenFolder, type TokenFolder, tokensToNotes } from "./tokens.ts";

@@ -292,7 +292,12 @@ export function resolveClassicConfig(
   check(c.family === "classic", "family", '"classic"', c.family);
   checkCommon(c);
   checkClassicModelConfig(c.model);
-  check(isPositiveInt(c.generate.tokens), "generate.tokens", "a positive integer", c.generate.tokens);
+  check(
+    isPositiveInt(c.generate.tokens),
+    "generate.tokens",
+    "a positive integer",
+    c.generate.tokens,
+  );
   check(
     c.generate.temperature >= 0,
     "generate.temperature",
@@ -326,7 +331,9 @@ export function resolveConfig(
   if (family === "classic") {
     return resolveClassicConfig(overrides as DeepPartial<ClassicConfig>, options);
   }
-  throw new Error(`config: family: expected "tutorial" or "classic", got ${JSON.stringify(family)}`);
+  throw new Error(
+    `config: family: expected "tutorial" or "classic", got ${JSON.stringify(family)}`,
+  );
 }
 
 /** A config flattened to `{setting, value}` rows (`dataset.seqLength`, ...), for a table. */

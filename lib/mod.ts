@@ -39,3 +39,4 @@ export * from "./plot.ts";
 export * from "./display.ts";
 export * from "./synth.ts";
 export * from "./session.ts";
+export * from "./download.ts";

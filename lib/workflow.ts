@@ -22,9 +22,9 @@ import {
   loadTutorialRun,
   prepareTutorialData,
   readTutorialNotes,
+  trainTutorial,
   type TutorialData,
   type TutorialRun,
-  trainTutorial,
 } from "./tutorial.ts";
 import {
   type ClassicData,

@@ -27,20 +27,38 @@ Deno.test("gatherBatch() labels each window with the note that follows it and sc
   try {
     assert.deepEqual(batch.xs.shape, [2, 4, 3]);
     const xs = batch.xs.arraySync();
-    assert.deepEqual(xs[0].map((row) => Math.round(row[0] * 128)), fileA.notes.slice(1, 5).map((n) => n.pitch));
+    assert.deepEqual(
+      xs[0].map((row) => Math.round(row[0] * 128)),
+      fileA.notes.slice(1, 5).map((n) => n.pitch),
+    );
     assert.deepEqual(xs[0].map((row) => row[1]), fileA.notes.slice(1, 5).map((n) => n.step));
-    assert.deepEqual(Array.from(batch.ys.pitch.dataSync()), [fileA.notes[5].pitch, fileB.notes[5].pitch]);
-    assert.deepEqual(Array.from(batch.ys.step.dataSync()), [fileA.notes[5].step, fileB.notes[5].step]);
+    assert.deepEqual(Array.from(batch.ys.pitch.dataSync()), [
+      fileA.notes[5].pitch,
+      fileB.notes[5].pitch,
+    ]);
+    assert.deepEqual(Array.from(batch.ys.step.dataSync()), [
+      fileA.notes[5].step,
+      fileB.notes[5].step,
+    ]);
     assert.deepEqual(batch.ys.step.shape, [2, 1]);
-    assert.deepEqual(Array.from(batch.ys.duration.dataSync()), [fileA.notes[5].duration, fileB.notes[5].duration]);
+    assert.deepEqual(Array.from(batch.ys.duration.dataSync()), [
+      fileA.notes[5].duration,
+      fileB.notes[5].duration,
+    ]);
   } finally {
     tf.dispose([batch.xs, batch.ys.pitch, batch.ys.step, batch.ys.duration]);
   }
 });
 
 Deno.test("tutorialWindows() names seqLength when no file is long enough", () => {
-  assert.throws(() => tutorialWindows([fileB], { seqLength: 6 }), /seqLength: 6 needs files of at least 7 notes, but the longest of 1 has 6/);
-  assert.throws(() => tutorialWindows([fileB], { seqLength: 0 }), /seqLength: expected a positive integer, got 0/);
+  assert.throws(
+    () => tutorialWindows([fileB], { seqLength: 6 }),
+    /seqLength: 6 needs files of at least 7 notes, but the longest of 1 has 6/,
+  );
+  assert.throws(
+    () => tutorialWindows([fileB], { seqLength: 0 }),
+    /seqLength: expected a positive integer, got 0/,
+  );
 });
 
 Deno.test("splitByFile() keeps every file on exactly one side, reproducibly for a seed", () => {
@@ -53,11 +71,17 @@ Deno.test("splitByFile() keeps every file on exactly one side, reproducibly for 
   assert.equal(a.train.filter((f) => a.validation.includes(f)).length, 0);
   assert.equal(splitByFile(["x", "y"], { validationFraction: 0.01 }).validation.length, 1);
   assert.equal(splitByFile(["x"], { validationFraction: 0.5 }).validation.length, 0);
-  assert.throws(() => splitByFile(files, { validationFraction: 1 }), /validationFraction: expected a number in \[0, 1\), got 1/);
+  assert.throws(
+    () => splitByFile(files, { validationFraction: 1 }),
+    /validationFraction: expected a number in \[0, 1\), got 1/,
+  );
 });
 
 Deno.test("tutorialDataset() batches every window once per epoch, shuffled reproducibly by seed", async () => {
-  const index = tutorialWindows([{ path: "p", notes: patternNotes(60, Array.from({ length: 60 }, (_, i) => i)) }], {
+  const index = tutorialWindows([{
+    path: "p",
+    notes: patternNotes(60, Array.from({ length: 60 }, (_, i) => i)),
+  }], {
     seqLength: 3,
   });
   const firstPitches = async (seed: number) => {
@@ -75,7 +99,10 @@ Deno.test("tutorialDataset() batches every window once per epoch, shuffled repro
   const again = await firstPitches(1);
   const other = await firstPitches(2);
   assert.deepEqual(one.sizes, [8, 8, 8, 8, 8, 8, 8, 1]);
-  assert.deepEqual([...one.seen].sort((a, b) => a - b), Array.from({ length: 57 }, (_, i) => i + 3));
+  assert.deepEqual(
+    [...one.seen].sort((a, b) => a - b),
+    Array.from({ length: 57 }, (_, i) => i + 3),
+  );
   assert.deepEqual(one.seen, again.seen);
   assert.notDeepEqual(one.seen, other.seen);
   assert.ok(tf.memory().numTensors <= before + 2, "dataset iteration leaks tensors");
@@ -84,5 +111,9 @@ Deno.test("tutorialDataset() batches every window once per epoch, shuffled repro
 Deno.test("notesToFeatures() copies pitch, step and duration into a flat array", () => {
   const f = notesToFeatures(fileB.notes, "b.mid");
   assert.equal(f.count, 6);
-  assert.deepEqual(Array.from(f.values.subarray(3, 6)), [fileB.notes[1].pitch, fileB.notes[1].step, fileB.notes[1].duration]);
+  assert.deepEqual(Array.from(f.values.subarray(3, 6)), [
+    fileB.notes[1].pitch,
+    fileB.notes[1].step,
+    fileB.notes[1].duration,
+  ]);
 });

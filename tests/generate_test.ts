@@ -12,7 +12,10 @@ const config = resolveTutorialConfig({ dataset: { seqLength: 8 }, model: { lstmU
 const model = buildTutorialModel(config);
 // Push the step and duration heads negative so the clamp is exercised.
 const stepBias = model.getLayer("step").getWeights()[1];
-model.getLayer("step").setWeights([model.getLayer("step").getWeights()[0], tf.fill(stepBias.shape, -5)]);
+model.getLayer("step").setWeights([
+  model.getLayer("step").getWeights()[0],
+  tf.fill(stepBias.shape, -5),
+]);
 
 Deno.test("sampleLogits() follows the softmax and sharpens with low temperature", () => {
   const random = mulberry32(1);
@@ -20,7 +23,10 @@ Deno.test("sampleLogits() follows the softmax and sharpens with low temperature"
   for (let i = 0; i < 4000; i++) counts[sampleLogits([0, Math.log(3)], 1, random)]++;
   assert.ok(Math.abs(counts[1] / 4000 - 0.75) < 0.03, `expected about 75% class 1, got ${counts}`);
   for (let i = 0; i < 100; i++) assert.equal(sampleLogits([0, 1, 0.5], 0.01, random), 1);
-  assert.throws(() => sampleLogits([0, 1], 0, random), /temperature: expected a number above 0, got 0/);
+  assert.throws(
+    () => sampleLogits([0, 1], 0, random),
+    /temperature: expected a number above 0, got 0/,
+  );
 });
 
 Deno.test("predictNextNote() gives a pitch in 0..127 and non-negative step and duration", () => {
@@ -45,5 +51,8 @@ Deno.test("generateNotes() returns count notes with ordered starts, reproducibly
   for (const n of a) assert.ok(n.end >= n.start);
   assert.deepEqual(seed, copy, "the seed notes are not changed");
   assert.equal(tf.memory().numTensors, before, "generation leaks tensors");
-  assert.throws(() => generateNotes(model, patternNotes(3)), /seedNotes: expected at least 8 notes, got 3/);
+  assert.throws(
+    () => generateNotes(model, patternNotes(3)),
+    /seedNotes: expected at least 8 notes, got 3/,
+  );
 });

@@ -11,7 +11,10 @@ await tf.setBackend("cpu");
 
 Deno.test("mseWithPositivePressure() equals the mean of (y - p)^2 + 10 * max(-p, 0)", () => {
   // (1-0.5)^2 = 0.25; (0-(-0.2))^2 + 10*0.2 = 0.04 + 2 = 2.04; (2-2)^2 = 0  -> mean 2.29/3
-  const v = mseWithPositivePressure(tf.tensor2d([[1], [0], [2]]), tf.tensor2d([[0.5], [-0.2], [2]]));
+  const v = mseWithPositivePressure(
+    tf.tensor2d([[1], [0], [2]]),
+    tf.tensor2d([[0.5], [-0.2], [2]]),
+  );
   assertClose(v.dataSync()[0], 2.29 / 3, 1e-6, "loss");
 });
 
@@ -28,7 +31,11 @@ Deno.test("sparseCategoricalCrossentropyFromLogits() equals -log softmax at the 
 });
 
 Deno.test("tutorialLoss() weights the three heads (pitch 0.05, step 1, duration 1 by default)", () => {
-  const ys = { pitch: tf.tensor1d([1], "int32"), step: tf.tensor2d([[1]]), duration: tf.tensor2d([[0]]) };
+  const ys = {
+    pitch: tf.tensor1d([1], "int32"),
+    step: tf.tensor2d([[1]]),
+    duration: tf.tensor2d([[0]]),
+  };
   const outputs = [tf.tensor2d([[0, 0]]), tf.tensor2d([[0]]), tf.tensor2d([[-1]])];
   const parts = tutorialLoss()(ys, outputs);
   const pitch = Math.log(2);

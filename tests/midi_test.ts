@@ -35,7 +35,10 @@ Deno.test("midiToNotes() reads the first non-drum track by default and merges wi
   assert.deepEqual(midiToNotes(bytes).map((n) => n.pitch), [72]);
   assert.deepEqual(midiToNotes(bytes, { instrument: "all" }).map((n) => n.pitch), [72, 48]);
   assert.deepEqual(midiToNotes(bytes, { instrument: 0 }).map((n) => n.pitch), [36]);
-  assert.throws(() => midiToNotes(bytes, { instrument: 7 }), /instrument: expected a track index in 0\.\.2/);
+  assert.throws(
+    () => midiToNotes(bytes, { instrument: 7 }),
+    /instrument: expected a track index in 0\.\.2/,
+  );
 });
 
 Deno.test("notesToMidi() then midiToNotes() gives the notes back within tick precision", () => {
@@ -101,7 +104,10 @@ Deno.test("loadMidiFolder() names the folder when it is missing, empty, or has n
     assert.throws(() => loadMidiFolder(join(dir, "nope")), /data folder .*nope: not found/);
     assert.throws(() => loadMidiFolder(dir), /no \.mid or \.midi files found/);
     Deno.writeFileSync(join(dir, "bad.mid"), new Uint8Array([1, 2, 3]));
-    assert.throws(() => loadMidiFolder(dir), /none of 1 MIDI files gave notes \(first problem: .*bad\.mid/);
+    assert.throws(
+      () => loadMidiFolder(dir),
+      /none of 1 MIDI files gave notes \(first problem: .*bad\.mid/,
+    );
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -37,7 +37,9 @@ Deno.test("buildTutorialModel() starts the recurrent kernel with orthonormal row
   const k = model.getLayer("lstm").getWeights()[1]; // [16, 64]
   const gram = tf.matMul(k, k, false, true).arraySync() as number[][];
   gram.forEach((row, i) =>
-    row.forEach((v, j) => assert.ok(Math.abs(v - (i === j ? 1 : 0)) < 1e-4, `gram[${i}][${j}] = ${v}`))
+    row.forEach((v, j) =>
+      assert.ok(Math.abs(v - (i === j ? 1 : 0)) < 1e-4, `gram[${i}][${j}] = ${v}`)
+    )
   );
   model.dispose();
 });

@@ -20,7 +20,10 @@ const files = [{ path: "pattern.mid", notes: patternNotes(200) }];
 const index = tutorialWindows(files, config.dataset);
 
 Deno.test("formatCheckpointName() fills Keras-style epoch and loss fields", () => {
-  assert.equal(formatCheckpointName("weights-improvement-{epoch:02d}-{loss:.4f}", 3, 0.123456), "weights-improvement-03-0.1235");
+  assert.equal(
+    formatCheckpointName("weights-improvement-{epoch:02d}-{loss:.4f}", 3, 0.123456),
+    "weights-improvement-03-0.1235",
+  );
   assert.equal(formatCheckpointName("ckpt_{epoch}", 12, 1), "ckpt_12");
 });
 
@@ -34,7 +37,9 @@ Deno.test("trainModel() halves the loss on a learnable repeating sequence", asyn
   assert.equal(loss.length, 12);
   assert.ok(loss.at(-1)! < loss[0] / 2, `loss went from ${loss[0]} to ${loss.at(-1)}`);
   assert.deepEqual(result.history.epoch, Array.from({ length: 12 }, (_, i) => i + 1));
-  for (const k of ["pitch_loss", "step_loss", "duration_loss"]) assert.equal(result.history[k].length, 12);
+  for (const k of ["pitch_loss", "step_loss", "duration_loss"]) {
+    assert.equal(result.history[k].length, 12);
+  }
   model.dispose();
 });
 
@@ -75,12 +80,16 @@ Deno.test("trainModel() writes best-only checkpoints that load with identical pr
 Deno.test("trainModel() stops early after `patience` epochs without improvement and restores the best", async () => {
   const model = buildTutorialModel(config);
   // A learning rate of 0 never improves after the first epoch.
-  const result = await trainModel(model, tutorialDataset(index, { ...config.dataset, seed: 1, maxBatches: 2 }), {
-    loss: tutorialLoss(config.model.lossWeights),
-    optimizer: tf.train.sgd(0),
-    epochs: 20,
-    earlyStopping: { patience: 2 },
-  });
+  const result = await trainModel(
+    model,
+    tutorialDataset(index, { ...config.dataset, seed: 1, maxBatches: 2 }),
+    {
+      loss: tutorialLoss(config.model.lossWeights),
+      optimizer: tf.train.sgd(0),
+      epochs: 20,
+      earlyStopping: { patience: 2 },
+    },
+  );
   assert.equal(result.stoppedEarly, true);
   assert.equal(result.history.loss.length, result.bestEpoch + 3);
   model.dispose();
@@ -88,19 +97,29 @@ Deno.test("trainModel() stops early after `patience` epochs without improvement 
 
 Deno.test("trainModel() logs validation losses as val_* and names an unknown monitor", async () => {
   const model = buildTutorialModel(config);
-  const val = tutorialWindows([{ path: "v.mid", notes: patternNotes(40, [50, 52, 53]) }], config.dataset);
-  const result = await trainModel(model, tutorialDataset(index, { ...config.dataset, maxBatches: 2 }), {
-    loss: tutorialLoss(),
-    epochs: 1,
-    validation: tutorialDataset(val, { ...config.dataset, shuffleBuffer: 0 }),
-    monitor: "val_loss",
-  });
+  const val = tutorialWindows(
+    [{ path: "v.mid", notes: patternNotes(40, [50, 52, 53]) }],
+    config.dataset,
+  );
+  const result = await trainModel(
+    model,
+    tutorialDataset(index, { ...config.dataset, maxBatches: 2 }),
+    {
+      loss: tutorialLoss(),
+      epochs: 1,
+      validation: tutorialDataset(val, { ...config.dataset, shuffleBuffer: 0 }),
+      monitor: "val_loss",
+    },
+  );
   for (const k of ["val_loss", "val_pitch_loss", "val_step_loss", "val_duration_loss"]) {
     assert.equal(result.history[k].length, 1, k);
   }
   const h = result.history;
   const weighted = 0.05 * h.val_pitch_loss[0] + h.val_step_loss[0] + h.val_duration_loss[0];
-  assert.ok(Math.abs(weighted - h.val_loss[0]) < 1e-4, "val_loss is the weighted sum of the val head losses");
+  assert.ok(
+    Math.abs(weighted - h.val_loss[0]) < 1e-4,
+    "val_loss is the weighted sum of the val head losses",
+  );
   await assert.rejects(
     trainModel(model, tutorialDataset(index, { ...config.dataset, maxBatches: 1 }), {
       loss: tutorialLoss(),

@@ -137,7 +137,9 @@ try {
   console.log(`generated ${what}, ${audio.durationSec.toFixed(1)} s of music`);
   console.log(`  MIDI        ${paths.midi}`);
   console.log(
-    `  audio       ${paths.wav} (${audio.renderer}${audio.soundFont ? ", " + audio.soundFont : ""})`,
+    `  audio       ${paths.wav} (${audio.renderer}${
+      audio.soundFont ? ", " + audio.soundFont : ""
+    })`,
   );
   console.log(`  loss plot   ${paths.lossPlot}`);
   console.log(`  history     ${paths.history}`);
