@@ -40,3 +40,4 @@ export * from "./display.ts";
 export * from "./synth.ts";
 export * from "./session.ts";
 export * from "./download.ts";
+export * from "./evaluation.ts";
