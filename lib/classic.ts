@@ -5,12 +5,19 @@
  *
  * ```
  * weights/<run>/config.json        the resolved config
- * weights/<run>/vocabulary.json    the tokens, in id order, with a fingerprint
+ * weights/<run>/run.json           provenance: backend, versions, data fingerprint, sessions
+ * weights/<run>/vocabulary.json    the tokens, in id order, with a fingerprint (inputs are
+ *                                  id / vocabulary size)
  * weights/<run>/history.json       losses per epoch
  * weights/<run>/checkpoints/...    weights-improvement-{epoch}-{loss}
+ * weights/<run>/resume/            the state after the last epoch, for `resume: true`
  * weights/<run>/model/             the final (best) model; its metadata repeats the
  *                                  vocabulary fingerprint, so a mismatch is caught
  * ```
+ *
+ * One `config.seed` drives weight initialisation, the split, the shuffle of every epoch
+ * (`seed + epoch`), the dropout masks (a fresh, seeded mask per batch, in Dropout layers and
+ * in the LSTMs' recurrent dropout), the seed window and sampling.
  *
  * @module
  */
@@ -35,6 +42,9 @@ import { lstmFactory } from "./model.ts";
 import { type EpochInfo, trainModel, type TrainResult } from "./train.ts";
 import { loadModel, readModelMetadata, saveModel, writeJsonAtomic } from "./model_io.ts";
 import type { Note } from "./midi.ts";
+import { dropoutSeeds, seedDropoutLayers, withSeededDropout } from "./_seeded_dropout.ts";
+import { checkResume, RESUME_FOLDER } from "./_run_folder.ts";
+import { fingerprintOf, recordRunSession } from "./provenance.ts";
 
 /** Token data prepared for training. */
 export interface ClassicData {
@@ -68,7 +78,7 @@ export function readClassicTokens(config: ClassicConfig): TokenFolder {
  * the windows of `config.model.sequenceLength` token ids.
  *
  * @param folder tokens already read (not changed); read afresh when not given
- * @throws {Error} naming `sequenceLength` when no training file is long enough
+ * @throws {Error} naming `model.sequenceLength` when no training file is long enough
  */
 export function prepareClassicData(config: ClassicConfig, folder?: TokenFolder): ClassicData {
   folder ??= readClassicTokens(config);
@@ -77,6 +87,16 @@ export function prepareClassicData(config: ClassicConfig, folder?: TokenFolder):
     validationFraction: config.data.validationFraction,
     seed: config.seed,
   });
+  const sequenceLength = config.model.sequenceLength;
+  const longest = Math.max(0, ...split.train.map((f) => f.tokens.length));
+  if (longest <= sequenceLength) {
+    throw new Error(
+      `model.sequenceLength: windows of ${sequenceLength} tokens need a training file of at ` +
+        `least ${sequenceLength + 1} tokens, but the longest of the ${split.train.length} ` +
+        `training file(s) from ${config.data.dir} has ${longest}; lower model.sequenceLength ` +
+        "or add longer pieces",
+    );
+  }
   const options = { vocabSize: vocabulary.size, sequenceLength: config.model.sequenceLength };
   const ids = (files: TokenFolder["files"]) => files.map((f) => encodeTokens(vocabulary, f.tokens));
   const train = classicWindowIndex(ids(split.train), options);
@@ -111,33 +131,76 @@ export interface TrainClassicOptions {
   data?: ClassicData;
   /** Called after each epoch. */
   onEpochEnd?: (info: EpochInfo) => void | Promise<void>;
+  /**
+   * Continue the run in `runDir` from its last finished epoch (weights, optimiser state,
+   * history, early stopping), after checking that `config` and the vocabulary are the run's
+   * (only `train.epochs` and `backend` may change). Without a saved epoch the run starts
+   * afresh.
+   * @default {false}
+   */
+  resume?: boolean;
 }
 
 /**
  * Builds the model from `config`, trains it with best-only checkpoints and early stopping,
- * and saves config, vocabulary, history and the final model under the run folder.
+ * and saves config, provenance (`run.json`), vocabulary, history, the resumable state and
+ * the final model under the run folder.
+ *
+ * @throws {Error} naming the setting or file when the data do not fit the config, or when a
+ *   resumed run's config, data or vocabulary differ from the saved ones
  */
 export async function trainClassic(
   config: ClassicConfig,
   options: TrainClassicOptions = {},
 ): Promise<ClassicRun & { result: TrainResult }> {
   const runDir = options.runDir ?? join("weights", config.run);
+  const state = options.resume ? await checkResume(runDir, config) : null;
   const data = options.data ?? prepareClassicData(config);
+  const vocabularyPath = join(runDir, "vocabulary.json");
+  if (state) {
+    const saved = loadVocabulary(vocabularyPath);
+    if (saved.fingerprint !== data.vocabulary.fingerprint) {
+      throw new Error(
+        `resume: the tokens of ${config.data.dir} give a vocabulary of ${data.vocabulary.size} ` +
+          `tokens (fingerprint ${data.vocabulary.fingerprint}), but the run was trained with ` +
+          `${vocabularyPath} (${saved.size} tokens, ${saved.fingerprint}); restore the data or ` +
+          "start a new run",
+      );
+    }
+  }
   await Deno.mkdir(runDir, { recursive: true });
   await writeJsonAtomic(join(runDir, "config.json"), config);
-  saveVocabulary(join(runDir, "vocabulary.json"), data.vocabulary);
+  saveVocabulary(vocabularyPath, data.vocabulary);
+  const fromEpoch = state?.epochsDone ?? 0;
+  await recordRunSession(runDir, {
+    config,
+    data: {
+      files: data.folder.files.length,
+      skipped: data.folder.skipped.length,
+      fingerprint: await fingerprintOf(data.folder.files.map((f) => f.tokens)),
+    },
+    normalisation: {
+      input: "token id / vocabularySize",
+      vocabularySize: data.vocabulary.size,
+      vocabularyFingerprint: data.vocabulary.fingerprint,
+    },
+    fromEpoch,
+  });
+  const seeds = dropoutSeeds(config.seed);
   const model = buildClassicModel(config.model, {
     vocabSize: data.vocabulary.size,
     seed: config.seed,
-    lstmLayer: lstmFactory(config.lstm),
+    lstmLayer: withSeededDropout(lstmFactory(config.lstm), seeds),
   });
+  seedDropoutLayers(model, seeds);
   const metadata = { config, vocabularyFingerprint: data.vocabulary.fingerprint };
   const batchSize = config.model.batchSize;
   const result = await trainModel(
     model,
+    // Epoch e shuffles with seed + e; a resumed run's first pass is epoch fromEpoch.
     classicDataset(data.train, {
       batchSize,
-      seed: config.seed,
+      seed: config.seed + fromEpoch,
       maxBatches: config.train.maxBatchesPerEpoch,
     }),
     {
@@ -155,6 +218,9 @@ export async function trainClassic(
         metadata,
       },
       earlyStopping: { patience: config.train.patience, restoreBestWeights: true },
+      resumeDir: join(runDir, RESUME_FOLDER),
+      resume: options.resume,
+      onEpochBegin: (epoch) => seeds.startEpoch(epoch),
       onEpochEnd: async (info) => {
         await writeJsonAtomic(join(runDir, "history.json"), info.history);
         await options.onEpochEnd?.(info);
@@ -194,7 +260,23 @@ export async function loadClassicRun(runDir: string): Promise<ClassicRun> {
   const vocabulary = loadVocabulary(join(runDir, "vocabulary.json"));
   const modelDir = join(runDir, "model");
   const metadata = await readModelMetadata(modelDir);
+  const savedFamily = (metadata.config as { family?: string } | undefined)?.family;
+  if (savedFamily !== undefined && savedFamily !== "classic") {
+    throw new Error(
+      `run ${runDir}: the weights in ${modelDir} are from a ${savedFamily}-family model, ` +
+        "but config.json says classic",
+    );
+  }
   const model = await loadModel(modelDir);
+  if (model.outputs.length !== 1 || model.inputs[0].shape.at(-1) !== 1) {
+    const shape = `input [${model.inputs[0].shape.map((d) => d ?? "batch")}], ` +
+      `${model.outputs.length} output(s)`;
+    model.dispose();
+    throw new Error(
+      `run ${runDir}: the model in ${modelDir} is not a classic-family model (expected input ` +
+        `[batch, ${config.model.sequenceLength}, 1] and one output, got ${shape})`,
+    );
+  }
   const width = model.outputs[0].shape.at(-1)!;
   assertVocabularyMatches(vocabulary, width, {
     expectedFingerprint: metadata.vocabularyFingerprint as string | undefined,

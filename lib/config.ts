@@ -347,3 +347,25 @@ export function configRows(config: RunConfig): Array<{ setting: string; value: s
   walk(config, "");
   return rows;
 }
+
+/** One setting whose value differs between two configs. */
+export interface ConfigDifference {
+  setting: string;
+  /** The value in the first config, as JSON (`undefined` when it lacks the setting). */
+  a: string | undefined;
+  /** The value in the second config, as JSON (`undefined` when it lacks the setting). */
+  b: string | undefined;
+}
+
+/**
+ * The settings whose values differ between two configs (as {@linkcode configRows} names
+ * them), e.g. to refuse resuming a run with a changed model. Neither config is changed.
+ */
+export function configDifferences(a: RunConfig, b: RunConfig): ConfigDifference[] {
+  const rowsA = new Map(configRows(a).map((r) => [r.setting, r.value]));
+  const rowsB = new Map(configRows(b).map((r) => [r.setting, r.value]));
+  const settings = [...new Set([...rowsA.keys(), ...rowsB.keys()])];
+  return settings
+    .filter((s) => rowsA.get(s) !== rowsB.get(s))
+    .map((setting) => ({ setting, a: rowsA.get(setting), b: rowsB.get(setting) }));
+}

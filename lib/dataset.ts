@@ -1,7 +1,7 @@
 /**
  * The tutorial family's training data: note tables cut into windows of `seqLength` notes,
  * each labelled with the note that follows, served as a `tf.data` pipeline
- * (shuffle -> batch -> prefetch).
+ * (shuffle -> batch -> prefetch), each epoch in an order fixed by the seed and the epoch.
  *
  * Windows are built on the fly from per-file feature arrays, one batch at a time, so memory
  * holds the notes once rather than every overlapping window. Windows never cross from one
@@ -11,7 +11,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { MidiFileNotes, Note } from "./midi.ts";
-import { mulberry32, shuffleInPlace } from "./_random.ts";
+import { mulberry32, randomInt, shuffleInPlace } from "./_random.ts";
+import { deriveSeed, SEED_TAG } from "./_seeds.ts";
 
 /** The three numbers the model reads for each note. */
 export const FEATURES = ["pitch", "step", "duration"] as const;
@@ -208,10 +209,18 @@ export interface TutorialDatasetOptions extends WindowOptions {
    */
   shuffleBuffer?: number;
   /**
-   * Seed of the shuffle; each epoch reshuffles, reproducibly.
+   * Seed of the shuffle. Each pass over the data is one epoch and reshuffles; the order of
+   * epoch `e` depends only on `seed` and `e`, so a resumed run sees the same order as an
+   * uninterrupted one.
    * @default {0}
    */
   seed?: number;
+  /**
+   * Epoch (0-based) of the first pass; later passes count up from it. A run resumed after
+   * `n` epochs passes `n`.
+   * @default {0}
+   */
+  epoch?: number;
   /**
    * Stop each pass after this many batches (`null`: all windows). Quick runs use it.
    * @default {null}
@@ -225,8 +234,37 @@ export interface TutorialDatasetOptions extends WindowOptions {
 }
 
 /**
+ * Window numbers `0..count-1` in the order a shuffle buffer of `buffer` windows gives them
+ * (as `tf.data`'s `shuffle`): the buffer fills with the first windows, then each step emits a
+ * random window of the buffer and puts the next one in its place. A buffer as large as
+ * `count` gives a uniformly random permutation.
+ */
+function shuffledOrder(count: number, buffer: number, random: () => number): Int32Array {
+  const order = new Int32Array(count);
+  const held: number[] = [];
+  let out = 0;
+  for (let id = 0; id < count; id++) {
+    if (held.length < buffer) {
+      held.push(id);
+      continue;
+    }
+    const j = randomInt(random, held.length);
+    order[out++] = held[j];
+    held[j] = id;
+  }
+  while (held.length > 0) {
+    const j = randomInt(random, held.length);
+    order[out++] = held[j];
+    held[j] = held[held.length - 1];
+    held.pop();
+  }
+  return order;
+}
+
+/**
  * The tutorial's input pipeline: window numbers -> shuffle -> batch -> gather -> prefetch.
- * Each element is a {@linkcode TutorialBatch}, as `model.fitDataset` expects.
+ * Each element is a {@linkcode TutorialBatch}, as `model.fitDataset` expects. Each
+ * iteration is one epoch with its own seeded order (see `seed` and `epoch`).
  *
  * @throws {Error} naming `batchSize` when it is not a positive integer
  */
@@ -238,17 +276,21 @@ export function tutorialDataset(
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new Error(`batchSize: expected a positive integer, got ${batchSize}`);
   }
-  const ids = Array.from({ length: index.count }, (_, i) => i);
-  let ds: tf.data.Dataset<number> = tf.data.array(ids);
   const buffer = options.shuffleBuffer ?? 10000;
-  if (buffer > 0) ds = ds.shuffle(buffer, String(options.seed ?? 0));
-  let batches = ds.batch(batchSize);
-  if (options.maxBatches != null) batches = batches.take(options.maxBatches);
-  return batches
-    .map((batch) => {
-      // map() runs inside tf.tidy and disposes the index batch for us.
-      const windows = (batch as tf.Tensor1D).dataSync();
-      return gatherBatch(index, windows) as unknown as tf.TensorContainer;
-    })
-    .prefetch(options.prefetch ?? 2);
+  const seed = options.seed ?? 0;
+  let epoch = options.epoch ?? 0;
+  function* batches(): Iterator<tf.TensorContainer> {
+    const order = buffer > 0
+      ? shuffledOrder(index.count, buffer, mulberry32(deriveSeed(seed, SEED_TAG.shuffle, epoch)))
+      : Int32Array.from({ length: index.count }, (_, i) => i);
+    epoch++;
+    const end = Math.min(order.length, (options.maxBatches ?? Infinity) * batchSize);
+    for (let from = 0; from < end; from += batchSize) {
+      yield gatherBatch(
+        index,
+        order.subarray(from, Math.min(end, from + batchSize)),
+      ) as unknown as tf.TensorContainer;
+    }
+  }
+  return tf.data.generator(batches).prefetch(options.prefetch ?? 2);
 }

@@ -86,6 +86,15 @@ export class FusedLSTM extends tf.RNN {
     return gate === "hardSigmoid" || gate === "sigmoid" ? gate : null;
   }
 
+  /**
+   * Runs the layer (tfjs calls this from `apply`). `inputs` is `[batch, time, inputDim]`,
+   * optionally followed by the initial `h` and `c` `[batch, units]`; `kwargs.initialState`,
+   * `kwargs.training` (dropout only when `true`) and `kwargs.mask` are honoured as in
+   * `tf.layers.lstm`. Inputs are not changed.
+   *
+   * @throws when the input is not 3-dimensional, the initial state is not `[h, c]`, or the
+   *   layer is not built
+   */
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
     const mask = kwargs?.["mask"] ?? null;
     const gate = this.fusedGateActivation;

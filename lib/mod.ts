@@ -41,3 +41,4 @@ export * from "./synth.ts";
 export * from "./session.ts";
 export * from "./download.ts";
 export * from "./evaluation.ts";
+export * from "./sweep.ts";

@@ -396,3 +396,61 @@ export function tokenFrequencyFigure(
     layout,
   };
 }
+
+/** Options for {@linkcode compareLossFigure}. */
+export interface CompareLossFigureOptions {
+  /**
+   * Which series of each history to draw (a dashed `val_<name>` line is added when present).
+   * @default {"loss"}
+   */
+  series?: string;
+  /**
+   * Figure title.
+   * @default {"Loss per epoch, by run"}
+   */
+  title?: string;
+  /**
+   * Draw the y axis on a log scale.
+   * @default {false}
+   */
+  logY?: boolean;
+  /**
+   * Figure height in pixels.
+   * @default {360}
+   */
+  heightPx?: number;
+}
+
+/**
+ * Loss curves of several runs in one figure, one colour per run: the training series solid,
+ * its validation series dashed. The histories are not changed.
+ *
+ * @param histories loss histories by run name
+ */
+export function compareLossFigure(
+  histories: Readonly<Record<string, LossHistory>>,
+  options: CompareLossFigureOptions = {},
+): PlotlyFigure {
+  const series = options.series ?? "loss";
+  const data: PlotlyTrace[] = [];
+  Object.entries(histories).forEach(([name, h], i) => {
+    const color = PALETTE[i % PALETTE.length];
+    for (const key of [series, `val_${series}`]) {
+      const y = h[key];
+      if (!y) continue;
+      data.push({
+        type: "scatter",
+        mode: "lines+markers",
+        name: key === series ? name : `${name} (validation)`,
+        x: h.epoch ?? y.map((_, e) => e + 1),
+        y: [...y],
+        line: { color, dash: key === series ? "solid" : "dash" },
+        marker: { size: 4 },
+      });
+    }
+  });
+  const layout = baseLayout(options.title ?? "Loss per epoch, by run", options.heightPx ?? 360);
+  layout.xaxis = { title: { text: "epoch" } };
+  layout.yaxis = { title: { text: series }, type: options.logY ? "log" : "linear" };
+  return { data, layout };
+}

@@ -6,12 +6,28 @@
  * The loop is written out (rather than `model.fitDataset`) so validation losses of
  * multi-output models are reported correctly, and so checkpoints are written atomically.
  *
+ * Crash-safe training: with `resumeDir`, every epoch end saves the model, the optimiser
+ * state and the loop state (epoch, history, best value, early-stopping counter) as one
+ * resumable state; `resume: true` continues from it. A kill at any moment leaves either the
+ * previous complete state or the new one:
+ *
+ * ```
+ * <resumeDir>/state.json        the loop state; names the folders below; written last
+ * <resumeDir>/epoch-0003/       weights and optimizer state after epoch 3
+ * ```
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { join } from "node:path";
+import { basename, join, relative } from "node:path";
 import type { LossFunction, LossParts } from "./loss.ts";
-import { saveModel, writeJsonAtomic } from "./model_io.ts";
+import {
+  loadModel,
+  loadOptimizerState,
+  saveModel,
+  saveOptimizerState,
+  writeJsonAtomic,
+} from "./model_io.ts";
 
 /** One value per epoch for every logged quantity (`epoch`, `loss`, `val_loss`, ...). */
 export type History = Record<string, number[]>;
@@ -75,10 +91,69 @@ export interface TrainOptions {
   monitor?: string;
   /** Called after each epoch, e.g. to print a line or redraw a plot. */
   onEpochEnd?: (info: EpochInfo) => void | Promise<void>;
+  /**
+   * Called before each epoch's first batch with the 0-based epoch, e.g. to restart a seeded
+   * random stream for that epoch.
+   */
+  onEpochBegin?: (epoch: number) => void | Promise<void>;
+  /**
+   * Folder of the resumable state, saved after every epoch (see the module docs). Starting
+   * without `resume` clears an earlier state in it.
+   * @default {no resumable state}
+   */
+  resumeDir?: string;
+  /**
+   * Continue from the state in `resumeDir`: restores the model's weights, the optimiser's
+   * state, the history, the best value and epoch and the early-stopping counter, then trains
+   * the remaining epochs (`epochs` counts all epochs, the resumed ones included). Without a
+   * saved state (no epoch finished yet) training starts from the first epoch.
+   * @default {false}
+   */
+  resume?: boolean;
 }
+
+/** The loop state saved after every epoch in `<resumeDir>/state.json`. */
+export interface TrainState {
+  /** Always `"midi-lstm-train-state"`. */
+  format: string;
+  /** Epochs finished. */
+  epochsDone: number;
+  /** Epochs asked for when the state was saved. */
+  epochs: number;
+  /** The monitored value's name. */
+  monitor: string;
+  /** Best monitored value so far (`null`: none yet). */
+  best: number | null;
+  /** 0-based epoch of the best value (-1: none yet). */
+  bestEpoch: number;
+  /** Epochs since the best one: early stopping's wait counter. */
+  wait: number;
+  /** True when early stopping ended training. */
+  stoppedEarly: boolean;
+  /** Folder (relative to the resume folder) with the weights and optimizer state. */
+  last: string;
+  /**
+   * Folder (relative to the resume folder) with the best epoch's weights: its checkpoint,
+   * or an epoch folder kept for it; `null` when not kept.
+   */
+  bestModel: string | null;
+  /** Last checkpoint written, relative to the resume folder (`null`: none). */
+  lastCheckpoint: string | null;
+  /** Every logged value of every finished epoch. */
+  history: History;
+  /** When the state was saved (ISO 8601). */
+  savedAt: string;
+}
+
+/** `format` of a saved {@linkcode TrainState}. */
+const STATE_FORMAT = "midi-lstm-train-state";
+/** File name of the loop state in a resume folder. */
+const STATE_JSON = "state.json";
 
 /** What {@linkcode trainModel} returns. */
 export interface TrainResult {
+  /** Epochs run before this call (from a resumed state; 0 for a fresh run). */
+  initialEpoch?: number;
   history: History;
   /** 0-based epoch with the best monitored value. */
   bestEpoch: number;
@@ -153,11 +228,103 @@ async function runEpoch(
 }
 
 /**
+ * Reads the resumable state saved in `resumeDir` by {@linkcode trainModel}.
+ *
+ * @returns the state, or `null` when the folder has none (no epoch finished yet)
+ * @throws {Error} naming the file when `state.json` exists but is not a training state
+ */
+export async function readTrainState(resumeDir: string): Promise<TrainState | null> {
+  const path = join(resumeDir, STATE_JSON);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw new Error(`cannot read "${path}": ${(e as Error).message}`, { cause: e });
+  }
+  let state: TrainState;
+  try {
+    state = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`"${path}" is not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+  if (
+    state?.format !== STATE_FORMAT || !Number.isInteger(state.epochsDone) ||
+    typeof state.last !== "string" || typeof state.history !== "object"
+  ) {
+    throw new Error(
+      `"${path}": expected a training state (format "${STATE_FORMAT}" with epochsDone, last ` +
+        `and history), got keys ${JSON.stringify(Object.keys(state ?? {}))}`,
+    );
+  }
+  return state;
+}
+
+/** Copies the weights saved in `dir` into `model` (same architecture). */
+async function restoreWeights(model: tf.LayersModel, dir: string): Promise<void> {
+  const saved = await loadModel(dir);
+  try {
+    const weights = saved.getWeights();
+    const expected = model.getWeights();
+    const same = weights.length === expected.length &&
+      weights.every((w, i) => w.shape.join() === expected[i].shape.join());
+    if (!same) {
+      throw new Error(
+        `the weights in "${dir}" do not fit the model: saved ${weights.length} tensors ` +
+          `[${weights.map((w) => `[${w.shape}]`).join(", ")}], the model has ${expected.length} ` +
+          `[${expected.map((w) => `[${w.shape}]`).join(", ")}]`,
+      );
+    }
+    model.setWeights(weights);
+  } finally {
+    saved.dispose();
+  }
+}
+
+/**
+ * After `setWeights`, Adam recomputes its running powers of beta1 and beta2 with `pow`,
+ * which can differ in the last bit from the products it accumulates step by step. Redo the
+ * products in float32, so a resumed run continues bit for bit.
+ */
+function restoreAdamPowers(optimizer: tf.Optimizer): void {
+  const adam = optimizer as unknown as {
+    beta1?: number;
+    beta2?: number;
+    accBeta1?: tf.Variable;
+    accBeta2?: tf.Variable;
+    iterations?: number;
+  };
+  if (optimizer.getClassName() !== "Adam" || !adam.accBeta1 || !adam.accBeta2) return;
+  const power = (beta: number, steps: number) => {
+    const b = Math.fround(beta);
+    let p = b;
+    for (let i = 0; i < steps; i++) p = Math.fround(p * b);
+    return p;
+  };
+  const steps = adam.iterations ?? 0;
+  tf.tidy(() => {
+    adam.accBeta1!.assign(tf.scalar(power(adam.beta1!, steps)));
+    adam.accBeta2!.assign(tf.scalar(power(adam.beta2!, steps)));
+  });
+}
+
+/** Removes epoch folders of a resume folder that `keep` does not name. */
+async function removeStaleEpochs(resumeDir: string, keep: Set<string>): Promise<void> {
+  for await (const entry of Deno.readDir(resumeDir)) {
+    if (entry.isDirectory && /^epoch-\d+$/.test(entry.name) && !keep.has(entry.name)) {
+      await Deno.remove(join(resumeDir, entry.name), { recursive: true }).catch(() => {});
+    }
+  }
+}
+
+/**
  * Trains `model` in place over `train` (elements `{xs, ys}`), epoch by epoch.
  *
  * @param model a model; compiled, unless `options.optimizer` is given
- * @param train batches of `{xs, ys}`; iterated afresh each epoch
- * @throws {Error} when the model has no optimiser, or the dataset gives no batch
+ * @param train batches of `{xs, ys}`; iterated afresh each epoch (a resumed run should pass
+ *   a dataset whose first pass is the first epoch still to run)
+ * @throws {Error} when the model has no optimiser, or the dataset gives no batch; naming the
+ *   file or setting when a resumed state cannot be read or does not fit
  */
 export async function trainModel(
   model: tf.LayersModel,
@@ -168,16 +335,67 @@ export async function trainModel(
   if (!optimizer) throw new Error("trainModel: the model is not compiled and no optimizer given");
   const epochs = options.epochs ?? 10;
   const monitor = options.monitor ?? "loss";
-  const history: History = { epoch: [] };
+  let history: History = { epoch: [] };
   let best = Infinity;
   let bestEpoch = -1;
   let bestWeights: tf.Tensor[] | null = null;
   let lastCheckpoint: string | undefined;
   let stoppedEarly = false;
+  let initialEpoch = 0;
   const restore = options.earlyStopping?.restoreBestWeights ?? true;
+  const keepBest = options.earlyStopping !== undefined && restore;
+  const resumeDir = options.resumeDir;
+  /** Folder holding the best epoch's weights, relative to resumeDir. */
+  let bestModel: string | null = null;
+  if (options.resume && !resumeDir) {
+    throw new Error("trainModel: resume needs resumeDir, the folder of the saved state");
+  }
+  const state = options.resume ? await readTrainState(resumeDir!) : null;
+  if (resumeDir && !options.resume) {
+    await Deno.remove(resumeDir, { recursive: true }).catch(() => {});
+  }
   try {
-    for (let epoch = 0; epoch < epochs; epoch++) {
+    if (state) {
+      const stateFile = join(resumeDir!, STATE_JSON);
+      if (state.monitor !== monitor) {
+        throw new Error(
+          `"${stateFile}": the saved run monitored "${state.monitor}", this one monitors ` +
+            `"${monitor}"`,
+        );
+      }
+      await restoreWeights(model, join(resumeDir!, state.last));
+      await loadOptimizerState(optimizer, join(resumeDir!, state.last));
+      restoreAdamPowers(optimizer);
+      initialEpoch = state.epochsDone;
+      history = structuredClone(state.history);
+      best = state.best ?? Infinity;
+      bestEpoch = state.bestEpoch;
+      stoppedEarly = state.stoppedEarly;
+      bestModel = state.bestModel;
+      if (state.lastCheckpoint) lastCheckpoint = join(resumeDir!, state.lastCheckpoint);
+      if (keepBest && bestEpoch >= 0) {
+        if (bestEpoch === state.epochsDone - 1) {
+          bestWeights = model.getWeights().map((w) => w.clone());
+        } else if (bestModel) {
+          const saved = await loadModel(join(resumeDir!, bestModel));
+          bestWeights = saved.getWeights().map((w) => w.clone());
+          saved.dispose();
+        }
+      }
+      if (options.checkpoint && lastCheckpoint && bestEpoch >= 0) {
+        // A crash after a checkpoint but before the state may have left latest.json naming
+        // a checkpoint of the epoch being redone.
+        await writeJsonAtomic(join(options.checkpoint.dir, "latest.json"), {
+          checkpoint: basename(lastCheckpoint),
+          epoch: bestEpoch + 1,
+          monitor,
+          value: best,
+        });
+      }
+    }
+    for (let epoch = initialEpoch; epoch < epochs && !stoppedEarly; epoch++) {
       const t0 = performance.now();
+      await options.onEpochBegin?.(epoch);
       const fit = await runEpoch(model, train, options.loss, optimizer);
       if (fit.samples === 0) throw new Error("trainModel: the training dataset gave no batches");
       const logs = { ...fit.logs };
@@ -201,10 +419,11 @@ export async function trainModel(
         seconds: (performance.now() - t0) / 1000,
         samples: fit.samples,
       };
-      if (value < best) {
+      const improved = value < best;
+      if (improved) {
         best = value;
         bestEpoch = epoch;
-        if (options.earlyStopping && restore) {
+        if (keepBest) {
           tf.dispose(bestWeights ?? []);
           bestWeights = model.getWeights().map((w) => w.clone());
         }
@@ -231,12 +450,38 @@ export async function trainModel(
       if (patience !== undefined && epoch - bestEpoch >= patience && epoch < epochs - 1) {
         stoppedEarly = info.stopped = true;
       }
+      if (resumeDir) {
+        const last = `epoch-${String(epoch + 1).padStart(4, "0")}`;
+        const lastDir = join(resumeDir, last);
+        await Deno.remove(lastDir, { recursive: true }).catch(() => {});
+        await saveModel(model, lastDir, { metadata: { epoch: epoch + 1 } });
+        await saveOptimizerState(optimizer, lastDir);
+        if (improved) {
+          bestModel = lastCheckpoint ? relative(resumeDir, lastCheckpoint) : last;
+        }
+        const saved: TrainState = {
+          format: STATE_FORMAT,
+          epochsDone: epoch + 1,
+          epochs,
+          monitor,
+          best: Number.isFinite(best) ? best : null,
+          bestEpoch,
+          wait: epoch - bestEpoch,
+          stoppedEarly,
+          last,
+          bestModel: keepBest ? bestModel : null,
+          lastCheckpoint: lastCheckpoint ? relative(resumeDir, lastCheckpoint) : null,
+          history,
+          savedAt: new Date().toISOString(),
+        };
+        await writeJsonAtomic(join(resumeDir, STATE_JSON), saved);
+        await removeStaleEpochs(resumeDir, new Set([last, saved.bestModel ?? last]));
+      }
       await options.onEpochEnd?.(info);
-      if (stoppedEarly) break;
     }
     if (bestWeights && bestEpoch < history.epoch.length - 1) model.setWeights(bestWeights);
   } finally {
     tf.dispose(bestWeights ?? []);
   }
-  return { history, bestEpoch, best, lastCheckpoint, stoppedEarly };
+  return { history, bestEpoch, best, lastCheckpoint, stoppedEarly, initialEpoch };
 }

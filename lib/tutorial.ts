@@ -5,11 +5,17 @@
  * the run folder `weights/<run>/`:
  *
  * ```
- * weights/<run>/config.json        the resolved config
+ * weights/<run>/config.json        the resolved config (pitchScale: the input normalisation)
+ * weights/<run>/run.json           provenance: backend, versions, data fingerprint, sessions
  * weights/<run>/history.json       losses per epoch
  * weights/<run>/checkpoints/...    best-only checkpoints, named by epoch and loss
+ * weights/<run>/resume/            the state after the last epoch, for `resume: true`
  * weights/<run>/model/             the final (best) model: model.json + weights.bin
  * ```
+ *
+ * One `config.seed` drives weight initialisation, the split, the shuffle of every epoch,
+ * the seed window and sampling (the tutorial model has no dropout), so the same config on
+ * the same backend gives the same losses and the same generated notes.
  *
  * @module
  */
@@ -20,11 +26,19 @@ import { resolveTutorialConfig } from "./config.ts";
 import { loadMidiFolder, type MidiFolder, type Note } from "./midi.ts";
 import { splitByFile, tutorialDataset, tutorialWindows, type WindowIndex } from "./dataset.ts";
 import { tutorialLoss } from "./loss.ts";
-import { buildTutorialModel, compileTutorialModel, type LstmFactory } from "./model.ts";
+import {
+  buildTutorialModel,
+  compileTutorialModel,
+  type LstmFactory,
+  lstmFactory,
+} from "./model.ts";
 import { type EpochInfo, trainModel, type TrainResult } from "./train.ts";
-import { loadModel, saveModel, writeJsonAtomic } from "./model_io.ts";
+import { loadModel, readModelMetadata, saveModel, writeJsonAtomic } from "./model_io.ts";
 import { generateNotes } from "./generate.ts";
 import { mulberry32, randomInt } from "./_random.ts";
+import { dropoutSeeds, seedDropoutLayers, withSeededDropout } from "./_seeded_dropout.ts";
+import { checkResume, RESUME_FOLDER } from "./_run_folder.ts";
+import { fingerprintOf, recordRunSession } from "./provenance.ts";
 
 /** Data prepared for training: the files read, the ones skipped and the windows. */
 export interface TutorialData {
@@ -42,7 +56,8 @@ export interface TutorialData {
  * indexes the windows.
  *
  * @param folder notes already read, e.g. by {@linkcode loadProcessedNotes}; not changed
- * @throws {Error} naming the folder or setting when there is no usable data
+ * @throws {Error} naming the folder or setting when there is no usable data, and naming
+ *   `dataset.seqLength` when no training file is longer than a window
  */
 export function prepareTutorialData(config: TutorialConfig, folder?: MidiFolder): TutorialData {
   folder ??= readTutorialNotes(config);
@@ -50,6 +65,15 @@ export function prepareTutorialData(config: TutorialConfig, folder?: MidiFolder)
     validationFraction: config.data.validationFraction,
     seed: config.seed,
   });
+  const seqLength = config.dataset.seqLength;
+  const longest = Math.max(0, ...split.train.map((f) => f.notes.length));
+  if (longest <= seqLength) {
+    throw new Error(
+      `dataset.seqLength: windows of ${seqLength} notes need a training file of at least ` +
+        `${seqLength + 1} notes, but the longest of the ${split.train.length} training ` +
+        `file(s) from ${config.data.dir} has ${longest}; lower dataset.seqLength or add longer pieces`,
+    );
+  }
   const train = tutorialWindows(split.train, config.dataset);
   const validation = split.validation.length
     ? tutorialWindows(
@@ -112,6 +136,13 @@ export interface TrainTutorialOptions {
   lstmLayer?: LstmFactory;
   /** Called after each epoch. */
   onEpochEnd?: (info: EpochInfo) => void | Promise<void>;
+  /**
+   * Continue the run in `runDir` from its last finished epoch (weights, optimiser state,
+   * history, early stopping), after checking that `config` is the run's config (only
+   * `train.epochs` and `backend` may change). Without a saved epoch the run starts afresh.
+   * @default {false}
+   */
+  resume?: boolean;
 }
 
 /** A trained (or loaded) tutorial run. */
@@ -124,19 +155,43 @@ export interface TutorialRun {
 
 /**
  * Builds the model from `config`, trains it with checkpoints and early stopping, and saves
- * config, history and the final model under the run folder.
+ * config, provenance (`run.json`), history, the resumable state and the final model under
+ * the run folder.
+ *
+ * @throws {Error} naming the setting or file when the data do not fit the config, or when a
+ *   resumed run's config or data differ from the saved ones
  */
 export async function trainTutorial(
   config: TutorialConfig,
   options: TrainTutorialOptions = {},
 ): Promise<TutorialRun & { result: TrainResult }> {
   const runDir = options.runDir ?? join("weights", config.run);
+  const state = options.resume ? await checkResume(runDir, config) : null;
+  const data = options.data ?? prepareTutorialData(config);
   await Deno.mkdir(runDir, { recursive: true });
   await writeJsonAtomic(join(runDir, "config.json"), config);
-  const data = options.data ?? prepareTutorialData(config);
-  const model = buildTutorialModel(config, { lstmLayer: options.lstmLayer });
+  const fromEpoch = state?.epochsDone ?? 0;
+  await recordRunSession(runDir, {
+    config,
+    data: {
+      files: data.folder.files.length,
+      skipped: data.folder.skipped.length,
+      fingerprint: await fingerprintOf(data.folder.files.map((f) => f.notes)),
+    },
+    normalisation: { pitchScale: config.dataset.pitchScale },
+    fromEpoch,
+  });
+  const seeds = dropoutSeeds(config.seed);
+  const model = buildTutorialModel(config, {
+    lstmLayer: withSeededDropout(options.lstmLayer ?? lstmFactory(config.lstm), seeds),
+  });
+  seedDropoutLayers(model, seeds);
   const datasetOptions = { ...config.dataset, seed: config.seed };
-  const trainOptions = { ...datasetOptions, maxBatches: config.train.maxBatchesPerEpoch };
+  const trainOptions = {
+    ...datasetOptions,
+    maxBatches: config.train.maxBatchesPerEpoch,
+    epoch: fromEpoch,
+  };
   const result = await trainModel(model, tutorialDataset(data.train, trainOptions), {
     loss: tutorialLoss(config.model.lossWeights),
     epochs: config.train.epochs,
@@ -152,6 +207,9 @@ export async function trainTutorial(
       metadata: { config },
     },
     earlyStopping: { patience: config.train.patience, restoreBestWeights: true },
+    resumeDir: join(runDir, RESUME_FOLDER),
+    resume: options.resume,
+    onEpochBegin: (epoch) => seeds.startEpoch(epoch),
     onEpochEnd: async (info) => {
       await writeJsonAtomic(join(runDir, "history.json"), info.history);
       await options.onEpochEnd?.(info);
@@ -180,7 +238,30 @@ export async function loadTutorialRun(runDir: string): Promise<TutorialRun> {
     throw new Error(`run ${runDir}: expected a tutorial-family run, got family ${family}`);
   }
   const config = resolveTutorialConfig(raw as TutorialConfig);
-  const model = await loadModel(join(runDir, "model"));
+  const modelDir = join(runDir, "model");
+  const metadata = await readModelMetadata(modelDir);
+  const savedFamily = (metadata.config as { family?: string } | undefined)?.family;
+  if (savedFamily !== undefined && savedFamily !== "tutorial") {
+    throw new Error(
+      `run ${runDir}: the weights in ${modelDir} are from a ${savedFamily}-family model, ` +
+        "but config.json says tutorial",
+    );
+  }
+  const model = await loadModel(modelDir);
+  const inputShape = model.inputs[0].shape;
+  if (
+    model.outputs.length !== 3 || inputShape.length !== 3 ||
+    inputShape[1] !== config.dataset.seqLength || inputShape[2] !== 3
+  ) {
+    const shape = `input [${
+      inputShape.map((d) => d ?? "batch")
+    }], ${model.outputs.length} output(s)`;
+    model.dispose();
+    throw new Error(
+      `run ${runDir}: the model in ${modelDir} is not a tutorial-family model for this config ` +
+        `(expected input [batch, ${config.dataset.seqLength}, 3] and 3 outputs, got ${shape})`,
+    );
+  }
   compileTutorialModel(model, config);
   let history: Record<string, number[]> | undefined;
   try {
@@ -212,23 +293,35 @@ export interface GenerateFromRunOptions {
 
 /**
  * Generates notes with a run's model, starting from a seeded random window of `seedFrom`.
+ * The same run, `seedFrom`, count, temperature and seed give the same notes.
  *
- * @throws {Error} naming `seedFrom` when no file is long enough for a window
+ * @throws {Error} naming `dataset.seqLength` when no file is long enough for a window, and
+ *   `temperature` when it is not above 0
  */
 export function generateFromRun(run: TutorialRun, options: GenerateFromRunOptions): Note[] {
   const { config } = run;
   const seed = options.seed ?? config.seed;
   const random = mulberry32(seed);
   const seqLength = config.dataset.seqLength;
+  const temperature = options.temperature ?? config.generate.temperature;
+  if (!(temperature > 0)) {
+    throw new Error(
+      `temperature: expected a number above 0 for a tutorial-family run, got ${temperature}`,
+    );
+  }
   const long = options.seedFrom.filter((f) => f.notes.length >= seqLength);
   if (long.length === 0) {
-    throw new Error(`seedFrom: no piece has the ${seqLength} notes a seed window needs`);
+    const longest = Math.max(0, ...options.seedFrom.map((f) => f.notes.length));
+    throw new Error(
+      `dataset.seqLength: a seed window needs a piece of at least ${seqLength} notes, but the ` +
+        `longest of the ${options.seedFrom.length} piece(s) to start from has ${longest}`,
+    );
   }
   const file = long[randomInt(random, long.length)];
   const start = randomInt(random, file.notes.length - seqLength + 1);
   return generateNotes(run.model, file.notes.slice(start, start + seqLength), {
     count: options.count ?? config.generate.notes,
-    temperature: options.temperature ?? config.generate.temperature,
+    temperature,
     random,
     pitchScale: config.dataset.pitchScale,
   });

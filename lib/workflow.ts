@@ -154,14 +154,28 @@ export interface TrainRunOptions {
   prepared?: PreparedData;
   /** Called after each epoch. */
   onEpochEnd?: (info: EpochInfo) => void | Promise<void>;
+  /**
+   * Continue the run in `runDir` from its last finished epoch; `config` must be the run's
+   * (only `train.epochs` and `backend` may change).
+   * @default {false}
+   */
+  resume?: boolean;
 }
 
-/** Trains the config's model into its run folder (see `trainTutorial` / `trainClassic`). */
+/**
+ * Trains the config's model into its run folder (see `trainTutorial` / `trainClassic`).
+ *
+ * @throws {Error} as `trainTutorial` / `trainClassic`
+ */
 export async function trainRun(
   config: RunConfig,
   options: TrainRunOptions = {},
 ): Promise<Run & { result: TrainResult }> {
-  const common = { runDir: options.runDir, onEpochEnd: options.onEpochEnd };
+  const common = {
+    runDir: options.runDir,
+    onEpochEnd: options.onEpochEnd,
+    resume: options.resume,
+  };
   if (config.family === "tutorial") {
     const data = options.prepared?.data as TutorialData | undefined;
     return { family: "tutorial", ...(await trainTutorial(config, { ...common, data })) };
@@ -170,17 +184,33 @@ export async function trainRun(
   return { family: "classic", ...(await trainClassic(config, { ...common, data })) };
 }
 
+/** Options for {@linkcode loadRun}. */
+export interface LoadRunOptions {
+  /**
+   * The family the caller expects; a run of the other family is an error.
+   * @default {whichever family config.json names}
+   */
+  family?: RunConfig["family"];
+}
+
 /**
  * Loads a run folder of either family (the family is read from its `config.json`).
  *
- * @throws {Error} naming the folder when it has no readable config or model
+ * @throws {Error} naming the folder when it has no readable config or model, when its
+ *   weights belong to the other family, or when it is not of `options.family`
  */
-export async function loadRun(runDir: string): Promise<Run> {
+export async function loadRun(runDir: string, options: LoadRunOptions = {}): Promise<Run> {
   let family: string | undefined;
   try {
     family = JSON.parse(await Deno.readTextFile(join(runDir, "config.json"))).family;
   } catch (e) {
     throw new Error(`run ${runDir}: cannot read config.json (${(e as Error).message})`);
+  }
+  if (options.family !== undefined && family !== options.family) {
+    throw new Error(
+      `family: expected a ${options.family}-family run, but ${join(runDir, "config.json")} ` +
+        `says ${JSON.stringify(family)}`,
+    );
   }
   if (family === "classic") return { family: "classic", ...(await loadClassicRun(runDir)) };
   return { family: "tutorial", ...(await loadTutorialRun(runDir)) };

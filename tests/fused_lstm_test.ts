@@ -403,7 +403,7 @@ Deno.test("lstmWeights() and lstmSequence() reject what they cannot use", () => 
   assert.throws(() => lstmWeights(tanhGates), /recurrentActivation tanh/);
 });
 
-Deno.test("one model.fit() step updates the weights as with tf.layers.lstm", async () => {
+Deno.test("model.fit() updates the weights as it does with tf.layers.lstm", async () => {
   const build = (lstm: (c: FusedLstmOptions) => tf.layers.Layer) => {
     const model = stackedModel(lstm);
     model.compile({ optimizer: tf.train.sgd(0.5), loss: "meanSquaredError" });
