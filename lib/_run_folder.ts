@@ -6,7 +6,16 @@
  */
 import { join } from "node:path";
 import { configDifferences, type RunConfig } from "./config.ts";
-import { readTrainState, type TrainState } from "./train.ts";
+import type * as tf from "@tensorflow/tfjs";
+import {
+  type EpochInfo,
+  readTrainState,
+  type TrainOptions,
+  type TrainResult,
+  type TrainState,
+} from "./train.ts";
+import { saveModel, writeJsonAtomic } from "./model_io.ts";
+import type { DropoutSeeds } from "./_seeded_dropout.ts";
 
 /** Settings a resumed run may change: how long it trains, and the backend it runs on. */
 const MAY_CHANGE_ON_RESUME = new Set(["train.epochs", "backend"]);
@@ -51,4 +60,60 @@ export async function checkResume(runDir: string, config: RunConfig): Promise<Tr
     );
   }
   return state;
+}
+
+/** What {@linkcode runTrainOptions} needs to know about a run. */
+export interface RunTrainContext {
+  /** Whether there are held-out windows (else `val_loss` cannot be monitored). */
+  hasValidation: boolean;
+  /** Saved with every checkpoint and the final model. */
+  metadata: Record<string, unknown>;
+  /** Dropout seeds, advanced at each epoch. */
+  seeds: DropoutSeeds;
+  /** Continue from the run's saved state. */
+  resume?: boolean;
+  /** The caller's per-epoch callback. */
+  onEpochEnd?: (info: EpochInfo) => void | Promise<void>;
+}
+
+/**
+ * The training options both families use for a run folder: the monitored value, best-only
+ * checkpoints under `checkpoints/`, early stopping with the best weights restored, the
+ * resumable state under `resume/`, and `history.json` rewritten after every epoch.
+ */
+export function runTrainOptions(
+  config: RunConfig,
+  runDir: string,
+  context: RunTrainContext,
+): Omit<TrainOptions, "loss" | "validation"> {
+  return {
+    epochs: config.train.epochs,
+    monitor: config.train.monitor === "val_loss" && !context.hasValidation
+      ? "loss"
+      : config.train.monitor,
+    checkpoint: {
+      dir: join(runDir, "checkpoints"),
+      template: config.train.checkpointTemplate,
+      metadata: context.metadata,
+    },
+    earlyStopping: { patience: config.train.patience, restoreBestWeights: true },
+    resumeDir: join(runDir, RESUME_FOLDER),
+    resume: context.resume,
+    onEpochBegin: (epoch) => context.seeds.startEpoch(epoch),
+    onEpochEnd: async (info) => {
+      await writeJsonAtomic(join(runDir, "history.json"), info.history);
+      await context.onEpochEnd?.(info);
+    },
+  };
+}
+
+/** Writes the final history and saves the (best) model to `<runDir>/model`. */
+export async function finishRun(
+  model: tf.LayersModel,
+  runDir: string,
+  result: TrainResult,
+  metadata: Record<string, unknown>,
+): Promise<void> {
+  await writeJsonAtomic(join(runDir, "history.json"), result.history);
+  await saveModel(model, join(runDir, "model"), { metadata });
 }

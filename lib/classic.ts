@@ -40,10 +40,10 @@ import {
 import type { LossFunction } from "./loss.ts";
 import { lstmFactory } from "./model.ts";
 import { type EpochInfo, trainModel, type TrainResult } from "./train.ts";
-import { loadModel, readModelMetadata, saveModel, writeJsonAtomic } from "./model_io.ts";
+import { loadModel, readModelMetadata, writeJsonAtomic } from "./model_io.ts";
 import type { Note } from "./midi.ts";
 import { dropoutSeeds, seedDropoutLayers, withSeededDropout } from "./_seeded_dropout.ts";
-import { checkResume, RESUME_FOLDER } from "./_run_folder.ts";
+import { checkResume, finishRun, runTrainOptions } from "./_run_folder.ts";
 import { fingerprintOf, recordRunSession } from "./provenance.ts";
 
 /** Token data prepared for training. */
@@ -205,30 +205,19 @@ export async function trainClassic(
     }),
     {
       loss: classicTrainLoss(),
-      epochs: config.train.epochs,
       validation: data.validation
         ? classicDataset(data.validation, { batchSize, shuffle: false })
         : undefined,
-      monitor: config.train.monitor === "val_loss" && !data.validation
-        ? "loss"
-        : config.train.monitor,
-      checkpoint: {
-        dir: join(runDir, "checkpoints"),
-        template: config.train.checkpointTemplate,
+      ...runTrainOptions(config, runDir, {
+        hasValidation: data.validation !== null,
         metadata,
-      },
-      earlyStopping: { patience: config.train.patience, restoreBestWeights: true },
-      resumeDir: join(runDir, RESUME_FOLDER),
-      resume: options.resume,
-      onEpochBegin: (epoch) => seeds.startEpoch(epoch),
-      onEpochEnd: async (info) => {
-        await writeJsonAtomic(join(runDir, "history.json"), info.history);
-        await options.onEpochEnd?.(info);
-      },
+        seeds,
+        resume: options.resume,
+        onEpochEnd: options.onEpochEnd,
+      }),
     },
   );
-  await writeJsonAtomic(join(runDir, "history.json"), result.history);
-  await saveModel(model, join(runDir, "model"), { metadata });
+  await finishRun(model, runDir, result, metadata);
   return {
     config,
     model,

@@ -124,7 +124,7 @@ export function defaultTutorialConfig(): TutorialConfig {
       learningRate: 0.005,
       lossWeights: { pitch: 0.05, step: 1, duration: 1 },
     },
-    lstm: "layers",
+    lstm: "fused",
     train: {
       epochs: 50,
       patience: 5,
@@ -267,7 +267,7 @@ export function defaultClassicConfig(preset: ClassicPreset = "classic-small"): C
       maxBatchesPerEpoch: null,
     },
     generate: { tokens: 500, temperature: 0.8, topK: 0, stepBeats: 0.5, bpm: 120, program: 0 },
-    lstm: "layers",
+    lstm: "fused",
     backend: "auto",
   };
 }

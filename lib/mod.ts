@@ -42,3 +42,4 @@ export * from "./session.ts";
 export * from "./download.ts";
 export * from "./evaluation.ts";
 export * from "./sweep.ts";
+export * from "./provenance.ts";

@@ -33,11 +33,11 @@ import {
   lstmFactory,
 } from "./model.ts";
 import { type EpochInfo, trainModel, type TrainResult } from "./train.ts";
-import { loadModel, readModelMetadata, saveModel, writeJsonAtomic } from "./model_io.ts";
+import { loadModel, readModelMetadata, writeJsonAtomic } from "./model_io.ts";
 import { generateNotes } from "./generate.ts";
 import { mulberry32, randomInt } from "./_random.ts";
 import { dropoutSeeds, seedDropoutLayers, withSeededDropout } from "./_seeded_dropout.ts";
-import { checkResume, RESUME_FOLDER } from "./_run_folder.ts";
+import { checkResume, finishRun, runTrainOptions } from "./_run_folder.ts";
 import { fingerprintOf, recordRunSession } from "./provenance.ts";
 
 /** Data prepared for training: the files read, the ones skipped and the windows. */
@@ -192,31 +192,21 @@ export async function trainTutorial(
     maxBatches: config.train.maxBatchesPerEpoch,
     epoch: fromEpoch,
   };
+  const metadata = { config };
   const result = await trainModel(model, tutorialDataset(data.train, trainOptions), {
     loss: tutorialLoss(config.model.lossWeights),
-    epochs: config.train.epochs,
     validation: data.validation.count
       ? tutorialDataset(data.validation, { ...datasetOptions, shuffleBuffer: 0 })
       : undefined,
-    monitor: config.train.monitor === "val_loss" && !data.validation.count
-      ? "loss"
-      : config.train.monitor,
-    checkpoint: {
-      dir: join(runDir, "checkpoints"),
-      template: config.train.checkpointTemplate,
-      metadata: { config },
-    },
-    earlyStopping: { patience: config.train.patience, restoreBestWeights: true },
-    resumeDir: join(runDir, RESUME_FOLDER),
-    resume: options.resume,
-    onEpochBegin: (epoch) => seeds.startEpoch(epoch),
-    onEpochEnd: async (info) => {
-      await writeJsonAtomic(join(runDir, "history.json"), info.history);
-      await options.onEpochEnd?.(info);
-    },
+    ...runTrainOptions(config, runDir, {
+      hasValidation: data.validation.count > 0,
+      metadata,
+      seeds,
+      resume: options.resume,
+      onEpochEnd: options.onEpochEnd,
+    }),
   });
-  await writeJsonAtomic(join(runDir, "history.json"), result.history);
-  await saveModel(model, join(runDir, "model"), { metadata: { config } });
+  await finishRun(model, runDir, result, metadata);
   return { config, model, runDir, history: result.history, result };
 }
 

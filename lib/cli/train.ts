@@ -178,6 +178,10 @@ try {
     );
     if (resumeState?.stoppedEarly) {
       console.log("resume: the run had stopped early; nothing to train");
+    } else if (resumeState && resumeState.epochsDone >= config.train.epochs) {
+      console.log(
+        `resume: all ${config.train.epochs} epochs are done; pass --epochs N to train longer`,
+      );
     }
   }
   const corpus = readCorpus(config);
