@@ -27,7 +27,8 @@ import { type ClassicConfig, resolveClassicConfig } from "./config.ts";
 import { splitByFile } from "./dataset.ts";
 import { classicDataset, type ClassicWindowIndex, classicWindowIndex } from "./classic_dataset.ts";
 import { buildClassicModel, classicLoss, compileClassicModel } from "./classic_model.ts";
-import { generateTokens, pickSeedWindow } from "./classic_generate.ts";
+import { pickSeedWindow } from "./classic_generate.ts";
+import { generateTokensStateful } from "./stateful.ts";
 import { loadTokenFolder, type TokenFolder, tokensToNotes } from "./tokens.ts";
 import {
   assertVocabularyMatches,
@@ -324,7 +325,8 @@ export function generateFromClassicRun(
     sequenceLength: config.model.sequenceLength,
     seed,
   });
-  const ids = generateTokens(run.model, window.ids, {
+  const ids = generateTokensStateful(run.model, window.ids, {
+    memory: config.generate.memory,
     steps: options.count ?? config.generate.tokens,
     temperature: options.temperature ?? config.generate.temperature,
     topK: config.generate.topK,

@@ -9,9 +9,10 @@
  *
  * @module
  */
+import { checkTokenGeneration } from "./_token_generation.ts";
 import * as tf from "@tensorflow/tfjs";
 import { mulberry32, randomInt } from "./_random.ts";
-import { assertVocabularyMatches, type Vocabulary } from "./vocabulary.ts";
+import type { Vocabulary } from "./vocabulary.ts";
 
 /** Options for {@linkcode sampleToken}. */
 export interface SampleTokenOptions {
@@ -114,34 +115,11 @@ export function generateTokens(
   seedIds: readonly number[],
   options: GenerateTokensOptions = {},
 ): number[] {
-  const inputShape = model.inputs[0].shape;
-  const outputShape = model.outputs[0].shape;
-  const sequenceLength = inputShape[1];
-  const vocabSize = outputShape[outputShape.length - 1];
-  if (sequenceLength == null || vocabSize == null) {
-    throw new Error(
-      `model: expected a fixed input length and output width, got input ${
-        JSON.stringify(inputShape)
-      } and output ${JSON.stringify(outputShape)}`,
-    );
-  }
-  if (options.vocabulary) assertVocabularyMatches(options.vocabulary, vocabSize);
-  if (seedIds.length < sequenceLength) {
-    throw new Error(
-      `seed: expected at least ${sequenceLength} token ids (the model's window), got ${seedIds.length}`,
-    );
-  }
-  seedIds.forEach((id, i) => {
-    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
-      throw new Error(`seed id ${i}: expected an integer in 0..${vocabSize - 1}, got ${id}`);
-    }
-  });
-  const steps = options.steps ?? 500;
-  if (!Number.isInteger(steps) || steps < 0) {
-    throw new Error(`steps: expected an integer >= 0, got ${steps}`);
-  }
-  const random = options.random ?? mulberry32(options.seed ?? 0);
-  const sampling = { temperature: options.temperature, topK: options.topK, random };
+  const { sequenceLength, vocabSize, steps, sampling } = checkTokenGeneration(
+    model,
+    seedIds,
+    options,
+  );
   const window = seedIds.slice(-sequenceLength);
   const x = new Float32Array(sequenceLength);
   const out: number[] = [];

@@ -66,6 +66,13 @@ export interface TutorialConfig extends CommonConfig {
   generate: {
     /** Notes to generate. */
     notes: number;
+    /**
+     * What the LSTM remembers while generating: `"window"` reads only the last window, as
+     * the sources do (computed with the fast stateful runner, same notes as re-feeding the
+     * window); `"carried"` keeps the state across the whole piece, one step per note (much
+     * faster, and it remembers notes that have left the window).
+     */
+    memory: "window" | "carried";
     /** Softmax temperature of pitch sampling; above 1 is more adventurous. */
     temperature: number;
     /** Tempo written to the MIDI file. */
@@ -89,6 +96,8 @@ export interface ClassicConfig extends CommonConfig {
   generate: {
     /** Tokens to generate. */
     tokens: number;
+    /** What the LSTM remembers while generating (see {@linkcode TutorialConfig}). */
+    memory: "window" | "carried";
     /** Softmax temperature; 0 takes the most likely token (argmax) every time. */
     temperature: number;
     /** Sample only among the k most likely tokens (0: all). */
@@ -132,7 +141,7 @@ export function defaultTutorialConfig(): TutorialConfig {
       checkpointTemplate: "ckpt-{epoch:02d}-{loss:.4f}",
       maxBatchesPerEpoch: null,
     },
-    generate: { notes: 120, temperature: 2.0, bpm: 120, program: 0 },
+    generate: { notes: 120, memory: "window", temperature: 2.0, bpm: 120, program: 0 },
     backend: "auto",
   };
 }
@@ -215,6 +224,12 @@ export function resolveTutorialConfig(
 }
 
 function checkCommon(c: RunConfig): void {
+  check(
+    ["window", "carried"].includes(c.generate.memory),
+    "generate.memory",
+    '"window" or "carried"',
+    c.generate.memory,
+  );
   check(Number.isInteger(c.seed), "seed", "an integer", c.seed);
   check(["layers", "fused"].includes(c.lstm), "lstm", '"layers" or "fused"', c.lstm);
   check(
@@ -266,7 +281,15 @@ export function defaultClassicConfig(preset: ClassicPreset = "classic-small"): C
       checkpointTemplate: "weights-improvement-{epoch:02d}-{loss:.4f}",
       maxBatchesPerEpoch: null,
     },
-    generate: { tokens: 500, temperature: 0.8, topK: 0, stepBeats: 0.5, bpm: 120, program: 0 },
+    generate: {
+      tokens: 500,
+      memory: "window",
+      temperature: 0.8,
+      topK: 0,
+      stepBeats: 0.5,
+      bpm: 120,
+      program: 0,
+    },
     lstm: "fused",
     backend: "auto",
   };

@@ -43,3 +43,4 @@ export * from "./download.ts";
 export * from "./evaluation.ts";
 export * from "./sweep.ts";
 export * from "./provenance.ts";
+export * from "./stateful.ts";

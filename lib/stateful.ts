@@ -32,12 +32,12 @@
  *
  * @module
  */
+import { checkTokenGeneration } from "./_token_generation.ts";
 import * as tf from "@tensorflow/tfjs";
 import type { Note } from "./midi.ts";
 import { lstmSequence, type LstmWeights, lstmWeights } from "./fused_lstm.ts";
 import { type GenerateOptions, type NoteFeaturesRow, sampleLogits } from "./generate.ts";
 import { type GenerateTokensOptions, sampleToken } from "./classic_generate.ts";
-import { assertVocabularyMatches } from "./vocabulary.ts";
 import { mulberry32 } from "./_random.ts";
 
 /**
@@ -703,34 +703,11 @@ export function generateTokensStateful(
   seedIds: readonly number[],
   options: GenerateTokensStatefulOptions = {},
 ): number[] {
-  const inputShape = model.inputs[0].shape;
-  const outputShape = model.outputs[0].shape;
-  const sequenceLength = inputShape[1];
-  const vocabSize = outputShape[outputShape.length - 1];
-  if (sequenceLength == null || vocabSize == null) {
-    throw new Error(
-      `model: expected a fixed input length and output width, got input ${
-        JSON.stringify(inputShape)
-      } and output ${JSON.stringify(outputShape)}`,
-    );
-  }
-  if (options.vocabulary) assertVocabularyMatches(options.vocabulary, vocabSize);
-  if (seedIds.length < sequenceLength) {
-    throw new Error(
-      `seed: expected at least ${sequenceLength} token ids (the model's window), got ${seedIds.length}`,
-    );
-  }
-  seedIds.forEach((id, i) => {
-    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
-      throw new Error(`seed id ${i}: expected an integer in 0..${vocabSize - 1}, got ${id}`);
-    }
-  });
-  const steps = options.steps ?? 500;
-  if (!Number.isInteger(steps) || steps < 0) {
-    throw new Error(`steps: expected an integer >= 0, got ${steps}`);
-  }
-  const random = options.random ?? mulberry32(options.seed ?? 0);
-  const sampling = { temperature: options.temperature, topK: options.topK, random };
+  const { sequenceLength, vocabSize, steps, sampling } = checkTokenGeneration(
+    model,
+    seedIds,
+    options,
+  );
   const runner = createStatefulRunner(model, {
     memory: options.memory,
     windowLength: sequenceLength,

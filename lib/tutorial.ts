@@ -34,7 +34,7 @@ import {
 } from "./model.ts";
 import { type EpochInfo, trainModel, type TrainResult } from "./train.ts";
 import { loadModel, readModelMetadata, writeJsonAtomic } from "./model_io.ts";
-import { generateNotes } from "./generate.ts";
+import { generateNotesStateful } from "./stateful.ts";
 import { mulberry32, randomInt } from "./_random.ts";
 import { dropoutSeeds, seedDropoutLayers, withSeededDropout } from "./_seeded_dropout.ts";
 import { checkResume, finishRun, runTrainOptions } from "./_run_folder.ts";
@@ -309,10 +309,11 @@ export function generateFromRun(run: TutorialRun, options: GenerateFromRunOption
   }
   const file = long[randomInt(random, long.length)];
   const start = randomInt(random, file.notes.length - seqLength + 1);
-  return generateNotes(run.model, file.notes.slice(start, start + seqLength), {
+  return generateNotesStateful(run.model, file.notes.slice(start, start + seqLength), {
     count: options.count ?? config.generate.notes,
     temperature,
     random,
     pitchScale: config.dataset.pitchScale,
+    memory: config.generate.memory,
   });
 }
