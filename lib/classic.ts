@@ -38,7 +38,7 @@ import {
   saveVocabulary,
   type Vocabulary,
 } from "./vocabulary.ts";
-import type { LossFunction } from "./loss.ts";
+import { type LossFunction, sparseAccuracy } from "./loss.ts";
 import { lstmFactory } from "./model.ts";
 import { type EpochInfo, trainModel, type TrainResult } from "./train.ts";
 import { loadModel, readModelMetadata, writeJsonAtomic } from "./model_io.ts";
@@ -107,9 +107,12 @@ export function prepareClassicData(config: ClassicConfig, folder?: TokenFolder):
   return { folder, vocabulary, train, validation, tokenCount };
 }
 
-/** The classic loss as the training loop takes it: `loss` only. */
+/** The classic loss as the training loop takes it: `loss`, and the metric `accuracy`. */
 export function classicTrainLoss(): LossFunction {
-  return (ys, [probs]) => ({ loss: classicLoss(ys as tf.Tensor, probs) });
+  return (ys, [probs]) => ({
+    loss: classicLoss(ys as tf.Tensor, probs),
+    accuracy: sparseAccuracy(ys as tf.Tensor, probs),
+  });
 }
 
 /** A trained (or loaded) classic run. */

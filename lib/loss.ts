@@ -42,6 +42,21 @@ export function sparseCategoricalCrossentropyFromLogits(
   });
 }
 
+/**
+ * Share of rows whose highest score is the label (a metric, logged beside the losses; it has
+ * no gradient and is not minimised).
+ *
+ * @param labels `[batch]` or `[batch, 1]` integer class ids
+ * @param scores `[batch, classes]` logits or probabilities
+ * @returns a scalar in [0, 1]
+ */
+export function sparseAccuracy(labels: tf.Tensor, scores: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const ids = tf.cast(tf.reshape(labels, [-1]), "int32");
+    return tf.mean(tf.cast(tf.equal(tf.argMax(scores, -1), ids), "float32")) as tf.Scalar;
+  });
+}
+
 /** Weights of the three heads in the total loss. */
 export interface LossWeights {
   /** @default {0.05} */
@@ -55,7 +70,10 @@ export interface LossWeights {
 /** The tutorial's loss weights: pitch is scaled down so the three losses are comparable. */
 export const DEFAULT_LOSS_WEIGHTS: LossWeights = { pitch: 0.05, step: 1, duration: 1 };
 
-/** Losses of one batch by name; `loss` is the total that is minimised. */
+/**
+ * Losses (and metrics such as accuracy) of one batch by name; `loss` is the total that is
+ * minimised, the others are logged.
+ */
 export type LossParts = { loss: tf.Scalar } & Record<string, tf.Scalar>;
 
 /** Computes a model's losses from a batch's targets and the model's outputs (in order). */
@@ -63,7 +81,7 @@ export type LossFunction = (ys: tf.TensorContainer, outputs: tf.Tensor[]) => Los
 
 /**
  * The tutorial model's loss: `pitch_loss`, `step_loss`, `duration_loss` and their weighted
- * sum `loss`. Targets are `{pitch: [batch], step: [batch, 1], duration: [batch, 1]}`;
+ * sum `loss`, plus the metric `pitch_accuracy`. Targets are `{pitch: [batch], step: [batch, 1], duration: [batch, 1]}`;
  * outputs are `[pitchLogits, step, duration]`.
  */
 export function tutorialLoss(weights: LossWeights = DEFAULT_LOSS_WEIGHTS): LossFunction {
@@ -80,6 +98,6 @@ export function tutorialLoss(weights: LossWeights = DEFAULT_LOSS_WEIGHTS): LossF
       tf.mul(weights.step, parts.step_loss),
       tf.mul(weights.duration, parts.duration_loss),
     ]) as tf.Scalar;
-    return { loss, ...parts };
+    return { loss, ...parts, pitch_accuracy: sparseAccuracy(y.pitch, pitch) };
   };
 }

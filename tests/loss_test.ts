@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import {
   mseWithPositivePressure,
+  sparseAccuracy,
   sparseCategoricalCrossentropyFromLogits,
   tutorialLoss,
 } from "../lib/loss.ts";
@@ -47,5 +48,14 @@ Deno.test("tutorialLoss() weights the three heads (pitch 0.05, step 1, duration 
   assertClose(parts.loss.dataSync()[0], 0.05 * pitch + step + duration, 1e-5, "loss");
   const custom = tutorialLoss({ pitch: 1, step: 0, duration: 0 })(ys, outputs);
   assertClose(custom.loss.dataSync()[0], pitch, 1e-5, "custom loss");
-  assert.equal(Object.keys(parts).sort().join(), "duration_loss,loss,pitch_loss,step_loss");
+  assert.equal(
+    Object.keys(parts).sort().join(),
+    "duration_loss,loss,pitch_accuracy,pitch_loss,step_loss",
+  );
+});
+
+Deno.test("sparseAccuracy() is the share of rows whose top score is the label", () => {
+  const scores = tf.tensor2d([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]]);
+  const v = sparseAccuracy(tf.tensor1d([1, 1, 1, 0], "int32"), scores);
+  assertClose(v.dataSync()[0], 3 / 4, 1e-6, "accuracy");
 });
