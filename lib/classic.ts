@@ -29,7 +29,8 @@ import { classicDataset, type ClassicWindowIndex, classicWindowIndex } from "./c
 import { buildClassicModel, classicLoss, compileClassicModel } from "./classic_model.ts";
 import { pickSeedWindow } from "./classic_generate.ts";
 import { generateTokensStateful } from "./stateful.ts";
-import { loadTokenFolder, type TokenFolder, tokensToNotes } from "./tokens.ts";
+import { loadTokenFolder, midiToTokenEvents, type TokenFolder, tokensToNotes } from "./tokens.ts";
+import { parseMidi } from "./midi.ts";
 import {
   assertVocabularyMatches,
   buildVocabulary,
@@ -115,6 +116,76 @@ export function classicTrainLoss(): LossFunction {
   });
 }
 
+/** How long each token lasts and how far the next one follows, in quarter notes. */
+export interface TokenTimingTable {
+  /** Median quarter notes from a token's onset to the next onset, by token. */
+  stepBeats: Record<string, number>;
+  /** Median length of the longest note starting with the token, by token. */
+  durationBeats: Record<string, number>;
+  /** Medians over all tokens, for tokens never seen with a successor. */
+  fallback: { stepBeats: number; durationBeats: number };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * Learns a rhythm for generated tokens from the data: for every token, the median step to
+ * the next onset and the median duration with which it occurs in the corpus (on the
+ * quantised grid). Files that cannot be read are passed over (the token reader reports them).
+ *
+ * @param files MIDI files to read (usually the training files)
+ * @throws {Error} when no file gives two or more tokens
+ */
+export function learnTokenTiming(
+  config: ClassicConfig,
+  files: ReadonlyArray<{ path: string }>,
+): TokenTimingTable {
+  const steps = new Map<string, number[]>();
+  const durations = new Map<string, number[]>();
+  const allSteps: number[] = [];
+  const allDurations: number[] = [];
+  for (const { path } of files) {
+    let events;
+    try {
+      events = midiToTokenEvents(parseMidi(Deno.readFileSync(path), path), {
+        instrument: config.data.instrument,
+        quarterLengthDivisors: config.tokens.quarterLengthDivisors,
+        convention: config.tokens.convention,
+      });
+    } catch {
+      continue;
+    }
+    events.forEach((e, i) => {
+      const push = (m: Map<string, number[]>, v: number) => {
+        const list = m.get(e.token) ?? [];
+        list.push(v);
+        m.set(e.token, list);
+      };
+      push(durations, e.durationBeats);
+      allDurations.push(e.durationBeats);
+      if (i + 1 < events.length) {
+        const step = events[i + 1].offsetBeats - e.offsetBeats;
+        push(steps, step);
+        allSteps.push(step);
+      }
+    });
+  }
+  if (allSteps.length === 0) {
+    throw new Error(`generate.timing: no file of ${config.data.dir} gives two or more tokens`);
+  }
+  const medians = (m: Map<string, number[]>) =>
+    Object.fromEntries([...m].map(([token, values]) => [token, median(values)]));
+  return {
+    stepBeats: medians(steps),
+    durationBeats: medians(durations),
+    fallback: { stepBeats: median(allSteps), durationBeats: median(allDurations) },
+  };
+}
+
 /** A trained (or loaded) classic run. */
 export interface ClassicRun {
   config: ClassicConfig;
@@ -122,6 +193,8 @@ export interface ClassicRun {
   vocabulary: Vocabulary;
   runDir: string;
   history?: Record<string, number[]>;
+  /** Rhythm learnt from the training files (`timing.json`), when the run has one. */
+  timing?: TokenTimingTable;
 }
 
 /** Options for {@linkcode trainClassic}. */
@@ -175,6 +248,8 @@ export async function trainClassic(
   await Deno.mkdir(runDir, { recursive: true });
   await writeJsonAtomic(join(runDir, "config.json"), config);
   saveVocabulary(vocabularyPath, data.vocabulary);
+  const timing = learnTokenTiming(config, data.folder.files);
+  await writeJsonAtomic(join(runDir, "timing.json"), timing);
   const fromEpoch = state?.epochsDone ?? 0;
   await recordRunSession(runDir, {
     config,
@@ -280,7 +355,11 @@ export async function loadClassicRun(runDir: string): Promise<ClassicRun> {
   try {
     history = JSON.parse(await Deno.readTextFile(join(runDir, "history.json")));
   } catch { /* a run without history still generates */ }
-  return { config, model, vocabulary, runDir, history };
+  let timing: TokenTimingTable | undefined;
+  try {
+    timing = JSON.parse(await Deno.readTextFile(join(runDir, "timing.json")));
+  } catch { /* runs from before learnt timing play with the fixed step */ }
+  return { config, model, vocabulary, runDir, history, timing };
 }
 
 /** Options for {@linkcode generateFromClassicRun}. */
@@ -337,9 +416,28 @@ export function generateFromClassicRun(
     vocabulary,
   });
   const tokens = ids.map((id) => vocabulary.intToNote[id]);
+  const table = config.generate.timing === "learned" ? run.timing : undefined;
+  if (config.generate.timing === "learned" && !table) {
+    throw new Error(
+      `generate.timing: "learned" needs ${join(run.runDir, "timing.json")}, which this run ` +
+        'lacks (retrain it, or use "fixed")',
+    );
+  }
+  let offset = 0;
+  const timing = table
+    ? tokens.map((t) => {
+      const at = {
+        offsetBeats: offset,
+        durationBeats: table.durationBeats[t] ?? table.fallback.durationBeats,
+      };
+      offset += table.stepBeats[t] ?? table.fallback.stepBeats;
+      return at;
+    })
+    : undefined;
   const notes = tokensToNotes(tokens, {
     stepBeats: config.generate.stepBeats,
     bpm: config.generate.bpm,
+    timing,
   });
   return { tokens, notes };
 }

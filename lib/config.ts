@@ -102,8 +102,14 @@ export interface ClassicConfig extends CommonConfig {
     temperature: number;
     /** Sample only among the k most likely tokens (0: all). */
     topK: number;
-    /** Quarter notes between generated onsets. */
+    /** Quarter notes between generated onsets (with `timing: "fixed"`). */
     stepBeats: number;
+    /**
+     * Rhythm of the generated tokens: `"fixed"` (every token `stepBeats` after the last, as
+     * the sources do) or `"learned"` (each token's median step and duration in the training
+     * files, saved as `timing.json` with the run).
+     */
+    timing: "fixed" | "learned";
     /** Tempo written to the MIDI file. */
     bpm: number;
     /** General MIDI program (0 = Acoustic Grand Piano). */
@@ -287,6 +293,7 @@ export function defaultClassicConfig(preset: ClassicPreset = "classic-small"): C
       temperature: 0.8,
       topK: 0,
       stepBeats: 0.5,
+      timing: "fixed",
       bpm: 120,
       program: 0,
     },
@@ -328,6 +335,12 @@ export function resolveClassicConfig(
     c.generate.temperature,
   );
   check(c.generate.stepBeats > 0, "generate.stepBeats", "a number above 0", c.generate.stepBeats);
+  check(
+    ["fixed", "learned"].includes(c.generate.timing),
+    "generate.timing",
+    '"fixed" or "learned"',
+    c.generate.timing,
+  );
   check(
     ["forte", "rahn", "music21-legacy"].includes(c.tokens.convention),
     "tokens.convention",
