@@ -79,6 +79,7 @@ export function isQuickMode(): boolean {
 export async function saveSession(session: NotebookSession): Promise<void> {
   await Deno.mkdir(session.runDir, { recursive: true });
   await writeJsonAtomic(join(session.runDir, "config.json"), session.config);
+  await Deno.mkdir(dirname(SESSION_FILE), { recursive: true });
   await writeJsonAtomic(SESSION_FILE, session);
 }
 
