@@ -73,7 +73,11 @@ export interface TutorialConfig extends CommonConfig {
      * faster, and it remembers notes that have left the window).
      */
     memory: "window" | "carried";
-    /** Softmax temperature of pitch sampling; above 1 is more adventurous. */
+    /**
+     * Softmax temperature of pitch sampling; above 1 is more adventurous. The TensorFlow
+     * tutorial uses 2.0, which on a small model mostly gives random pitches; 1.0 samples the
+     * model's own distribution.
+     */
     temperature: number;
     /** Tempo written to the MIDI file. */
     bpm: number;
@@ -147,7 +151,7 @@ export function defaultTutorialConfig(): TutorialConfig {
       checkpointTemplate: "ckpt-{epoch:02d}-{loss:.4f}",
       maxBatchesPerEpoch: null,
     },
-    generate: { notes: 120, memory: "window", temperature: 2.0, bpm: 120, program: 0 },
+    generate: { notes: 120, memory: "window", temperature: 1.0, bpm: 120, program: 0 },
     backend: "auto",
   };
 }
