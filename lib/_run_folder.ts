@@ -14,7 +14,7 @@ import {
   type TrainResult,
   type TrainState,
 } from "./train.ts";
-import { saveModel, writeJsonAtomic } from "./model_io.ts";
+import { loadModel, readModelMetadata, saveModel, writeJsonAtomic } from "./model_io.ts";
 import type { DropoutSeeds } from "./_seeded_dropout.ts";
 
 /** Settings a resumed run may change: how long it trains, and the backend it runs on. */
@@ -116,4 +116,49 @@ export async function finishRun(
 ): Promise<void> {
   await writeJsonAtomic(join(runDir, "history.json"), result.history);
   await saveModel(model, join(runDir, "model"), { metadata });
+}
+
+/** A run folder opened by {@linkcode openRunFolder}. */
+export interface OpenedRun {
+  /** `config.json` as saved (resolve it with the family's resolver). */
+  rawConfig: unknown;
+  /** The final model, uncompiled. */
+  model: tf.LayersModel;
+  /** The model's `userDefinedMetadata`. */
+  metadata: Record<string, unknown>;
+  /** `<runDir>/model`. */
+  modelDir: string;
+}
+
+/**
+ * Opens a run folder of the expected family: reads `config.json`, checks its family and the
+ * family recorded with the weights, and loads the final model.
+ *
+ * @throws {Error} naming the folder when `config.json` is missing or of another family, or
+ *   when the weights belong to a model of another family
+ */
+export async function openRunFolder(
+  runDir: string,
+  family: RunConfig["family"],
+): Promise<OpenedRun> {
+  let rawConfig: unknown;
+  try {
+    rawConfig = JSON.parse(await Deno.readTextFile(join(runDir, "config.json")));
+  } catch (e) {
+    throw new Error(`run ${runDir}: cannot read config.json (${(e as Error).message})`);
+  }
+  const saved = (rawConfig as { family?: string }).family;
+  if (saved !== family) {
+    throw new Error(`run ${runDir}: expected a ${family}-family run, got family ${saved}`);
+  }
+  const modelDir = join(runDir, "model");
+  const metadata = await readModelMetadata(modelDir);
+  const weightsFamily = (metadata.config as { family?: string } | undefined)?.family;
+  if (weightsFamily !== undefined && weightsFamily !== family) {
+    throw new Error(
+      `run ${runDir}: the weights in ${modelDir} are from a ${weightsFamily}-family model, ` +
+        `but config.json says ${family}`,
+    );
+  }
+  return { rawConfig, model: await loadModel(modelDir), metadata, modelDir };
 }

@@ -42,10 +42,10 @@ import {
 import { type LossFunction, sparseAccuracy } from "./loss.ts";
 import { lstmFactory } from "./model.ts";
 import { type EpochInfo, trainModel, type TrainResult } from "./train.ts";
-import { loadModel, readModelMetadata, writeJsonAtomic } from "./model_io.ts";
+import { writeJsonAtomic } from "./model_io.ts";
 import type { Note } from "./midi.ts";
 import { dropoutSeeds, seedDropoutLayers, withSeededDropout } from "./_seeded_dropout.ts";
-import { checkResume, finishRun, runTrainOptions } from "./_run_folder.ts";
+import { checkResume, finishRun, openRunFolder, runTrainOptions } from "./_run_folder.ts";
 import { fingerprintOf, recordRunSession } from "./provenance.ts";
 
 /** Token data prepared for training. */
@@ -315,27 +315,9 @@ export async function trainClassic(
  *   expected and what arrived when vocabulary and weights do not match
  */
 export async function loadClassicRun(runDir: string): Promise<ClassicRun> {
-  let raw: ClassicConfig;
-  try {
-    raw = JSON.parse(await Deno.readTextFile(join(runDir, "config.json")));
-  } catch (e) {
-    throw new Error(`run ${runDir}: cannot read config.json (${(e as Error).message})`);
-  }
-  if (raw.family !== "classic") {
-    throw new Error(`run ${runDir}: expected a classic-family run, got family ${raw.family}`);
-  }
-  const config = resolveClassicConfig(raw);
+  const { rawConfig, model, metadata, modelDir } = await openRunFolder(runDir, "classic");
+  const config = resolveClassicConfig(rawConfig as ClassicConfig);
   const vocabulary = loadVocabulary(join(runDir, "vocabulary.json"));
-  const modelDir = join(runDir, "model");
-  const metadata = await readModelMetadata(modelDir);
-  const savedFamily = (metadata.config as { family?: string } | undefined)?.family;
-  if (savedFamily !== undefined && savedFamily !== "classic") {
-    throw new Error(
-      `run ${runDir}: the weights in ${modelDir} are from a ${savedFamily}-family model, ` +
-        "but config.json says classic",
-    );
-  }
-  const model = await loadModel(modelDir);
   if (model.outputs.length !== 1 || model.inputs[0].shape.at(-1) !== 1) {
     const shape = `input [${model.inputs[0].shape.map((d) => d ?? "batch")}], ` +
       `${model.outputs.length} output(s)`;

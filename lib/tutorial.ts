@@ -33,11 +33,11 @@ import {
   lstmFactory,
 } from "./model.ts";
 import { type EpochInfo, trainModel, type TrainResult } from "./train.ts";
-import { loadModel, readModelMetadata, writeJsonAtomic } from "./model_io.ts";
+import { writeJsonAtomic } from "./model_io.ts";
 import { generateNotesStateful } from "./stateful.ts";
 import { mulberry32, randomInt } from "./_random.ts";
 import { dropoutSeeds, seedDropoutLayers, withSeededDropout } from "./_seeded_dropout.ts";
-import { checkResume, finishRun, runTrainOptions } from "./_run_folder.ts";
+import { checkResume, finishRun, openRunFolder, runTrainOptions } from "./_run_folder.ts";
 import { fingerprintOf, recordRunSession } from "./provenance.ts";
 
 /** Data prepared for training: the files read, the ones skipped and the windows. */
@@ -217,27 +217,8 @@ export async function trainTutorial(
  * @throws {Error} naming the folder when it is not a tutorial run
  */
 export async function loadTutorialRun(runDir: string): Promise<TutorialRun> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await Deno.readTextFile(join(runDir, "config.json")));
-  } catch (e) {
-    throw new Error(`run ${runDir}: cannot read config.json (${(e as Error).message})`);
-  }
-  const family = (raw as { family?: string }).family;
-  if (family !== "tutorial") {
-    throw new Error(`run ${runDir}: expected a tutorial-family run, got family ${family}`);
-  }
-  const config = resolveTutorialConfig(raw as TutorialConfig);
-  const modelDir = join(runDir, "model");
-  const metadata = await readModelMetadata(modelDir);
-  const savedFamily = (metadata.config as { family?: string } | undefined)?.family;
-  if (savedFamily !== undefined && savedFamily !== "tutorial") {
-    throw new Error(
-      `run ${runDir}: the weights in ${modelDir} are from a ${savedFamily}-family model, ` +
-        "but config.json says tutorial",
-    );
-  }
-  const model = await loadModel(modelDir);
+  const { rawConfig, model, modelDir } = await openRunFolder(runDir, "tutorial");
+  const config = resolveTutorialConfig(rawConfig as TutorialConfig);
   const inputShape = model.inputs[0].shape;
   if (
     model.outputs.length !== 3 || inputShape.length !== 3 ||
