@@ -18,7 +18,7 @@ import { loadModel, readModelMetadata, saveModel, writeJsonAtomic } from "./mode
 import type { DropoutSeeds } from "./_seeded_dropout.ts";
 
 /** Settings a resumed run may change: how long it trains, and the backend it runs on. */
-const MAY_CHANGE_ON_RESUME = new Set(["train.epochs", "backend"]);
+const MAY_CHANGE_ON_RESUME = new Set(["train.epochs", "train.workers", "backend"]);
 
 /** Sub-folder of a run folder holding the resumable training state. */
 export const RESUME_FOLDER = "resume";
@@ -88,6 +88,13 @@ export function runTrainOptions(
 ): Omit<TrainOptions, "loss" | "validation"> {
   return {
     epochs: config.train.epochs,
+    workers: config.train.workers,
+    parallel: {
+      loss: config.family === "tutorial"
+        ? { kind: "tutorial", weights: config.model.lossWeights }
+        : { kind: "classic" },
+      seed: config.seed,
+    },
     monitor: config.train.monitor === "val_loss" && !context.hasValidation
       ? "loss"
       : config.train.monitor,

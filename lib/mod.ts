@@ -44,3 +44,4 @@ export * from "./evaluation.ts";
 export * from "./sweep.ts";
 export * from "./provenance.ts";
 export * from "./stateful.ts";
+export * from "./parallel_train.ts";

@@ -28,6 +28,11 @@ import {
   saveOptimizerState,
   writeJsonAtomic,
 } from "./model_io.ts";
+import {
+  createParallelGradients,
+  type ParallelGradients,
+  type ParallelLossSpec,
+} from "./parallel_train.ts";
 
 /** One value per epoch for every logged quantity (`epoch`, `loss`, `val_loss`, ...). */
 export type History = Record<string, number[]>;
@@ -110,6 +115,18 @@ export interface TrainOptions {
    * @default {false}
    */
   resume?: boolean;
+  /**
+   * Gradient computations per batch, run in parallel: `2` splits each batch between this
+   * thread and one Worker (see `parallel_train.ts`); needs `parallel.loss`. With more than 1,
+   * dropout masks differ from a single-threaded run's.
+   * @default {1}
+   */
+  workers?: number;
+  /**
+   * With `workers` > 1: the loss by name (Workers cannot receive `loss`, a closure; it must
+   * compute the same losses) and the seed of the Workers' dropout masks (default 0).
+   */
+  parallel?: { loss: ParallelLossSpec; seed?: number };
 }
 
 /** The loop state saved after every epoch in `<resumeDir>/state.json`. */
@@ -190,6 +207,7 @@ async function runEpoch(
   dataset: tf.data.Dataset<tf.TensorContainer>,
   lossFn: LossFunction,
   optimizer: tf.Optimizer | null,
+  parallel: ParallelGradients | null = null,
 ): Promise<{ logs: Record<string, number>; samples: number }> {
   const sums: Record<string, number> = {};
   let samples = 0;
@@ -202,7 +220,9 @@ async function runEpoch(
     const { xs, ys } = next.value as { xs: tf.Tensor; ys: tf.TensorContainer };
     const n = xs.shape[0];
     let parts: LossParts;
-    if (optimizer) {
+    if (optimizer && parallel) {
+      parts = await parallel.step(optimizer, xs, ys);
+    } else if (optimizer) {
       const kept: Record<string, tf.Scalar> = {};
       const total = optimizer.minimize(() => {
         const p = lossFn(ys, asArray(model.apply(xs, { training: true }) as tf.Tensor[]));
@@ -351,6 +371,14 @@ export async function trainModel(
     throw new Error("trainModel: resume needs resumeDir, the folder of the saved state");
   }
   const state = options.resume ? await readTrainState(resumeDir!) : null;
+  const workers = options.workers ?? 1;
+  if (workers > 1 && !options.parallel?.loss) {
+    throw new Error(
+      `trainModel: workers: ${workers} needs parallel.loss, the loss by name ` +
+        `({kind: "tutorial"} or {kind: "classic"})`,
+    );
+  }
+  let parallel: ParallelGradients | null = null;
   if (resumeDir && !options.resume) {
     await Deno.remove(resumeDir, { recursive: true }).catch(() => {});
   }
@@ -393,10 +421,18 @@ export async function trainModel(
         });
       }
     }
+    if (workers > 1) {
+      parallel = await createParallelGradients(model, {
+        workers,
+        loss: options.parallel!.loss,
+        seed: options.parallel!.seed,
+      });
+    }
     for (let epoch = initialEpoch; epoch < epochs && !stoppedEarly; epoch++) {
       const t0 = performance.now();
       await options.onEpochBegin?.(epoch);
-      const fit = await runEpoch(model, train, options.loss, optimizer);
+      parallel?.startEpoch(epoch);
+      const fit = await runEpoch(model, train, options.loss, optimizer, parallel);
       if (fit.samples === 0) throw new Error("trainModel: the training dataset gave no batches");
       const logs = { ...fit.logs };
       if (options.validation) {
@@ -481,6 +517,7 @@ export async function trainModel(
     }
     if (bestWeights && bestEpoch < history.epoch.length - 1) model.setWeights(bestWeights);
   } finally {
+    parallel?.close();
     tf.dispose(bestWeights ?? []);
   }
   return { history, bestEpoch, best, lastCheckpoint, stoppedEarly, initialEpoch };

@@ -18,8 +18,11 @@
  *
  * ```
  * deno run -A lib/cli/bench.ts [--quick] [--only tutorial,classic,generate,parse,memory]
- *          [--corpus DIR] [--out DIR]
+ *          [--corpus DIR] [--out DIR] [--workers N]
  * ```
+ *
+ * `--workers N` (N > 1) adds rows for fused training on wasm with each batch split across N
+ * threads (`parallel_train.ts`).
  *
  * `--corpus` defaults to MIDI_CORPUS_DIR when set, else `data/tunes`. `--quick` runs one or
  * two batches of everything (a smoke test, figures not meaningful).
@@ -61,6 +64,8 @@ interface TrainCase {
   maxTimed: number;
   /** Stop timing batches after this many seconds (at least one batch is timed). */
   budgetSec: number;
+  /** Gradient computations per batch (`parallel_train.ts`); 1 or absent: none. */
+  workers?: number;
 }
 
 /** One generation method of a generation workload. */
@@ -151,6 +156,8 @@ async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
   let lossOf: (outputs: import("@tensorflow/tfjs").Tensor[]) => import("@tensorflow/tfjs").Scalar;
   let xs: import("@tensorflow/tfjs").Tensor;
   let what: string;
+  let lossSpec: import("../parallel_train.ts").ParallelLossSpec;
+  let ysAll: import("@tensorflow/tfjs").TensorContainer;
   if (c.model === "tutorial") {
     const { resolveTutorialConfig } = await import("../config.ts");
     const { buildTutorialModel } = await import("../model.ts");
@@ -175,6 +182,8 @@ async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
     };
     const loss = tutorialLoss(config.model.lossWeights);
     lossOf = (outputs) => loss(ys, outputs).loss;
+    lossSpec = { kind: "tutorial", weights: config.model.lossWeights };
+    ysAll = ys;
     what = `LSTM(${config.model.lstmUnits}), seq ${seq}`;
   } else {
     const { buildClassicModel, classicLoss, classicPresetConfig } = await import(
@@ -197,10 +206,22 @@ async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
       "int32",
     );
     lossOf = (outputs) => classicLoss(ys, outputs[0]);
+    lossSpec = { kind: "classic" };
+    ysAll = ys;
     what = `3 x LSTM(512), seq ${seq}, vocab ${vocab}, ${model.countParams()} parameters`;
   }
   const optimizer = model.optimizer!;
-  const step = () => {
+  const workers = c.workers ?? 1;
+  const { createParallelGradients } = await import("../parallel_train.ts");
+  const parallel = workers > 1
+    ? await createParallelGradients(model, { workers, loss: lossSpec })
+    : null;
+  const parallelStep = async () => {
+    const parts = await parallel!.step(optimizer, xs, ysAll);
+    parts.loss.dataSync();
+    tf.dispose(Object.values(parts));
+  };
+  const singleStep = () => {
     const cost = optimizer.minimize(() => {
       const out = model.apply(xs, { training: true }) as
         | import("@tensorflow/tfjs").Tensor
@@ -210,26 +231,28 @@ async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
     cost.dataSync();
     cost.dispose();
   };
+  const step = () => parallel ? parallelStep() : singleStep();
   const warmupSec: number[] = [];
   for (let i = 0; i < c.warmup; i++) {
     const t0 = performance.now();
-    step();
+    await step();
     warmupSec.push((performance.now() - t0) / 1000);
   }
   const timed: number[] = [];
   const start = performance.now();
   while (timed.length < c.maxTimed) {
     const t0 = performance.now();
-    step();
+    await step();
     timed.push((performance.now() - t0) / 1000);
     const spent = (performance.now() - start) / 1000;
     if (spent + median(timed) > c.budgetSec) break;
   }
+  parallel?.close();
   const perBatch = median(timed);
   return [{
     workload: `train ${c.model}`,
     backend: c.backend,
-    implementation: c.impl,
+    implementation: workers > 1 ? `${c.impl}, ${workers} workers` : c.impl,
     figure: "training throughput",
     unit: "samples/s",
     value: c.batch / perBatch,
@@ -506,7 +529,7 @@ interface Job {
   onFail: Omit<Entry, "value" | "status" | "notes" | "peakRssMiB">[];
 }
 
-function plan(quick: boolean, backends: string[], corpus: string): Job[] {
+function plan(quick: boolean, backends: string[], corpus: string, workers = 1): Job[] {
   const jobs: Job[] = [];
   const train = (
     model: "tutorial" | "classic",
@@ -517,16 +540,27 @@ function plan(quick: boolean, backends: string[], corpus: string): Job[] {
     maxTimed: number,
     budgetSec: number,
     limitSec: number,
+    n = 1,
   ) =>
     jobs.push({
       group: model,
-      c: { kind: "train", model, backend, impl, batch, warmup, maxTimed, budgetSec },
-      label: `train ${model} ${backend} ${impl} (batch ${batch})`,
+      c: {
+        kind: "train",
+        model,
+        backend,
+        impl,
+        batch,
+        warmup,
+        maxTimed,
+        budgetSec,
+        ...(n > 1 ? { workers: n } : {}),
+      },
+      label: `train ${model} ${backend} ${impl}${n > 1 ? `, ${n} workers` : ""} (batch ${batch})`,
       limitSec,
       onFail: [{
         workload: `train ${model}`,
         backend,
-        implementation: impl,
+        implementation: n > 1 ? `${impl}, ${n} workers` : impl,
         figure: "training throughput",
         unit: "samples/s",
       }],
@@ -538,6 +572,10 @@ function plan(quick: boolean, backends: string[], corpus: string): Job[] {
       if (quick) train("tutorial", backend, impl, 64, 1, 2, 5, 120);
       else train("tutorial", backend, impl, 64, slow ? 1 : 3, 30, slow ? 12 : 15, 150);
     }
+    if (workers > 1 && backend === "wasm") {
+      if (quick) train("tutorial", backend, "fused", 64, 1, 2, 5, 120, workers);
+      else train("tutorial", backend, "fused", 64, 3, 30, 15, 150, workers);
+    }
   }
   for (const backend of backends) {
     const cpu = backend === "cpu";
@@ -548,6 +586,19 @@ function plan(quick: boolean, backends: string[], corpus: string): Job[] {
       const warmup = !quick && !cpu && impl === "fused" ? 1 : 0;
       const timed = !quick && !cpu && impl === "fused" ? 3 : 1;
       train("classic", backend, impl, batch, warmup, timed, 30, limit);
+    }
+    if (workers > 1 && backend === "wasm") {
+      train(
+        "classic",
+        backend,
+        "fused",
+        quick ? 8 : 64,
+        quick ? 0 : 1,
+        quick ? 1 : 3,
+        30,
+        quick ? 90 : 150,
+        workers,
+      );
     }
   }
   for (const backend of backends) {
@@ -783,6 +834,7 @@ async function main(): Promise<void> {
       corpus: { type: "string" },
       out: { type: "string", default: "out/bench" },
       case: { type: "string" },
+      workers: { type: "string", default: "1" },
       help: { type: "boolean", default: false },
     },
   });
@@ -790,7 +842,7 @@ async function main(): Promise<void> {
   if (values.help) {
     console.log(
       "deno run -A lib/cli/bench.ts [--quick] [--only " + GROUPS.join(",") +
-        "] [--corpus DIR] [--out DIR]",
+        "] [--corpus DIR] [--out DIR] [--workers N]",
     );
     return;
   }
@@ -798,6 +850,10 @@ async function main(): Promise<void> {
   const unknown = only.filter((g) => !(GROUPS as readonly string[]).includes(g));
   if (unknown.length > 0) {
     throw new Error(`--only: expected some of ${GROUPS.join(",")}, got ${unknown.join(",")}`);
+  }
+  const workers = Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new Error(`--workers: expected an integer >= 1, got ${values.workers}`);
   }
   const corpus = resolve(values.corpus ?? Deno.env.get("MIDI_CORPUS_DIR") ?? "data/tunes");
   const script = fileURLToPath(import.meta.url);
@@ -828,7 +884,7 @@ async function main(): Promise<void> {
   machine["load average (1, 5, 15 min) at start"] = load();
   machine.mode = values.quick ? "quick (smoke test: figures not meaningful)" : "full";
   machine.corpus = corpus;
-  const jobs = plan(values.quick, backends, corpus).filter((j) => only.includes(j.group));
+  const jobs = plan(values.quick, backends, corpus, workers).filter((j) => only.includes(j.group));
   console.log(`benchmark: ${jobs.length} workloads, ${machine.cpu}, load ${load()}`);
   const started = performance.now();
   for (const job of jobs) {

@@ -31,7 +31,7 @@ import { writeJsonAtomic } from "../model_io.ts";
 import { formatEpochLine, formatSkipped } from "./_format.ts";
 
 const USAGE = "deno task demo [--family tutorial|classic] [--out DIR] [--data DIR] [--epochs N] " +
-  "[--seed S] [--backend auto|wasm|cpu|tensorflow] [--lstm layers|fused] [--quick]";
+  "[--seed S] [--backend auto|wasm|cpu|tensorflow] [--lstm layers|fused] [--workers N] [--quick]";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -43,6 +43,7 @@ const { values: args } = parseArgs({
     seed: { type: "string" },
     backend: { type: "string" },
     lstm: { type: "string" },
+    workers: { type: "string" },
     quick: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
@@ -78,12 +79,18 @@ try {
   const epochs = intArg("epochs", args.epochs) ??
     DEMO_EPOCHS[family as keyof typeof DEMO_EPOCHS];
   const seed = intArg("seed", args.seed);
+  const workers = intArg("workers", args.workers);
   config = resolveConfig({
     family,
     run: `demo-${family}`,
     ...(seed !== undefined ? { seed } : {}),
     ...(args.data ? { data: { dir: args.data } } : {}),
-    ...(epochs !== undefined ? { train: { epochs } } : {}),
+    train: {
+      ...(epochs !== undefined ? { epochs } : {}),
+      ...(workers !== undefined ? { workers } : {}),
+      // The demo has held-out pieces: stop when they stop improving, not the training loss.
+      monitor: "val_loss",
+    },
     ...(args.backend ? { backend: args.backend as RunConfig["backend"] } : {}),
     ...(args.lstm ? { lstm: args.lstm as RunConfig["lstm"] } : {}),
   }, { quick: args.quick });

@@ -6,7 +6,7 @@
  * deno task train --config FILE [flags]          a JSON config (partial: defaults fill the rest)
  * deno task train --family tutorial|classic [--quick] [--seed S] [--run-dir DIR]
  *                 [--epochs N] [--data DIR] [--max-files N] [--preset classic|classic-bn|classic-small]
- *                 [--lstm layers|fused] [--backend auto|wasm|cpu|tensorflow]
+ *                 [--lstm layers|fused] [--workers N] [--backend auto|wasm|cpu|tensorflow]
  * deno task train --resume --run-dir DIR [--epochs N] [--backend ...]
  * ```
  *
@@ -29,7 +29,7 @@ const USAGE = `usage:
   deno task train --config FILE [flags]
   deno task train --family tutorial|classic [--quick] [--seed S] [--run-dir DIR] [--epochs N]
                   [--data DIR] [--max-files N] [--preset classic|classic-bn|classic-small]
-                  [--lstm layers|fused] [--backend auto|wasm|cpu|tensorflow]
+                  [--lstm layers|fused] [--workers N] [--backend auto|wasm|cpu|tensorflow]
   deno task train --resume --run-dir DIR [--epochs N] [--backend ...]`;
 
 function fail(message: string): never {
@@ -48,6 +48,7 @@ try {
       seed: { type: "string" },
       "run-dir": { type: "string" },
       epochs: { type: "string" },
+      workers: { type: "string" },
       data: { type: "string" },
       "max-files": { type: "string" },
       preset: { type: "string" },
@@ -96,6 +97,7 @@ async function buildConfig(): Promise<{ config: RunConfig; runDir: string }> {
   const epochs = intArg("epochs", args.epochs);
   const seed = intArg("seed", args.seed);
   const maxFiles = intArg("max-files", args["max-files"]);
+  const workers = intArg("workers", args.workers);
   if (args.resume) {
     const runDir = args["run-dir"];
     if (!runDir) fail("--resume: needs --run-dir DIR, the folder of the run to continue");
@@ -113,14 +115,18 @@ async function buildConfig(): Promise<{ config: RunConfig; runDir: string }> {
       if (value !== undefined) {
         fail(
           `--${flag}: a resumed run keeps the settings of ${join(runDir, "config.json")}; ` +
-            "only --epochs and --backend may change",
+            "only --epochs, --workers and --backend may change",
         );
       }
     }
     const saved = await readJsonFile(join(runDir, "config.json"), "--resume: run config");
     const over: Record<string, unknown> = { ...saved };
-    if (epochs !== undefined) {
-      over.train = { ...(saved.train as Record<string, unknown>), epochs };
+    if (epochs !== undefined || workers !== undefined) {
+      over.train = {
+        ...(saved.train as Record<string, unknown>),
+        ...(epochs !== undefined ? { epochs } : {}),
+        ...(workers !== undefined ? { workers } : {}),
+      };
     }
     if (args.backend) over.backend = args.backend;
     return { config: resolveConfig(over as DeepPartial<RunConfig>), runDir };
@@ -144,6 +150,7 @@ async function buildConfig(): Promise<{ config: RunConfig; runDir: string }> {
   if (args.data) section("data", { dir: args.data });
   if (maxFiles !== undefined) section("data", { maxFiles });
   if (epochs !== undefined) section("train", { epochs });
+  if (workers !== undefined) section("train", { workers });
   if (args.preset) section("model", { preset: args.preset });
   if (args.lstm) over.lstm = args.lstm;
   if (args.backend) over.backend = args.backend;
