@@ -183,12 +183,29 @@ export interface TrainResult {
 }
 
 /**
- * Fills a Keras-style file-name template: `{epoch:02d}` and `{loss:.4f}` (or plain `{epoch}`,
- * `{loss}`).
+ * Fills a Keras-style file-name template: `{epoch:02d}` and any logged value by name, such as
+ * `{loss:.4f}` or `{val_loss:.3f}` (plain `{epoch}`, `{loss}` too). A bare number as `logs`
+ * stands for `{loss}`.
+ *
+ * @param epoch 1-based epoch number
+ * @param logs the epoch's logged values (not changed)
+ * @throws {Error} naming the field when the template asks for a value that is not logged
  */
-export function formatCheckpointName(template: string, epoch: number, loss: number): string {
-  return template.replace(/\{(epoch|loss)(?::([^}]*))?\}/g, (_, key: string, spec?: string) => {
-    const value = key === "epoch" ? epoch : loss;
+export function formatCheckpointName(
+  template: string,
+  epoch: number,
+  logs: number | Record<string, number>,
+): string {
+  const values: Record<string, number> = typeof logs === "number" ? { loss: logs } : logs;
+  return template.replace(/\{(\w+)(?::([^}]*))?\}/g, (_, key: string, spec?: string) => {
+    const value = key === "epoch" ? epoch : values[key];
+    if (value === undefined) {
+      throw new Error(
+        `checkpoint template: {${key}} is not logged; expected epoch or one of ${
+          Object.keys(values).join(", ")
+        }`,
+      );
+    }
     const m = /^(0?)(\d*)(?:\.(\d+))?([df])?$/.exec(spec ?? "");
     if (!spec || !m) return String(value);
     const [, zero, width, precision, type] = m;
@@ -467,7 +484,7 @@ export async function trainModel(
           const name = formatCheckpointName(
             options.checkpoint.template ?? "ckpt-{epoch:02d}-{loss:.4f}",
             epoch + 1,
-            value,
+            logs,
           );
           lastCheckpoint = join(options.checkpoint.dir, name);
           await saveModel(model, lastCheckpoint, {

@@ -25,6 +25,14 @@ Deno.test("formatCheckpointName() fills Keras-style epoch and loss fields", () =
     "weights-improvement-03-0.1235",
   );
   assert.equal(formatCheckpointName("ckpt_{epoch}", 12, 1), "ckpt_12");
+  assert.equal(
+    formatCheckpointName("ckpt-{epoch:02d}-{loss:.2f}-{val_loss:.3f}", 4, {
+      loss: 1.234,
+      val_loss: 2,
+    }),
+    "ckpt-04-1.23-2.000",
+  );
+  assert.throws(() => formatCheckpointName("{acc}", 1, { loss: 1 }), /\{acc\} is not logged/);
 });
 
 Deno.test("trainModel() halves the loss on a learnable repeating sequence", async () => {
