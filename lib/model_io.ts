@@ -94,6 +94,27 @@ export interface LoadModelOptions {
 }
 
 /**
+ * Reads a JSON file that may not exist yet.
+ *
+ * @returns the parsed value, or `null` when there is no file at `path`
+ * @throws {Error} naming the file when it cannot be read or is not valid JSON
+ */
+export async function readJsonIfExists<T = unknown>(path: string): Promise<T | null> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw new Error(`cannot read "${path}": ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new Error(`"${path}" is not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
  * Writes bytes or text to `path` so that the file is either the old one or the complete new
  * one, never a part: the data goes to a temporary file in the same folder
  * (`.<name>.tmp-<random>`), is synced, and is renamed over `path`.

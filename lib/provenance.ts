@@ -22,7 +22,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import type { RunConfig } from "./config.ts";
-import { writeJsonAtomic } from "./model_io.ts";
+import { readJsonIfExists, writeJsonAtomic } from "./model_io.ts";
 
 /** Versions and platform of the process that trained (or resumed) a run. */
 export interface EnvironmentInfo {
@@ -148,22 +148,13 @@ export async function fingerprintOf(value: unknown): Promise<string> {
  */
 export async function readRunProvenance(runDir: string): Promise<RunProvenance | null> {
   const path = join(runDir, RUN_JSON);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw new Error(`cannot read "${path}": ${(e as Error).message}`, { cause: e });
-  }
-  let value: RunProvenance;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`"${path}" is not valid JSON: ${(e as Error).message}`, { cause: e });
-  }
+  const value = await readJsonIfExists<RunProvenance>(path);
+  if (value === null) return null;
   if (value?.format !== FORMAT || !Array.isArray(value.sessions)) {
     throw new Error(
-      `"${path}": expected format "${FORMAT}" with sessions, got ${text.slice(0, 80)}`,
+      `"${path}": expected format "${FORMAT}" with sessions, got ${
+        JSON.stringify(value).slice(0, 80)
+      }`,
     );
   }
   return value;

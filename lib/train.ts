@@ -24,6 +24,7 @@ import type { LossFunction, LossParts } from "./loss.ts";
 import {
   loadModel,
   loadOptimizerState,
+  readJsonIfExists,
   saveModel,
   saveOptimizerState,
   writeJsonAtomic,
@@ -272,19 +273,8 @@ async function runEpoch(
  */
 export async function readTrainState(resumeDir: string): Promise<TrainState | null> {
   const path = join(resumeDir, STATE_JSON);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw new Error(`cannot read "${path}": ${(e as Error).message}`, { cause: e });
-  }
-  let state: TrainState;
-  try {
-    state = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`"${path}" is not valid JSON: ${(e as Error).message}`, { cause: e });
-  }
+  const state = await readJsonIfExists<TrainState>(path);
+  if (state === null) return null;
   if (
     state?.format !== STATE_FORMAT || !Number.isInteger(state.epochsDone) ||
     typeof state.last !== "string" || typeof state.history !== "object"
