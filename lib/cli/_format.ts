@@ -1,10 +1,49 @@
 /**
- * Terminal lines shared by the command-line tools.
+ * What the command-line tools share: argument checks that exit with a clear message, and the
+ * lines they print.
  *
  * @module
  */
 import type { SkippedFile } from "../midi.ts";
 import type { EpochInfo } from "../train.ts";
+import type { RunConfig } from "../config.ts";
+import { type Corpus, describeCorpus, type PreparedData, windowCounts } from "../workflow.ts";
+
+/** Prints `error: <message>` and exits with status 2 (a usage or settings error). */
+export function fail(message: string): never {
+  console.error(`error: ${message}`);
+  Deno.exit(2);
+}
+
+/**
+ * Reads a numeric flag; `undefined` when it was not given. Exits via {@linkcode fail} naming
+ * the flag when the value is not a number (or not an integer when `integer`).
+ */
+export function numberArg(
+  name: string,
+  value: string | undefined,
+  integer = true,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+    fail(`--${name}: expected ${integer ? "an integer" : "a number"}, got "${value}"`);
+  }
+  return n;
+}
+
+/** Lines describing the data of a run: the folder, skipped files, the windows. */
+export function dataLines(config: RunConfig, corpus: Corpus, prepared: PreparedData): string[] {
+  const windows = windowCounts(prepared);
+  const length = config.family === "tutorial"
+    ? `${config.dataset.seqLength} notes`
+    : `${config.model.sequenceLength} tokens`;
+  return [
+    `data: ${config.data.dir}: ${describeCorpus(corpus)}`,
+    ...formatSkipped(corpus.folder.skipped),
+    `windows: ${windows.train} for training, ${windows.validation} for validation, of ${length}`,
+  ];
+}
 
 /** One line per epoch: losses, throughput and whether a checkpoint was written. */
 export function formatEpochLine(info: EpochInfo): string {

@@ -15,20 +15,12 @@ import { join } from "node:path";
 import { selectBackend } from "../backend.ts";
 import { resolveConfig, type RunConfig } from "../config.ts";
 import { notesToMidi } from "../midi.ts";
-import {
-  describeCorpus,
-  generateMusic,
-  midiOptionsFor,
-  prepareData,
-  readCorpus,
-  trainRun,
-  windowCounts,
-} from "../workflow.ts";
+import { generateMusic, midiOptionsFor, prepareData, readCorpus, trainRun } from "../workflow.ts";
 import { lossFigure } from "../plot.ts";
 import { saveFigureHtml } from "../display.ts";
 import { renderMidiToWav } from "../synth.ts";
 import { writeJsonAtomic } from "../model_io.ts";
-import { formatEpochLine, formatSkipped } from "./_format.ts";
+import { dataLines, fail, formatEpochLine, numberArg } from "./_format.ts";
 
 const USAGE = "deno task demo [--family tutorial|classic] [--out DIR] [--data DIR] [--epochs N] " +
   "[--seed S] [--backend auto|wasm|cpu|tensorflow] [--lstm layers|fused] [--workers N] [--quick]";
@@ -53,18 +45,6 @@ if (args.help) {
   Deno.exit(0);
 }
 
-function fail(message: string): never {
-  console.error(`error: ${message}`);
-  Deno.exit(2);
-}
-
-function intArg(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n)) fail(`--${name}: expected an integer, got "${value}"`);
-  return n;
-}
-
 /**
  * Epochs the demo trains for when `--epochs` is not given, chosen so each family finishes in
  * under 5 minutes on 2 CPU cores (tutorial: up to 50 short epochs with early stopping;
@@ -76,10 +56,10 @@ const t0 = performance.now();
 const family = args.family as RunConfig["family"];
 let config: RunConfig;
 try {
-  const epochs = intArg("epochs", args.epochs) ??
+  const epochs = numberArg("epochs", args.epochs) ??
     DEMO_EPOCHS[family as keyof typeof DEMO_EPOCHS];
-  const seed = intArg("seed", args.seed);
-  const workers = intArg("workers", args.workers);
+  const seed = numberArg("seed", args.seed);
+  const workers = numberArg("workers", args.workers);
   config = resolveConfig({
     family,
     run: `demo-${family}`,
@@ -104,16 +84,8 @@ try {
   console.log(`backend: ${backend.name} (${backend.reason})`);
 
   const corpus = readCorpus(config);
-  console.log(`data: ${config.data.dir}: ${describeCorpus(corpus)}`);
-  for (const line of formatSkipped(corpus.folder.skipped)) console.log(line);
   const prepared = prepareData(config, corpus);
-  const windows = windowCounts(prepared);
-  const length = config.family === "tutorial"
-    ? `${config.dataset.seqLength} notes`
-    : `${config.model.sequenceLength} tokens`;
-  console.log(
-    `windows: ${windows.train} for training, ${windows.validation} for validation, of ${length}`,
-  );
+  for (const line of dataLines(config, corpus, prepared)) console.log(line);
 
   const runDir = join("weights", config.run);
   const run = await trainRun(config, {

@@ -18,15 +18,11 @@ import { dirname, join } from "node:path";
 import { selectBackend } from "../backend.ts";
 import type { BackendRequest } from "../backend.ts";
 import { notesToMidi } from "../midi.ts";
+import { fail, numberArg } from "./_format.ts";
 import { generateMusic, loadRun, midiOptionsFor, readCorpus } from "../workflow.ts";
 
 const USAGE = "usage: deno task generate --run DIR [--temperature T] [--notes N] [--seed S] " +
   "[--out FILE.mid] [--data DIR] [--family tutorial|classic] [--backend auto|wasm|cpu|tensorflow]";
-
-function fail(message: string): never {
-  console.error(`error: ${message}`);
-  Deno.exit(2);
-}
 
 let parsed;
 try {
@@ -54,15 +50,6 @@ if (args.help) {
   Deno.exit(0);
 }
 if (!args.run) fail(`--run: expected the folder of a trained run\n${USAGE}`);
-
-function numberArg(name: string, value: string | undefined, integer: boolean): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-    fail(`--${name}: expected ${integer ? "an integer" : "a number"}, got "${value}"`);
-  }
-  return n;
-}
 
 const temperature = numberArg("temperature", args.temperature, false);
 const count = numberArg("notes", args.notes, true) ?? numberArg("tokens", args.tokens, true);

@@ -22,8 +22,8 @@ import { selectBackend } from "../backend.ts";
 import { type DeepPartial, resolveConfig, type RunConfig } from "../config.ts";
 import { RESUME_FOLDER } from "../_run_folder.ts";
 import { readTrainState } from "../train.ts";
-import { describeCorpus, prepareData, readCorpus, trainRun, windowCounts } from "../workflow.ts";
-import { formatEpochLine, formatSkipped } from "./_format.ts";
+import { prepareData, readCorpus, trainRun } from "../workflow.ts";
+import { dataLines, fail, formatEpochLine, numberArg } from "./_format.ts";
 
 const USAGE = `usage:
   deno task train --config FILE [flags]
@@ -31,11 +31,6 @@ const USAGE = `usage:
                   [--data DIR] [--max-files N] [--preset classic|classic-bn|classic-small]
                   [--lstm layers|fused] [--workers N] [--backend auto|wasm|cpu|tensorflow]
   deno task train --resume --run-dir DIR [--epochs N] [--backend ...]`;
-
-function fail(message: string): never {
-  console.error(`error: ${message}`);
-  Deno.exit(2);
-}
 
 let parsed;
 try {
@@ -67,13 +62,6 @@ if (args.help) {
   Deno.exit(0);
 }
 
-function intArg(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n)) fail(`--${name}: expected an integer, got "${value}"`);
-  return n;
-}
-
 async function readJsonFile(path: string, what: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
@@ -94,10 +82,10 @@ async function readJsonFile(path: string, what: string): Promise<Record<string, 
 
 /** The config: the run's own for --resume, else the file and flags over the defaults. */
 async function buildConfig(): Promise<{ config: RunConfig; runDir: string }> {
-  const epochs = intArg("epochs", args.epochs);
-  const seed = intArg("seed", args.seed);
-  const maxFiles = intArg("max-files", args["max-files"]);
-  const workers = intArg("workers", args.workers);
+  const epochs = numberArg("epochs", args.epochs);
+  const seed = numberArg("seed", args.seed);
+  const maxFiles = numberArg("max-files", args["max-files"]);
+  const workers = numberArg("workers", args.workers);
   if (args.resume) {
     const runDir = args["run-dir"];
     if (!runDir) fail("--resume: needs --run-dir DIR, the folder of the run to continue");
@@ -192,16 +180,8 @@ try {
     }
   }
   const corpus = readCorpus(config);
-  console.log(`data: ${config.data.dir}: ${describeCorpus(corpus)}`);
-  for (const line of formatSkipped(corpus.folder.skipped)) console.log(line);
   const prepared = prepareData(config, corpus);
-  const windows = windowCounts(prepared);
-  const length = config.family === "tutorial"
-    ? `${config.dataset.seqLength} notes`
-    : `${config.model.sequenceLength} tokens`;
-  console.log(
-    `windows: ${windows.train} for training, ${windows.validation} for validation, of ${length}`,
-  );
+  for (const line of dataLines(config, corpus, prepared)) console.log(line);
   const run = await trainRun(config, {
     runDir,
     prepared,
