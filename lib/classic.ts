@@ -30,7 +30,7 @@ import { buildClassicModel, classicLoss, compileClassicModel } from "./classic_m
 import { pickSeedWindow } from "./classic_generate.ts";
 import { generateTokensStateful } from "./stateful.ts";
 import { loadTokenFolder, midiToTokenEvents, type TokenFolder, tokensToNotes } from "./tokens.ts";
-import { parseMidi } from "./midi.ts";
+import { type Note, parseMidi } from "./midi.ts";
 import {
   assertVocabularyMatches,
   buildVocabulary,
@@ -43,7 +43,6 @@ import { type LossFunction, sparseAccuracy } from "./loss.ts";
 import { lstmFactory } from "./model.ts";
 import { type EpochInfo, trainModel, type TrainResult } from "./train.ts";
 import { writeJsonAtomic } from "./model_io.ts";
-import type { Note } from "./midi.ts";
 import { dropoutSeeds, seedDropoutLayers, withSeededDropout } from "./_seeded_dropout.ts";
 import { checkResume, finishRun, openRunFolder, runTrainOptions } from "./_run_folder.ts";
 import { fingerprintOf, recordRunSession } from "./provenance.ts";

@@ -6,8 +6,8 @@
  * @module
  */
 import type { RunConfig } from "./config.ts";
-import type { Note } from "./midi.ts";
-import { tokensToNotes } from "./tokens.ts";
+import type { MidiFolder, Note } from "./midi.ts";
+import { type TokenFolder, tokensToNotes } from "./tokens.ts";
 import { corpusMetrics, metricsTable, type MetricsTableRow, pieceMetrics } from "./metrics.ts";
 import {
   buildCopyIndex,
@@ -16,8 +16,6 @@ import {
   type CopySymbol,
   noteCopySequence,
 } from "./copy_check.ts";
-import type { MidiFolder } from "./midi.ts";
-import type { TokenFolder } from "./tokens.ts";
 
 /** Options for {@linkcode evaluateMusic}. */
 export interface EvaluateMusicOptions {

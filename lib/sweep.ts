@@ -7,9 +7,13 @@
  * @module
  */
 import { join } from "node:path";
-import type { DeepPartial, RunConfig } from "./config.ts";
-import { resolveConfig } from "./config.ts";
-import type { ClassicConfig, TutorialConfig } from "./config.ts";
+import {
+  type ClassicConfig,
+  type DeepPartial,
+  resolveConfig,
+  type RunConfig,
+  type TutorialConfig,
+} from "./config.ts";
 import type { EpochInfo, History } from "./train.ts";
 import { generateMusic, prepareData, readCorpus, trainRun } from "./workflow.ts";
 import { evaluateMusic } from "./evaluation.ts";

@@ -21,8 +21,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
-import type { TutorialConfig } from "./config.ts";
-import { resolveTutorialConfig } from "./config.ts";
+import { resolveTutorialConfig, type TutorialConfig } from "./config.ts";
 import { loadMidiFolder, type MidiFolder, type Note } from "./midi.ts";
 import { splitByFile, tutorialDataset, tutorialWindows, type WindowIndex } from "./dataset.ts";
 import { tutorialLoss } from "./loss.ts";

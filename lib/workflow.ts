@@ -15,7 +15,7 @@ import { tutorialDataset } from "./dataset.ts";
 import { classicDataset } from "./classic_dataset.ts";
 import type { EpochInfo, TrainResult } from "./train.ts";
 import { writeJsonAtomic } from "./model_io.ts";
-import { buildTutorialModel } from "./model.ts";
+import { buildTutorialModel, lstmFactory } from "./model.ts";
 import { buildClassicModel } from "./classic_model.ts";
 import {
   generateFromRun,
@@ -29,16 +29,14 @@ import {
 import {
   type ClassicData,
   type ClassicRun,
+  classicTrainLoss,
   generateFromClassicRun,
   loadClassicRun,
   prepareClassicData,
   readClassicTokens,
   trainClassic,
 } from "./classic.ts";
-import { lstmFactory } from "./model.ts";
-import { tutorialLoss } from "./loss.ts";
-import { classicTrainLoss } from "./classic.ts";
-import type { LossFunction } from "./loss.ts";
+import { type LossFunction, tutorialLoss } from "./loss.ts";
 
 /** The files read for a run: note tables (tutorial) or token lists (classic). */
 export type Corpus =
