@@ -13,7 +13,7 @@
  * `plotly.js-dist` npm package (offline; no CDN), and a one-line `text/plain` summary. A
  * bundle from {@linkcode figureBundle} inlines the library and works on its own; the library
  * runs only if the page has no `window.Plotly` yet. {@linkcode showFigure} and
- * {@linkcode livePlot} send the library (about 11 MB) only with the first figure a kernel
+ * {@linkcode livePlot} send the library (gzip-compressed, about 3 MB) only with the first figure a kernel
  * shows; later figures use the copy already on the page.
  *
  * In the kernel, `await` the `show*` calls: a display that is still being sent when the cell
@@ -23,6 +23,7 @@
  */
 import { Buffer } from "node:buffer";
 import { createRequire } from "node:module";
+import { gzipSync } from "node:zlib";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { lossFigure, type LossFigureOptions, type LossHistory, type PlotlyFigure } from "./plot.ts";
@@ -149,6 +150,35 @@ function plotlyJsSource(): string {
   );
 }
 
+let packedLoaderCache: string | undefined;
+
+/**
+ * A <script> that loads plotly.js from a gzip-compressed, base64 copy (about 3 MB instead of
+ * 11 MB) with the browser's `DecompressionStream`, unless the page has it or is loading it.
+ * Notebook outputs use it: besides keeping notebooks small, the Deno kernel has been seen to
+ * garble (sign wrongly) very large messages under load, and the front end then drops them.
+ * Figures drawn with `plotlyJs: "page"` wait for `window.Plotly` to appear.
+ */
+function packedPlotlyLoaderScript(): string {
+  if (packedLoaderCache !== undefined) return packedLoaderCache;
+  const packed = Buffer.from(gzipSync(Buffer.from(plotlyJsSource()), { level: 9 }))
+    .toString("base64");
+  packedLoaderCache = `<script type="text/javascript">(function () {
+  if (window.Plotly || window.__midiLstmPlotlyLoading) return;
+  window.__midiLstmPlotlyLoading = true;
+  var text = atob("${packed}");
+  var bytes = new Uint8Array(text.length);
+  for (var i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  new Response(stream).text().then(function (source) {
+    var script = document.createElement("script");
+    script.text = "(function (define, exports, module) {\n" + source + "\n}).call(window);";
+    document.head.appendChild(script);
+  });
+})();</script>`;
+  return packedLoaderCache;
+}
+
 /** A <script> that defines `window.Plotly` from the inlined library unless the page has it. */
 function plotlyLoaderScript(): string {
   // Hide AMD/CommonJS globals (classic Jupyter has require.js) so the UMD wrapper sets
@@ -220,7 +250,7 @@ function figureDiv(fig: PlotlyFigure, heightPx: number): string {
     if (!el) return;
     if (window.Plotly) {
       window.Plotly.newPlot(el, fig.data, fig.layout, {responsive: true, displaylogo: false});
-    } else if (tries++ < 100) {
+    } else if (tries++ < 300) {
       setTimeout(draw, 100);
     } else {
       el.textContent = "plotly.js is not loaded on this page: trust the notebook, or show " +
@@ -279,7 +309,15 @@ export async function showFigure(
     return;
   }
   const mode = options.plotlyJs ?? "once";
-  const plotlyJs = mode === "once" ? (plotlyJsSent ? "page" : "inline") : mode;
+  if (mode === "once" && !plotlyJsSent) {
+    // The first figure carries the compressed library, then draws as later ones do.
+    const bundle = figureBundle(fig, { ...options, plotlyJs: "page" });
+    bundle["text/html"] = packedPlotlyLoaderScript() + "\n" + bundle["text/html"];
+    await showBundle(bundle, options);
+    plotlyJsSent = true;
+    return;
+  }
+  const plotlyJs = mode === "once" ? "page" : mode;
   await showBundle(figureBundle(fig, { ...options, plotlyJs }), options);
   if (plotlyJs === "inline") plotlyJsSent = true;
 }
@@ -403,7 +441,7 @@ export function livePlot(options: LivePlotOptions = {}): LivePlot {
       }
       const bundle = figureBundle(lossFigure(history, options), { plotlyJs: "page" });
       if (first && !plotlyJsSent) {
-        await showBundle({ "text/html": plotlyLoaderScript(), "text/plain": "" });
+        await showBundle({ "text/html": packedPlotlyLoaderScript(), "text/plain": "" });
         plotlyJsSent = true;
       }
       await showBundle(bundle, { displayId, update: !first });

@@ -350,6 +350,21 @@ def run_cell(kc, router: OutputRouter, record: CellRecord, args, where: str) -> 
         pump(kc, router, record, 0.1)
 
 
+def count_kinds(record: CellRecord) -> dict[str, int]:
+    """How many outputs of each kind a cell produced."""
+    have = dict.fromkeys(KINDS, 0)
+    for output in record.outputs:
+        for kind in output_kinds(output):
+            have[kind] += 1
+    return have
+
+
+def missing_kinds(record: CellRecord, wanted: dict[str, int]) -> list[str]:
+    """The expected outputs a cell did not produce, as 'kind (wanted n, got m)'."""
+    have = count_kinds(record)
+    return [f"{k} (wanted {n}, got {have[k]})" for k, n in wanted.items() if have[k] < n]
+
+
 def run_notebook(path: Path, args, spec_root: str | None, label: str) -> dict:
     """Runs one notebook (path absolute; label is how messages name it)."""
     name = path.stem
@@ -374,6 +389,16 @@ def run_notebook(path: Path, args, spec_root: str | None, label: str) -> dict:
                 continue
             cells_run += 1
             run_cell(kc, router, record, args, where)
+            if record.invalid_messages and missing_kinds(record, wanted):
+                # The kernel garbled a message (a transport fault, not the cell's): run the
+                # cell once more rather than fail the notebook, and say so in the summary.
+                router.late.append(
+                    f"cell {index}: a message with an invalid signature lost an expected "
+                    "output; the cell was run again"
+                )
+                record = CellRecord(index, cell)
+                records[-1] = record
+                run_cell(kc, router, record, args, where)
             if record.invalid_messages:
                 router.late.append(
                     f"cell {index}: {record.invalid_messages} message(s) with an invalid "
@@ -389,11 +414,8 @@ def run_notebook(path: Path, args, spec_root: str | None, label: str) -> dict:
                     f"{reply.get('ename', 'Error')}: {reply.get('evalue', '')}"
                 )
                 raise NotebookFailure(f"{where}: the cell failed: {detail}")
-            have = dict.fromkeys(KINDS, 0)
-            for output in record.outputs:
-                for kind in output_kinds(output):
-                    have[kind] += 1
-            missing = [f"{k} (wanted {n}, got {have[k]})" for k, n in wanted.items() if have[k] < n]
+            have = count_kinds(record)
+            missing = missing_kinds(record, wanted)
             if missing:
                 got = ", ".join(f"{k}={v}" for k, v in have.items() if v) or "no outputs"
                 raise NotebookFailure(
