@@ -159,7 +159,7 @@ let packedLoaderCache: string | undefined;
  * garble (sign wrongly) very large messages under load, and the front end then drops them.
  * Figures drawn with `plotlyJs: "page"` wait for `window.Plotly` to appear.
  */
-function packedPlotlyLoaderScript(): string {
+export function packedPlotlyLoaderScript(): string {
   if (packedLoaderCache !== undefined) return packedLoaderCache;
   const packed = Buffer.from(gzipSync(Buffer.from(plotlyJsSource()), { level: 9 }))
     .toString("base64");
@@ -172,7 +172,7 @@ function packedPlotlyLoaderScript(): string {
   var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
   new Response(stream).text().then(function (source) {
     var script = document.createElement("script");
-    script.text = "(function (define, exports, module) {\n" + source + "\n}).call(window);";
+    script.text = "(function (define, exports, module) {\\n" + source + "\\n}).call(window);";
     document.head.appendChild(script);
   });
 })();</script>`;
@@ -500,6 +500,10 @@ export function tableBundle(
   rows: ReadonlyArray<object>,
   options: TableBundleOptions = {},
 ): MediaBundle {
+  if (rows.length === 0) {
+    const text = `${options.caption ? `${options.caption}: ` : ""}no rows`;
+    return { "text/html": `<p>${escapeHtml(text)}</p>`, "text/plain": text };
+  }
   const head = Math.max(0, options.head ?? 20);
   const digits = options.digits ?? 4;
   const shown = rows.slice(0, head) as ReadonlyArray<Record<string, unknown>>;

@@ -5,6 +5,7 @@ import {
   figureBundle,
   isNotebook,
   livePlot,
+  packedPlotlyLoaderScript,
   PLOTLY_MIME,
   saveFigureHtml,
   showAudio,
@@ -168,4 +169,19 @@ Deno.test("saveFigureHtml() writes a self-contained page with plotly.js inline",
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("packedPlotlyLoaderScript() is one valid script, about a third of plotly.js's size", () => {
+  const html = packedPlotlyLoaderScript();
+  const body = html.replace(/^<script type="text\/javascript">/, "").replace(/<\/script>$/, "");
+  assert.ok(!body.includes("<script") && !body.includes("</script"));
+  new Function(body); // throws a SyntaxError if the generated JavaScript does not parse
+  assert.match(body, /DecompressionStream\("gzip"\)/);
+  assert.ok(html.length < 5_000_000, `loader is ${html.length} bytes`);
+});
+
+Deno.test("tableBundle() says 'no rows' for an empty table instead of drawing an empty grid", () => {
+  const bundle = tableBundle([], { caption: "Skipped files" });
+  assert.equal(bundle["text/plain"], "Skipped files: no rows");
+  assert.ok(!String(bundle["text/html"]).includes("<table"));
 });
