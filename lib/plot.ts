@@ -35,7 +35,7 @@ export type LossHistory = Record<string, number[]>;
 export interface LossFigureOptions {
   /**
    * Which series to draw, in this order. Series not in the history are left out.
-   * @default {every key except `epoch`, in the history's key order}
+   * @default {every key ending in "loss" (every key but `epoch` if none does), in key order}
    */
   series?: string[];
   /**
@@ -62,7 +62,7 @@ function baseLayout(title: string, heightPx: number): PlotlyLayout {
     height: heightPx,
     margin: { l: 55, r: 15, t: 40, b: 45 },
     font: { size: 11 },
-    legend: { orientation: "h", y: -0.2 },
+    legend: { orientation: "h", y: -0.3 },
   };
 }
 
@@ -85,7 +85,9 @@ const PALETTE = [
  * @throws {Error} naming the series when a series holds something other than an array of numbers
  */
 export function lossFigure(history: LossHistory, options: LossFigureOptions = {}): PlotlyFigure {
-  const names = (options.series ?? Object.keys(history).filter((k) => k !== "epoch"))
+  const keys = Object.keys(history).filter((k) => k !== "epoch");
+  const losses = keys.filter((k) => k.endsWith("loss"));
+  const names = (options.series ?? (losses.length ? losses : keys))
     .filter((k) => k in history && k !== "epoch");
   const colors = new Map<string, string>();
   const data: PlotlyTrace[] = names.map((name) => {

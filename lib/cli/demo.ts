@@ -113,7 +113,7 @@ try {
   const audio = await renderMidiToWav(midi);
   await Deno.writeFile(paths.wav, audio.wav);
   await saveFigureHtml(
-    lossFigure(result.history, { title: `${family} model: loss per epoch` }),
+    lossFigure(result.history, { title: `${family} model: loss per epoch`, logY: true }),
     paths.lossPlot,
   );
   await writeJsonAtomic(paths.history, result.history);
