@@ -24,7 +24,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { type ClassicConfig, resolveClassicConfig } from "./config.ts";
-import { splitByFile } from "./dataset.ts";
+import { splitForWindows } from "./dataset.ts";
 import { classicDataset, type ClassicWindowIndex, classicWindowIndex } from "./classic_dataset.ts";
 import { buildClassicModel, classicLoss, compileClassicModel } from "./classic_model.ts";
 import { pickSeedWindow } from "./classic_generate.ts";
@@ -84,25 +84,21 @@ export function readClassicTokens(config: ClassicConfig): TokenFolder {
 export function prepareClassicData(config: ClassicConfig, folder?: TokenFolder): ClassicData {
   folder ??= readClassicTokens(config);
   const vocabulary = buildVocabulary(folder.files.map((f) => f.tokens));
-  const split = splitByFile(folder.files, {
+  const split = splitForWindows(folder.files, {
     validationFraction: config.data.validationFraction,
     seed: config.seed,
+    lengthOf: (f) => f.tokens.length,
+    windowLength: config.model.sequenceLength,
+    setting: "model.sequenceLength",
+    unit: "tokens",
+    source: config.data.dir,
   });
-  const sequenceLength = config.model.sequenceLength;
-  const longest = Math.max(0, ...split.train.map((f) => f.tokens.length));
-  if (longest <= sequenceLength) {
-    throw new Error(
-      `model.sequenceLength: windows of ${sequenceLength} tokens need a training file of at ` +
-        `least ${sequenceLength + 1} tokens, but the longest of the ${split.train.length} ` +
-        `training file(s) from ${config.data.dir} has ${longest}; lower model.sequenceLength ` +
-        "or add longer pieces",
-    );
-  }
   const options = { vocabSize: vocabulary.size, sequenceLength: config.model.sequenceLength };
   const ids = (files: TokenFolder["files"]) => files.map((f) => encodeTokens(vocabulary, f.tokens));
   const train = classicWindowIndex(ids(split.train), options);
-  const longVal = split.validation.filter((f) => f.tokens.length > config.model.sequenceLength);
-  const validation = longVal.length ? classicWindowIndex(ids(longVal), options) : null;
+  const validation = split.validation.length
+    ? classicWindowIndex(ids(split.validation), options)
+    : null;
   const tokenCount = folder.files.reduce((n, f) => n + f.tokens.length, 0);
   return { folder, vocabulary, train, validation, tokenCount };
 }

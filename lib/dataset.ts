@@ -81,6 +81,46 @@ export function splitByFile<T>(
   };
 }
 
+/** How {@linkcode splitForWindows} measures and names what it splits. */
+export interface SplitForWindowsOptions<T> extends SplitByFileOptions {
+  /** Length of a file in notes or tokens. */
+  lengthOf: (file: T) => number;
+  /** Items per window. */
+  windowLength: number;
+  /** The setting that holds `windowLength`, for the error message (`dataset.seqLength`). */
+  setting: string;
+  /** What the items are called (`notes`, `tokens`). */
+  unit: string;
+  /** Where the files came from, for the error message. */
+  source: string;
+}
+
+/**
+ * {@linkcode splitByFile}, then a check that some training file is longer than a window, and
+ * the held-out files that are (shorter ones give no window). The input is not changed.
+ *
+ * @throws {Error} naming `options.setting` when no training file is longer than a window
+ */
+export function splitForWindows<T>(
+  files: T[],
+  options: SplitForWindowsOptions<T>,
+): { train: T[]; validation: T[] } {
+  const { lengthOf, windowLength, setting, unit } = options;
+  const split = splitByFile(files, options);
+  const longest = Math.max(0, ...split.train.map(lengthOf));
+  if (longest <= windowLength) {
+    throw new Error(
+      `${setting}: windows of ${windowLength} ${unit} need a training file of at least ` +
+        `${windowLength + 1} ${unit}, but the longest of the ${split.train.length} training ` +
+        `file(s) from ${options.source} has ${longest}; lower ${setting} or add longer pieces`,
+    );
+  }
+  return {
+    train: split.train,
+    validation: split.validation.filter((f) => lengthOf(f) > windowLength),
+  };
+}
+
 /** Options for {@linkcode tutorialWindows} and {@linkcode tutorialDataset}. */
 export interface WindowOptions {
   /**

@@ -23,7 +23,7 @@ import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { resolveTutorialConfig, type TutorialConfig } from "./config.ts";
 import { loadMidiFolder, type MidiFolder, type Note } from "./midi.ts";
-import { splitByFile, tutorialDataset, tutorialWindows, type WindowIndex } from "./dataset.ts";
+import { splitForWindows, tutorialDataset, tutorialWindows, type WindowIndex } from "./dataset.ts";
 import { tutorialLoss } from "./loss.ts";
 import {
   buildTutorialModel,
@@ -60,26 +60,17 @@ export interface TutorialData {
  */
 export function prepareTutorialData(config: TutorialConfig, folder?: MidiFolder): TutorialData {
   folder ??= readTutorialNotes(config);
-  const split = splitByFile(folder.files, {
+  const split = splitForWindows(folder.files, {
     validationFraction: config.data.validationFraction,
     seed: config.seed,
+    lengthOf: (f) => f.notes.length,
+    windowLength: config.dataset.seqLength,
+    setting: "dataset.seqLength",
+    unit: "notes",
+    source: config.data.dir,
   });
-  const seqLength = config.dataset.seqLength;
-  const longest = Math.max(0, ...split.train.map((f) => f.notes.length));
-  if (longest <= seqLength) {
-    throw new Error(
-      `dataset.seqLength: windows of ${seqLength} notes need a training file of at least ` +
-        `${seqLength + 1} notes, but the longest of the ${split.train.length} training ` +
-        `file(s) from ${config.data.dir} has ${longest}; lower dataset.seqLength or add longer pieces`,
-    );
-  }
   const train = tutorialWindows(split.train, config.dataset);
-  const validation = split.validation.length
-    ? tutorialWindows(
-      split.validation.filter((f) => f.notes.length > config.dataset.seqLength),
-      config.dataset,
-    )
-    : tutorialWindows([], config.dataset);
+  const validation = tutorialWindows(split.validation, config.dataset);
   const noteCount = folder.files.reduce((a, f) => a + f.notes.length, 0);
   return { folder, train, validation, noteCount };
 }

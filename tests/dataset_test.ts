@@ -4,6 +4,7 @@ import {
   gatherBatch,
   notesToFeatures,
   splitByFile,
+  splitForWindows,
   tutorialDataset,
   tutorialWindows,
 } from "../lib/dataset.ts";
@@ -116,4 +117,23 @@ Deno.test("notesToFeatures() copies pitch, step and duration into a flat array",
     fileB.notes[1].step,
     fileB.notes[1].duration,
   ]);
+});
+
+Deno.test("splitForWindows() names the setting when no training file is longer than a window, and drops short held-out files", () => {
+  const files = [3, 10, 4, 12, 2, 9].map((n, i) => ({ name: `f${i}`, n }));
+  const options = {
+    lengthOf: (f: { n: number }) => f.n,
+    setting: "dataset.seqLength",
+    unit: "notes",
+    source: "data/x",
+    validationFraction: 0.5,
+    seed: 2,
+  };
+  const split = splitForWindows(files, { ...options, windowLength: 5 });
+  assert.equal(split.train.length, 3);
+  for (const f of split.validation) assert.ok(f.n > 5);
+  assert.throws(
+    () => splitForWindows(files, { ...options, windowLength: 20 }),
+    /dataset\.seqLength: windows of 20 notes need a training file of at least 21 notes, but the longest of the 3 training file\(s\) from data\/x has \d+; lower dataset\.seqLength/,
+  );
 });
