@@ -16,6 +16,7 @@ import {
 } from "./train.ts";
 import { loadModel, readModelMetadata, saveModel, writeJsonAtomic } from "./model_io.ts";
 import type { DropoutSeeds } from "./_seeded_dropout.ts";
+import { fingerprintOf, recordRunSession } from "./provenance.ts";
 
 /** Settings a resumed run may change: how long it trains, and the backend it runs on. */
 const MAY_CHANGE_ON_RESUME = new Set(["train.epochs", "train.workers", "backend"]);
@@ -168,4 +169,41 @@ export async function openRunFolder(
     );
   }
   return { rawConfig, model: await loadModel(modelDir), metadata, modelDir };
+}
+
+/** What {@linkcode beginRun} records about a run's data. */
+export interface RunDataRecord {
+  /** The files read and skipped (notes or tokens per file). */
+  folder: { files: unknown[]; skipped: unknown[] };
+  /** The sequences the data fingerprint is taken over (notes or tokens per file). */
+  sequences: unknown[];
+  /** How inputs are scaled, for `run.json`. */
+  normalisation: Record<string, unknown>;
+  /** Epochs already done (0 for a fresh run). */
+  fromEpoch: number;
+}
+
+/**
+ * Opens a run folder for training: creates it, writes `config.json` (atomically) and records
+ * the session in `run.json`.
+ *
+ * @throws {Error} as `recordRunSession` does when a resumed run's data changed
+ */
+export async function beginRun(
+  runDir: string,
+  config: RunConfig,
+  record: RunDataRecord,
+): Promise<void> {
+  await Deno.mkdir(runDir, { recursive: true });
+  await writeJsonAtomic(join(runDir, "config.json"), config);
+  await recordRunSession(runDir, {
+    config,
+    data: {
+      files: record.folder.files.length,
+      skipped: record.folder.skipped.length,
+      fingerprint: await fingerprintOf(record.sequences),
+    },
+    normalisation: record.normalisation,
+    fromEpoch: record.fromEpoch,
+  });
 }

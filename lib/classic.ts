@@ -44,8 +44,7 @@ import { lstmFactory } from "./model.ts";
 import { type EpochInfo, trainModel, type TrainResult } from "./train.ts";
 import { writeJsonAtomic } from "./model_io.ts";
 import { dropoutSeeds, seedDropoutLayers, withSeededDropout } from "./_seeded_dropout.ts";
-import { checkResume, finishRun, openRunFolder, runTrainOptions } from "./_run_folder.ts";
-import { fingerprintOf, recordRunSession } from "./provenance.ts";
+import { beginRun, checkResume, finishRun, openRunFolder, runTrainOptions } from "./_run_folder.ts";
 
 /** Token data prepared for training. */
 export interface ClassicData {
@@ -240,19 +239,10 @@ export async function trainClassic(
       );
     }
   }
-  await Deno.mkdir(runDir, { recursive: true });
-  await writeJsonAtomic(join(runDir, "config.json"), config);
-  saveVocabulary(vocabularyPath, data.vocabulary);
-  const timing = learnTokenTiming(config, data.folder.files);
-  await writeJsonAtomic(join(runDir, "timing.json"), timing);
   const fromEpoch = state?.epochsDone ?? 0;
-  await recordRunSession(runDir, {
-    config,
-    data: {
-      files: data.folder.files.length,
-      skipped: data.folder.skipped.length,
-      fingerprint: await fingerprintOf(data.folder.files.map((f) => f.tokens)),
-    },
+  await beginRun(runDir, config, {
+    folder: data.folder,
+    sequences: data.folder.files.map((f) => f.tokens),
     normalisation: {
       input: "token id / vocabularySize",
       vocabularySize: data.vocabulary.size,
@@ -260,6 +250,8 @@ export async function trainClassic(
     },
     fromEpoch,
   });
+  saveVocabulary(vocabularyPath, data.vocabulary);
+  await writeJsonAtomic(join(runDir, "timing.json"), learnTokenTiming(config, data.folder.files));
   const seeds = dropoutSeeds(config.seed);
   const model = buildClassicModel(config.model, {
     vocabSize: data.vocabulary.size,

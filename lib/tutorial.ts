@@ -36,8 +36,7 @@ import { writeJsonAtomic } from "./model_io.ts";
 import { generateNotesStateful } from "./stateful.ts";
 import { mulberry32, randomInt } from "./_random.ts";
 import { dropoutSeeds, seedDropoutLayers, withSeededDropout } from "./_seeded_dropout.ts";
-import { checkResume, finishRun, openRunFolder, runTrainOptions } from "./_run_folder.ts";
-import { fingerprintOf, recordRunSession } from "./provenance.ts";
+import { beginRun, checkResume, finishRun, openRunFolder, runTrainOptions } from "./_run_folder.ts";
 
 /** Data prepared for training: the files read, the ones skipped and the windows. */
 export interface TutorialData {
@@ -158,16 +157,10 @@ export async function trainTutorial(
   const runDir = options.runDir ?? join("weights", config.run);
   const state = options.resume ? await checkResume(runDir, config) : null;
   const data = options.data ?? prepareTutorialData(config);
-  await Deno.mkdir(runDir, { recursive: true });
-  await writeJsonAtomic(join(runDir, "config.json"), config);
   const fromEpoch = state?.epochsDone ?? 0;
-  await recordRunSession(runDir, {
-    config,
-    data: {
-      files: data.folder.files.length,
-      skipped: data.folder.skipped.length,
-      fingerprint: await fingerprintOf(data.folder.files.map((f) => f.notes)),
-    },
+  await beginRun(runDir, config, {
+    folder: data.folder,
+    sequences: data.folder.files.map((f) => f.notes),
     normalisation: { pitchScale: config.dataset.pitchScale },
     fromEpoch,
   });
