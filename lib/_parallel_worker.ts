@@ -53,7 +53,8 @@ async function init(msg: {
   weights: Float32Array[];
   loss: ParallelLossSpec;
 }): Promise<void> {
-  await selectBackend({ backend: msg.backend as "wasm" | "cpu" | "tensorflow" });
+  // One thread per Worker: the Workers themselves are the parallelism.
+  await selectBackend({ backend: msg.backend as "wasm" | "cpu" | "tensorflow", wasmThreads: 1 });
   model = await tf.models.modelFromJSON({ modelTopology: JSON.parse(msg.topology) });
   setWeights(msg.weights);
   loss = lossFromSpec(msg.loss);

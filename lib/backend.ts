@@ -12,6 +12,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { installWasmMatMulWorkaround, uninstallWasmMatMulWorkaround } from "./_wasm_matmul.ts";
+import { MAX_WASM_THREADS, registerWasmThreads, runningWasmThreads } from "./_wasm_threads.ts";
 
 /** A backend this project can run on. */
 export type BackendName = "tensorflow" | "wasm" | "cpu";
@@ -33,6 +34,15 @@ export interface SelectBackendOptions {
    * @default {true}
    */
   wasmMatMulWorkaround?: boolean;
+  /**
+   * Threads of the wasm backend: `1` is tfjs's single-threaded build; more starts its
+   * multi-threaded build (XNNPACK's thread pool, see `lib/_wasm_threads.ts`), at most 4;
+   * `"auto"` uses one thread per core (at most 4). When the threaded build fails to start,
+   * the backend falls back to one thread and `reason` says why. Changing the count of a
+   * running wasm backend restarts it: tensors made on it before are lost.
+   * @default {the environment variable TFJS_WASM_THREADS when set, else "auto"}
+   */
+  wasmThreads?: number | "auto";
 }
 
 /** The backend {@linkcode selectBackend} switched to, and why. */
@@ -49,6 +59,8 @@ export interface BackendChoice {
   nodePackage?: string;
   /** Whether the wasm transposed-matmul wrappers are installed (only ever on `wasm`). */
   wasmMatMulWorkaround: boolean;
+  /** Threads of the wasm backend when it is the choice (XNNPACK's count), else `null`. */
+  wasmThreads: number | null;
   /**
    * Console messages tfjs emitted while the backend was loaded and started (for example
    * the "install our node backend" banner of the cpu backend). They are captured rather
@@ -59,6 +71,8 @@ export interface BackendChoice {
 
 /** Name of the environment variable that overrides the backend. */
 const ENV_VAR = "TFJS_BACKEND";
+/** Name of the environment variable that sets the wasm backend's threads. */
+const THREADS_ENV_VAR = "TFJS_WASM_THREADS";
 const REQUESTS: readonly BackendRequest[] = ["auto", "tensorflow", "wasm", "cpu"];
 /** tfjs-node packages, best first. */
 const NODE_PACKAGES = ["tfjs-node-gpu", "tfjs-node"].map((p) => ["@tensorflow", p].join("/"));
@@ -131,7 +145,15 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     }
   }
   if (name === undefined && (requested === "auto" || requested === "wasm")) {
-    if (await startBackend("wasm", warnings)) {
+    const threads = readThreads(options.wasmThreads);
+    registerWasmThreads(threads);
+    let started = await startBackend("wasm", warnings);
+    if (!started && threads > 1) {
+      notes.push(`the ${threads}-thread wasm build failed to start (${warnings.at(-1)})`);
+      registerWasmThreads(1);
+      started = await startBackend("wasm", warnings);
+    }
+    if (started) {
       name = "wasm";
     } else if (requested === "wasm") {
       throw new Error(
@@ -159,9 +181,12 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     }
   }
 
+  const wasmThreads = name === "wasm" ? runningWasmThreads() : null;
+  const what = `${name}${nodePackage ? ` (${nodePackage})` : ""}` +
+    (wasmThreads != null ? `, ${wasmThreads} thread${wasmThreads === 1 ? "" : "s"}` : "");
   const reason = requested === "auto"
-    ? `auto: ${[...notes, `using ${name}${nodePackage ? ` (${nodePackage})` : ""}`].join("; ")}`
-    : `requested by ${setting}`;
+    ? `auto: ${[...notes, `using ${what}`].join("; ")}`
+    : [`requested by ${setting}`, ...notes, ...(wasmThreads != null ? [what] : [])].join("; ");
   return {
     name,
     reason,
@@ -169,8 +194,38 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     requested,
     nodePackage,
     wasmMatMulWorkaround: workaround,
+    wasmThreads,
     warnings,
   };
+}
+
+/**
+ * The wasm thread count from the option or TFJS_WASM_THREADS; `"auto"`: one per core, at most
+ * {@linkcode MAX_WASM_THREADS}.
+ */
+function readThreads(option: number | "auto" | undefined): number {
+  let value: unknown = option;
+  let shown = JSON.stringify(option);
+  let setting = "option wasmThreads";
+  if (value === undefined) {
+    let fromEnv: string | undefined;
+    try {
+      fromEnv = Deno.env.get(THREADS_ENV_VAR);
+    } catch {
+      fromEnv = undefined; // no --allow-env: behave as if unset
+    }
+    const text = fromEnv?.trim() ?? "";
+    value = text === "" || text === "auto" ? "auto" : Number(text);
+    shown = JSON.stringify(text);
+    setting = `environment variable ${THREADS_ENV_VAR}`;
+  }
+  if (value === "auto") {
+    return Math.max(1, Math.min(MAX_WASM_THREADS, navigator.hardwareConcurrency ?? 1));
+  }
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new Error(`${setting}: expected "auto" or an integer >= 1, got ${shown}`);
+  }
+  return Math.min(value, MAX_WASM_THREADS);
 }
 
 /** Validates the request from the option or the environment. */

@@ -263,3 +263,47 @@ Deno.test("wasm matmul workaround leaks no tensors or backend data over 100 call
   assert.equal(tf.backend().numDataIds(), dataIds);
   tf.dispose([a, b, bias]);
 });
+
+/** `f` with TFJS_WASM_THREADS set to `value` (or unset), restored afterwards. */
+async function withThreadsEnv<T>(value: string | undefined, f: () => Promise<T>): Promise<T> {
+  const saved = Deno.env.get("TFJS_WASM_THREADS");
+  if (value === undefined) Deno.env.delete("TFJS_WASM_THREADS");
+  else Deno.env.set("TFJS_WASM_THREADS", value);
+  try {
+    return await f();
+  } finally {
+    if (saved === undefined) Deno.env.delete("TFJS_WASM_THREADS");
+    else Deno.env.set("TFJS_WASM_THREADS", saved);
+  }
+}
+
+Deno.test("selectBackend() runs the threaded wasm build with the requested threads, same results", async () => {
+  const product = () =>
+    tf.tidy(() =>
+      tf.matMul(
+        tf.tensor2d(values(64 * 128, 5), [64, 128]),
+        tf.tensor2d(values(128 * 512, 6), [128, 512]),
+      )
+        .dataSync()
+    );
+  const one = await selectBackend({ backend: "wasm", wasmThreads: 1 });
+  assert.equal(one.wasmThreads, 1);
+  const single = product();
+  const two = await selectBackend({ backend: "wasm", wasmThreads: 2 });
+  assert.equal(two.wasmThreads, 2, two.reason);
+  assert.match(two.reason, /2 threads/);
+  assert.deepEqual(product(), single); // each output element is summed in the same order
+  const fromEnv = await withThreadsEnv("1", () => selectBackend({ backend: "wasm" }));
+  assert.equal(fromEnv.wasmThreads, 1);
+});
+
+Deno.test("selectBackend() rejects a bad TFJS_WASM_THREADS or wasmThreads, naming it", async () => {
+  await assert.rejects(
+    withThreadsEnv("many", () => selectBackend({ backend: "wasm" })),
+    /environment variable TFJS_WASM_THREADS: expected "auto" or an integer >= 1, got "many"/,
+  );
+  await assert.rejects(
+    selectBackend({ backend: "wasm", wasmThreads: 0 }),
+    /option wasmThreads: expected "auto" or an integer >= 1, got 0/,
+  );
+});

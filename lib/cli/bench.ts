@@ -18,8 +18,12 @@
  *
  * ```
  * deno run -A lib/cli/bench.ts [--quick] [--only tutorial,classic,generate,parse,memory]
- *          [--corpus DIR] [--out DIR] [--workers N]
+ *          [--corpus DIR] [--out DIR] [--workers N] [--threads N|auto]
  * ```
+ *
+ * `--threads N` (default `auto`: one per core, at most 4) adds rows for the wasm backend's
+ * threaded build (`wasm, N threads`, see `lib/_wasm_threads.ts`); rows named plain `wasm` run
+ * one thread. `--threads 1` leaves the threaded rows out.
  *
  * `--workers N` (N > 1) adds rows for fused training on wasm with each batch split across N
  * threads (`parallel_train.ts`).
@@ -141,9 +145,25 @@ function median(values: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-async function useBackend(name: string): Promise<void> {
+/** A backend label of the plan: `wasm` runs one thread, `wasm, N threads` the threaded build. */
+function threadedLabel(threads: number): string {
+  return `wasm, ${threads} threads`;
+}
+
+async function useBackend(label: string): Promise<void> {
   const { selectBackend } = await import("../backend.ts");
-  await selectBackend({ backend: name as "wasm" | "cpu" | "tensorflow" });
+  const threaded = /^wasm, (\d+) threads$/.exec(label);
+  if (threaded) {
+    const choice = await selectBackend({ backend: "wasm", wasmThreads: Number(threaded[1]) });
+    if (choice.wasmThreads !== Number(threaded[1])) {
+      throw new Error(`wanted ${label}, got ${choice.wasmThreads} thread(s): ${choice.reason}`);
+    }
+    return;
+  }
+  await selectBackend({
+    backend: label as "wasm" | "cpu" | "tensorflow",
+    ...(label === "wasm" ? { wasmThreads: 1 } : {}),
+  });
 }
 
 async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
@@ -565,9 +585,11 @@ function plan(quick: boolean, backends: string[], corpus: string, workers = 1): 
         unit: "samples/s",
       }],
     });
+  const implsOf = (backend: string) =>
+    backend.startsWith("wasm, ") ? ["fused"] as const : ["fused", "layers"] as const;
   for (const backend of backends) {
     const cpu = backend === "cpu";
-    for (const impl of ["fused", "layers"] as const) {
+    for (const impl of implsOf(backend)) {
       const slow = cpu || impl === "layers";
       if (quick) train("tutorial", backend, impl, 64, 1, 2, 5, 120);
       else train("tutorial", backend, impl, 64, slow ? 1 : 3, 30, slow ? 12 : 15, 150);
@@ -579,7 +601,7 @@ function plan(quick: boolean, backends: string[], corpus: string, workers = 1): 
   }
   for (const backend of backends) {
     const cpu = backend === "cpu";
-    for (const impl of ["fused", "layers"] as const) {
+    for (const impl of implsOf(backend)) {
       // cpu: one batch of 8 (a batch of 64 would take minutes); layers: one batch, capped.
       const batch = cpu || quick ? 8 : 64;
       const limit = quick ? 90 : impl === "layers" ? (cpu ? 60 : 90) : (cpu ? 90 : 150);
@@ -604,15 +626,16 @@ function plan(quick: boolean, backends: string[], corpus: string, workers = 1): 
   for (const backend of backends) {
     const cpu = backend === "cpu";
     const q = (n: number) => quick ? Math.min(n, 5) : n;
+    const layers = !backend.startsWith("wasm, ");
     const tutorial: GenerateVariant[] = [
       { method: "window", impl: "fused", count: q(cpu ? 100 : 300) },
-      { method: "window", impl: "layers", count: q(cpu ? 30 : 100) },
+      ...(layers ? [{ method: "window", impl: "layers", count: q(cpu ? 30 : 100) } as const] : []),
       { method: "carried", impl: "fused", count: q(3000) },
       { method: "exact", impl: "fused", count: q(cpu ? 300 : 1000) },
     ];
     const classic: GenerateVariant[] = [
       { method: "window", impl: "fused", count: q(cpu ? 3 : 15) },
-      { method: "window", impl: "layers", count: q(cpu ? 2 : 5) },
+      ...(layers ? [{ method: "window", impl: "layers", count: q(cpu ? 2 : 5) } as const] : []),
       { method: "carried", impl: "fused", count: q(cpu ? 50 : 300) },
     ];
     // The exact window costs the window method's arithmetic: on cpu its warm-up alone is
@@ -835,6 +858,7 @@ async function main(): Promise<void> {
       out: { type: "string", default: "out/bench" },
       case: { type: "string" },
       workers: { type: "string", default: "1" },
+      threads: { type: "string", default: "auto" },
       help: { type: "boolean", default: false },
     },
   });
@@ -842,7 +866,7 @@ async function main(): Promise<void> {
   if (values.help) {
     console.log(
       "deno run -A lib/cli/bench.ts [--quick] [--only " + GROUPS.join(",") +
-        "] [--corpus DIR] [--out DIR] [--workers N]",
+        "] [--corpus DIR] [--out DIR] [--workers N] [--threads N|auto]",
     );
     return;
   }
@@ -861,7 +885,13 @@ async function main(): Promise<void> {
   const needsTf = only.some((g) => g !== "parse");
   const machine = await machineInfo();
   const date = machine.date;
-  const backends = ["wasm", "cpu"];
+  const threads = values.threads === "auto"
+    ? Math.min(4, navigator.hardwareConcurrency ?? 1)
+    : Number(values.threads);
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new Error(`--threads: expected "auto" or an integer >= 1, got ${values.threads}`);
+  }
+  const backends = threads > 1 ? [threadedLabel(threads), "wasm", "cpu"] : ["wasm", "cpu"];
   const entries: Entry[] = [];
   if (needsTf) {
     const why = await tensorflowAvailable();

@@ -80,7 +80,11 @@ try {
 const out = args.out ?? join("out", "demo", family);
 
 try {
-  const backend = await selectBackend({ backend: config.backend });
+  const backend = await selectBackend({
+    backend: config.backend,
+    // Workers are the parallelism then: one wasm thread each, this one included.
+    ...(config.train.workers > 1 ? { wasmThreads: 1 } : {}),
+  });
   console.log(`backend: ${backend.name} (${backend.reason})`);
 
   const corpus = readCorpus(config);

@@ -156,7 +156,11 @@ async function buildConfig(): Promise<{ config: RunConfig; runDir: string }> {
 const t0 = performance.now();
 const { config, runDir } = await buildConfig();
 try {
-  const backend = await selectBackend({ backend: config.backend });
+  const backend = await selectBackend({
+    backend: config.backend,
+    // Workers are the parallelism then: one wasm thread each, this one included.
+    ...(config.train.workers > 1 ? { wasmThreads: 1 } : {}),
+  });
   console.log(`backend: ${backend.name} (${backend.reason})`);
   const resumeState = args.resume ? await readTrainState(join(runDir, RESUME_FOLDER)) : null;
   const lstm = config.family === "classic" ? `${config.model.preset}, ` : "";
