@@ -125,9 +125,10 @@ export function generateTokens(
   const out: number[] = [];
   for (let step = 0; step < steps; step++) {
     window.forEach((id, i) => (x[i] = id / vocabSize));
-    const probs = tf.tidy(() =>
-      (model.predict(tf.tensor3d(x, [1, sequenceLength, 1])) as tf.Tensor).dataSync()
-    );
+    // tidy returns the tensor (handed a typed array, it would visit every element).
+    const y = tf.tidy(() => model.predict(tf.tensor3d(x, [1, sequenceLength, 1])) as tf.Tensor);
+    const probs = y.dataSync();
+    y.dispose();
     const id = sampleToken(probs, sampling);
     out.push(id);
     window.shift();

@@ -434,6 +434,7 @@ export function lstmSequence(weights: LstmWeights, input: LstmSequenceInput): Ls
     c.set(run.packed.subarray(row + seqLength * units, row + (seqLength + 1) * units), b * units);
     sequence?.set(run.packed.subarray(row, row + seqLength * units), b * seqLength * units);
   }
+  run.release(); // no backward pass: the next run may reuse the memory
   return {
     sequence: sequence == null ? null : tf.tensor3d(sequence, [batch, seqLength, units]),
     state: { h: tf.tensor2d(h, [batch, units]), c: tf.tensor2d(c, [batch, units]) },

@@ -77,10 +77,10 @@ export function predictNextNote(
   const scale = options.pitchScale ?? 128;
   const x = new Float32Array(window.length * 3);
   window.forEach((n, i) => x.set([n.pitch / scale, n.step, n.duration], i * 3));
-  const [logits, step, duration] = tf.tidy(() => {
-    const out = model.predict(tf.tensor3d(x, [1, window.length, 3])) as tf.Tensor[];
-    return out.map((t) => t.dataSync());
-  });
+  // tidy returns the tensors (handed typed arrays, it would visit every element).
+  const out = tf.tidy(() => model.predict(tf.tensor3d(x, [1, window.length, 3])) as tf.Tensor[]);
+  const [logits, step, duration] = out.map((t) => t.dataSync());
+  tf.dispose(out);
   return {
     pitch: sampleLogits(logits, options.temperature ?? 1, options.random ?? Math.random),
     step: Math.max(0, step[0]),

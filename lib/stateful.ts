@@ -230,17 +230,20 @@ export function createStatefulRunner(
   function lstmCarried(node: PlanNode, x: Rows): Rows {
     const s = node.lstm!;
     const wantSequence = node.feedsLstm && x.rows > 1;
-    const out = tf.tidy(() => {
+    // tidy returns tensors only: handed a typed array, it would visit every element.
+    const [h, c, sequence] = tf.tidy(() => {
       const state = s.h == null ? undefined : {
         h: tf.tensor2d(s.h, [1, s.units]),
         c: tf.tensor2d(s.c!, [1, s.units]),
       };
       const xs = tf.tensor3d(x.data, [1, x.rows, x.dim]);
       const run = lstmSequence(s.weights, { x: xs, state, returnSequence: wantSequence });
-      s.h = (run.state.h.dataSync() as Float32Array).slice();
-      s.c = (run.state.c.dataSync() as Float32Array).slice();
-      return wantSequence ? (run.sequence!.dataSync() as Float32Array).slice() : s.h;
+      return wantSequence ? [run.state.h, run.state.c, run.sequence!] : [run.state.h, run.state.c];
     });
+    s.h = (h.dataSync() as Float32Array).slice();
+    s.c = (c.dataSync() as Float32Array).slice();
+    const out = sequence ? (sequence.dataSync() as Float32Array).slice() : s.h;
+    tf.dispose([h, c, ...(sequence ? [sequence] : [])]);
     return wantSequence
       ? { data: out, rows: x.rows, dim: s.units, select: x.rows - 1 }
       : { data: out, rows: 1, dim: s.units, select: 0 };
@@ -255,15 +258,17 @@ export function createStatefulRunner(
       xs = new Float32Array(lanes * x.dim);
       for (let r = 0; r < lanes; r++) xs.set(x.data.subarray(0, x.dim), r * x.dim);
     }
-    tf.tidy(() => {
+    const [h, c] = tf.tidy(() => {
       const run = lstmSequence(s.weights, {
         x: tf.tensor3d(xs, [lanes, 1, x.dim]),
         state: { h: tf.tensor2d(s.h!, [lanes, s.units]), c: tf.tensor2d(s.c!, [lanes, s.units]) },
         returnSequence: false,
       });
-      s.h = (run.state.h.dataSync() as Float32Array).slice();
-      s.c = (run.state.c.dataSync() as Float32Array).slice();
+      return [run.state.h, run.state.c];
     });
+    s.h = (h.dataSync() as Float32Array).slice();
+    s.c = (c.dataSync() as Float32Array).slice();
+    tf.dispose([h, c]);
     return { data: s.h!, rows: lanes, dim: s.units, select: 0 };
   }
 
@@ -527,10 +532,11 @@ function applyLayer(node: PlanNode, x: Rows): Rows {
       return { ...x, data: out };
     }
     default: {
-      const data = tf.tidy(() => {
-        const y = node.layer.apply(tf.tensor2d(x.data, [x.rows, x.dim]), { training: false });
-        return ((y as tf.Tensor).dataSync() as Float32Array).slice();
-      });
+      const y = tf.tidy(() =>
+        node.layer.apply(tf.tensor2d(x.data, [x.rows, x.dim]), { training: false }) as tf.Tensor
+      );
+      const data = (y.dataSync() as Float32Array).slice();
+      y.dispose();
       return { data, rows: x.rows, dim: data.length / x.rows, select: x.select };
     }
   }

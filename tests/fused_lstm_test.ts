@@ -144,13 +144,16 @@ Deno.test("fusedLstm() matches tf.layers.lstm outputs and input/weight gradients
 });
 
 Deno.test("fusedLstm() matches tf.layers.lstm with an initial state, returnState and no bias", () => {
-  for (const returnSequences of [false, true]) {
-    for (const useBias of [true, false]) {
-      const config = { units: 6, returnSequences, returnState: true, useBias };
-      checkAgainstReference(config, [3, 5, 4], { initialState: true });
-      checkAgainstReference({ ...config, recurrentActivation: "sigmoid" }, [2, 4, 3], {
-        initialState: true,
-      });
+  // 6 units run the JS step kernels, 8 the wasm ones.
+  for (const units of [6, 8]) {
+    for (const returnSequences of [false, true]) {
+      for (const useBias of [true, false]) {
+        const config = { units, returnSequences, returnState: true, useBias };
+        checkAgainstReference(config, [3, 5, 4], { initialState: true });
+        checkAgainstReference({ ...config, recurrentActivation: "sigmoid" }, [2, 4, 3], {
+          initialState: true,
+        });
+      }
     }
   }
 });
@@ -162,8 +165,9 @@ Deno.test("fusedLstm() applies dropout masks like tf.layers.lstm in training", (
       const keep = Array.from({ length: ones.size }, (_, k) => ((k * 7 + 3) % 10) / 10 >= rate);
       return tf.tensor(keep.map((kept) => (kept ? 1 / (1 - rate) : 0)), ones.shape);
     });
-  for (const returnSequences of [false, true]) {
-    const config = { units: 5, returnSequences, dropout: 0.3, recurrentDropout: 0.4, dropoutFunc };
+  // 5 units run the JS step kernels, 8 the wasm ones.
+  for (const [units, returnSequences] of [[5, false], [5, true], [8, true]] as const) {
+    const config = { units, returnSequences, dropout: 0.3, recurrentDropout: 0.4, dropoutFunc };
     checkAgainstReference(config, [4, 6, 3], { training: true });
     checkAgainstReference({ ...config, returnState: true }, [2, 3, 2], {
       training: true,
@@ -478,6 +482,32 @@ Deno.test("runSequence() gives the same results with backend and JS matrix produ
   for (const key of ["x", "kernel", "recurrentKernel", "bias", "h0", "c0"] as const) {
     assertClose(results[1].grads[key], results[0].grads[key], `d${key}`);
   }
+});
+
+Deno.test("runSequence() refuses backward() after backward() or release()", () => {
+  const [batch, seqLength, inputDim, units] = [2, 3, 2, 4];
+  const kernel = randn([inputDim, 4 * units], 0.5) as tf.Tensor2D;
+  const recurrentKernel = randn([units, 4 * units], 0.5) as tf.Tensor2D;
+  const x = randn([batch, seqLength, inputDim]) as tf.Tensor3D;
+  const args = {
+    x,
+    kernel,
+    recurrentKernel,
+    bias: null,
+    h0: null,
+    c0: null,
+    gate: "sigmoid" as const,
+    inputMask: null,
+    stateMask: null,
+  };
+  const dy = new Float32Array(batch * units).fill(1);
+  const run = runSequence(args);
+  tf.dispose(Object.values(run.backward(dy, "last", { kernel, recurrentKernel })));
+  assert.throws(() => run.backward(dy, "last", { kernel, recurrentKernel }), /runs once/);
+  const released = runSequence(args);
+  released.release();
+  assert.throws(() => released.backward(dy, "last", { kernel, recurrentKernel }), /release/);
+  tf.dispose([x, kernel, recurrentKernel]);
 });
 
 Deno.test("fusedLstm() matches tf.layers.lstm on the wasm backend", async () => {
