@@ -203,27 +203,33 @@ interface SumInputs {
 
 /**
  * {@linkcode SummedGradients} on the tfjs backend, from one copy of `dz`
- * `[time * batch, 4 * units]`: `dx = dz x kernel^T`, `dKernel = xt^T x dz`,
- * `dRecurrent = hIn^T x dz`, `dBias` the column sums of `dz`. (The transposed operands are
- * transposed by the backend; on wasm `_wasm_matmul.ts` keeps those products fast.)
+ * `[time * batch, 4 * units]`: `dx = dz x kernel^T`, and the sums over rows
+ * `dRecurrent = (dz^T x hIn)^T`, `dKernel = (dz^T x xt)^T`, `dBias = dz^T x 1`.
+ *
+ * The sums multiply the transposed `dz` from the left on purpose: XNNPACK repacks the right
+ * operand of every product whose right operand is new, and `dz` (3.2 MB for the tutorial
+ * model) costs more to repack than to transpose once; `hIn` and `xt` are smaller.
  */
 function backendSums(dz: Float32Array, inputs: SumInputs): SummedGradients {
   const { hIn, xt, inputMask, kernel, batch, seqLength, units } = inputs;
   const rows = batch * seqLength;
   const inputDim = kernel.shape[0];
   return tf.tidy(() => {
-    const dzT = tf.tensor2d(dz, [rows, 4 * units]);
+    const dzRows = tf.tensor2d(dz, [rows, 4 * units]);
     // dx, time-major -> [batch, time, inputDim], times the input mask.
     let x = tf.transpose(
-      tf.reshape(tf.matMul(dzT, kernel, false, true), [seqLength, batch, inputDim]),
+      tf.reshape(tf.matMul(dzRows, kernel, false, true), [seqLength, batch, inputDim]),
       [1, 0, 2],
     ) as tf.Tensor3D;
     if (inputMask != null) x = tf.mul(x, tf.tensor3d(inputMask, [batch, 1, inputDim]));
+    const dzCols = tf.transpose(dzRows); // [4 * units, rows]
+    const sumOf = (m: Float32Array, cols: number) =>
+      tf.transpose(tf.matMul(dzCols, tf.tensor2d(m, [rows, cols]))) as tf.Tensor2D;
     return {
       x,
-      kernel: tf.matMul(tf.tensor2d(xt, [rows, inputDim]), dzT, true, false) as tf.Tensor2D,
-      recurrentKernel: tf.matMul(tf.tensor2d(hIn, [rows, units]), dzT, true, false) as tf.Tensor2D,
-      bias: tf.sum(dzT, 0) as tf.Tensor1D,
+      kernel: sumOf(xt, inputDim),
+      recurrentKernel: sumOf(hIn, units),
+      bias: tf.reshape(tf.matMul(dzCols, tf.ones([rows, 1])), [4 * units]) as tf.Tensor1D,
     };
   });
 }
