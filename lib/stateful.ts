@@ -4,10 +4,11 @@
  * notes and advance it by one time step per note.
  *
  * Works for any of the project's models, walked layer by layer in order: LSTM layers
- * (`fusedLstm` or `tf.layers.lstm`, stepped with {@linkcode lstmStep} /
- * {@linkcode lstmSequence}) keep their state; Dense, Activation, Dropout (inactive) and
- * BatchNormalization (inference mode) are applied to each step's output, in plain JS by
- * default. The tutorial model (one LSTM, three heads) and the classic presets (stacked
+ * (`fusedLstm` or `tf.layers.lstm`, run with {@linkcode lstmSequence} over several steps and,
+ * for one step of a carried state, by a per-layer stepper: two matrix-vector products and the
+ * gate math of one row) keep their state; Dense, Activation, Dropout (inactive) and
+ * BatchNormalization (inference mode) are applied to each step's output, by the runner itself
+ * by default. The tutorial model (one LSTM, three heads) and the classic presets (stacked
  * LSTMs ending in a softmax) are both covered.
  *
  * Two memories, because a sliding window and a carried state are not the same computation:
@@ -39,6 +40,7 @@ import { lstmSequence, type LstmWeights, lstmWeights } from "./fused_lstm.ts";
 import { type GenerateOptions, type NoteFeaturesRow, sampleLogits } from "./generate.ts";
 import { type GenerateTokensOptions, sampleToken } from "./classic_generate.ts";
 import { mulberry32 } from "./_random.ts";
+import { type LstmCell, lstmCell } from "./_lstm_cell.ts";
 
 /**
  * What an LSTM state holds during stateful generation: `"carried"` (everything since the
@@ -63,13 +65,24 @@ export interface StatefulRunnerOptions {
    */
   windowLength?: number;
   /**
-   * How Dense, Activation and BatchNormalization layers are computed: `"js"` in plain loops
-   * over the weights read when the runner is made (fast: no tensor per layer and step), or
-   * `"tfjs"` with `layer.apply(x, {training: false})` (the model's own ops, slower, and
-   * bit for bit what `model.predict` computes on the same backend).
+   * How Dense, Activation and BatchNormalization layers are computed: `"js"` by the runner
+   * (fast: activations and normalisation in plain loops; Dense products in plain loops over
+   * the weights read when the runner is made, except kernels of more than 16,384 weights
+   * off the cpu backend, which take one tfjs product with the bias fused), or `"tfjs"` with
+   * `layer.apply(x, {training: false})` (the model's own ops, slower, and bit for bit what
+   * `model.predict` computes on the same backend).
    * @default {"js"}
    */
   layerMath?: LayerMath;
+  /**
+   * With `memory: "carried"`, feed single steps (one row, the per-note case) through a
+   * per-layer stepper: the input and recurrent products of the one row against the layer's
+   * own weight tensors (tfjs; plain JS on the cpu backend and for small products) and the
+   * gate math of that row, without the setup of a sequence run. `false` sends every feed
+   * through the general sequence path; both give the same values up to float32 rounding.
+   * @default {true}
+   */
+  fastStep?: boolean;
 }
 
 /**
@@ -108,9 +121,26 @@ interface PlanNode {
   /** True when a later LSTM reads this layer's output (it then runs on every row). */
   feedsLstm: boolean;
   /** LSTM: weights and state. */
-  lstm?: { weights: LstmWeights; units: number; h: Float32Array | null; c: Float32Array | null };
-  /** Dense: `[inDim, units]` kernel, bias, activation. */
-  dense?: { kernel: Float32Array; bias: Float32Array | null; units: number; activation: string };
+  lstm?: {
+    weights: LstmWeights;
+    units: number;
+    h: Float32Array | null;
+    c: Float32Array | null;
+    /** The single-step path, made on the first one-row carried feed. */
+    stepper?: LstmStepper;
+  };
+  /**
+   * Dense: `[inDim, units]` kernel, bias, activation, and the layer's own kernel and bias
+   * tensors (not copies) for the tfjs product of large kernels.
+   */
+  dense?: {
+    kernel: Float32Array;
+    bias: Float32Array | null;
+    units: number;
+    activation: string;
+    kernelTensor: tf.Tensor2D;
+    biasTensor: tf.Tensor1D | null;
+  };
   /** Activation layer. */
   activation?: string;
   /** BatchNormalization in inference mode: `y = offset + (x - mean) * factor`. */
@@ -200,6 +230,7 @@ export function createStatefulRunner(
     }
   }
   const plan = planModel(model, layerMath);
+  const fastStep = options.fastStep ?? true;
   let steps = 0;
   let lanes = 0;
 
@@ -229,6 +260,7 @@ export function createStatefulRunner(
   /** Carried memory: every row is a time step, read from the stored state. */
   function lstmCarried(node: PlanNode, x: Rows): Rows {
     const s = node.lstm!;
+    if (x.rows === 1 && fastStep) return stepOne(s, x);
     const wantSequence = node.feedsLstm && x.rows > 1;
     // tidy returns tensors only: handed a typed array, it would visit every element.
     const [h, c, sequence] = tf.tidy(() => {
@@ -340,6 +372,127 @@ export function createStatefulRunner(
   };
 }
 
+/**
+ * An LSTM layer advanced one row at a time: `z = x kernel + bias + h recurrentKernel` by
+ * matrix-vector products, then the gate math of the row in a one-step `lstmCell` (the same
+ * kernels as the sequence path, wasm SIMD where it can). Holds no tensors: tfjs products read
+ * the layer's own weight tensors, JS products copies made when the stepper is.
+ */
+interface LstmStepper {
+  /** The tfjs backend the products were planned for (planned again when it changes). */
+  backend: string;
+  cell: LstmCell;
+  /** `[inputDim, 4 * units]` when the input product runs in JS, else `null` (tfjs). */
+  kernel: Float32Array | null;
+  /** `[4 * units]` when the input product runs in JS and the layer has a bias. */
+  bias: Float32Array | null;
+  /** `[units, 4 * units]` when the recurrent product runs in JS, else `null` (tfjs). */
+  recurrentKernel: Float32Array | null;
+}
+
+/** The state of one LSTM node. */
+type LstmNode = NonNullable<PlanNode["lstm"]>;
+
+/**
+ * Off the cpu backend, products with more weights than this (LSTM kernels of a single step,
+ * Dense kernels with `layerMath: "js"`) run as tfjs products, smaller ones in plain JS: below
+ * it a tfjs call (tensor, kernel, read back) costs more than the loop. On the cpu backend
+ * every product runs in JS (its matMul is slower than the loop).
+ */
+const JS_PRODUCT_MAX_WEIGHTS = 16384;
+
+/** Plans the single-step products of an LSTM node for the current backend. */
+function makeStepper(s: LstmNode): LstmStepper {
+  const backend = tf.getBackend();
+  const { weights, units } = s;
+  const inJs = (t: tf.Tensor2D) =>
+    backend === "cpu" || t.size <= JS_PRODUCT_MAX_WEIGHTS
+      ? (t.dataSync() as Float32Array).slice()
+      : null;
+  const kernel = inJs(weights.kernel);
+  return {
+    backend,
+    cell: lstmCell({
+      batch: 1,
+      seqLength: 1,
+      units,
+      hard: weights.recurrentActivation === "hardSigmoid",
+      masked: false,
+    }),
+    kernel,
+    bias: kernel != null && weights.bias != null
+      ? (weights.bias.dataSync() as Float32Array).slice()
+      : null,
+    recurrentKernel: inJs(weights.recurrentKernel),
+  };
+}
+
+/**
+ * `out = a [1, a.length] x b [a.length, out.length]`, accumulated in float32 in the order of
+ * the sequence path's JS product (so the cpu backend gives the same bits on either path).
+ */
+function rowTimes(a: Float32Array, b: Float32Array, out: Float32Array): void {
+  const n = out.length;
+  out.fill(0);
+  for (let p = 0; p < a.length; p++) {
+    const v = a[p];
+    const row = p * n;
+    for (let j = 0; j < n; j++) out[j] += v * b[row + j];
+  }
+}
+
+/** One carried step of an LSTM layer for a single row `x`; updates the node's state. */
+function stepOne(s: LstmNode, x: Rows): Rows {
+  let stepper = s.stepper;
+  if (stepper === undefined || stepper.backend !== tf.getBackend()) {
+    stepper = s.stepper = makeStepper(s);
+  }
+  const { cell, kernel, bias, recurrentKernel } = stepper;
+  const { proj, zRec, cs, packed } = cell.buffers;
+  const units = s.units;
+  const xRow = x.data.subarray(x.select * x.dim, (x.select + 1) * x.dim);
+  const h = s.h;
+  const backendInput = kernel == null;
+  const backendRecurrent = h != null && recurrentKernel == null;
+  let products: tf.Tensor[] = [];
+  if (backendInput || backendRecurrent) {
+    // tidy returns tensors only: handed a typed array, it would visit every element.
+    products = tf.tidy(() => {
+      const out: tf.Tensor[] = [];
+      if (backendInput) {
+        out.push(tf.fused.matMul({
+          a: tf.tensor2d(xRow, [1, x.dim]),
+          b: s.weights.kernel,
+          bias: s.weights.bias ?? undefined,
+        }));
+      }
+      if (backendRecurrent) {
+        out.push(tf.matMul(tf.tensor2d(h, [1, units]), s.weights.recurrentKernel));
+      }
+      return out;
+    });
+  }
+  let next = 0;
+  if (backendInput) {
+    proj.set(products[next++].dataSync() as Float32Array);
+  } else {
+    rowTimes(xRow, kernel, proj);
+    if (bias != null) {
+      for (let q = 0; q < proj.length; q++) proj[q] += bias[q];
+    }
+  }
+  if (h == null) zRec.fill(0);
+  else if (backendRecurrent) zRec.set(products[next++].dataSync() as Float32Array);
+  else rowTimes(h, recurrentKernel!, zRec);
+  tf.dispose(products);
+  if (s.c == null) cs.fill(0, 0, units);
+  else cs.set(s.c, 0);
+  cell.forwardStep(0);
+  s.h = packed.slice(0, units);
+  s.c = cs.slice(units, 2 * units);
+  return { data: s.h, rows: 1, dim: units, select: 0 };
+}
+
 /** The model as a list of steps, in order. */
 interface Plan {
   inputId: number;
@@ -435,11 +588,14 @@ function planLayer(
     const weights = layer.getWeights();
     const kernel = weights[0] as tf.Tensor2D;
     node.kind = "dense";
+    const bias = config.useBias ? weights[1] as tf.Tensor1D : null;
     node.dense = {
       kernel: (kernel.dataSync() as Float32Array).slice(),
-      bias: config.useBias ? (weights[1].dataSync() as Float32Array).slice() : null,
+      bias: bias == null ? null : (bias.dataSync() as Float32Array).slice(),
       units: kernel.shape[1],
       activation,
+      kernelTensor: kernel,
+      biasTensor: bias,
     };
     return node;
   }
@@ -496,7 +652,23 @@ function applyLayer(node: PlanNode, x: Rows): Rows {
     case "identity":
       return x;
     case "dense": {
-      const { kernel, bias, units, activation } = node.dense!;
+      const { kernel, bias, units, activation, kernelTensor, biasTensor } = node.dense!;
+      if (kernel.length > JS_PRODUCT_MAX_WEIGHTS && tf.getBackend() !== "cpu") {
+        // One tfjs product (bias fused) beats the JS loop by far for large kernels.
+        const y = tf.tidy(() =>
+          tf.fused.matMul({
+            a: tf.tensor2d(x.data, [x.rows, x.dim]),
+            b: kernelTensor,
+            bias: biasTensor ?? undefined,
+          })
+        );
+        const out = (y.dataSync() as Float32Array).slice();
+        y.dispose();
+        for (let r = 0; r < x.rows; r++) {
+          activate(out.subarray(r * units, (r + 1) * units), activation);
+        }
+        return { data: out, rows: x.rows, dim: units, select: x.select };
+      }
       const out = new Float32Array(x.rows * units);
       const acc = new Float64Array(units);
       for (let r = 0; r < x.rows; r++) {

@@ -11,6 +11,8 @@ import {
   generateTokensStateful,
 } from "../lib/stateful.ts";
 import { mulberry32 } from "../lib/_random.ts";
+import { fusedLstm } from "../lib/fused_lstm.ts";
+import { selectBackend } from "../lib/backend.ts";
 import { patternNotes } from "./_helpers.ts";
 
 await tf.setBackend("cpu");
@@ -350,5 +352,153 @@ Deno.test("createStatefulRunner() names a layer it cannot step", () => {
     );
   } finally {
     model.dispose();
+  }
+});
+
+/** Largest absolute difference between two lists of outputs. */
+function maxAbsDiff(a: Float32Array[], b: Float32Array[]): number {
+  assert.equal(a.length, b.length);
+  let max = 0;
+  a.forEach((v, k) => {
+    assert.equal(v.length, b[k].length);
+    v.forEach((x, i) => (max = Math.max(max, Math.abs(x - b[k][i]))));
+  });
+  return max;
+}
+
+/**
+ * Feeds `seedSteps` rows at once, then `steps` single rows, to a runner with the single-step
+ * path and one without; checks both agree after every step and returns the last outputs.
+ */
+function compareSingleSteps(
+  model: tf.LayersModel,
+  rows: number[][],
+  seedSteps: number,
+  what: string,
+): Float32Array[] {
+  const fast = createStatefulRunner(model);
+  const general = createStatefulRunner(model, { fastStep: false });
+  let a = fast.feed(rows.slice(0, seedSteps).flat());
+  let b = general.feed(rows.slice(0, seedSteps).flat());
+  assert.deepEqual(a, b, `${what}: the seed window takes the same path`);
+  for (const row of rows.slice(seedSteps)) {
+    a = fast.feed(row);
+    b = general.feed(row);
+    const diff = maxAbsDiff(a, b);
+    assert.ok(diff < 1e-5, `${what}: step ${fast.steps} differs by ${diff}`);
+  }
+  return a;
+}
+
+/** `count` rows of `dim` values from `seed` (ids / vocab for `dim` 1). */
+function randomRows(count: number, dim: number, seed: number): number[][] {
+  const random = mulberry32(seed);
+  return Array.from({ length: count }, () => Array.from({ length: dim }, () => random()));
+}
+
+/** A model whose layers form a chain, run over `rows` `[time][dim]` from a zero state. */
+function chainOutputs(model: tf.LayersModel, rows: number[][]): Float32Array {
+  const y = tf.tidy(() => {
+    let x: tf.Tensor = tf.tensor3d(rows.flat(), [1, rows.length, rows[0].length]);
+    for (const layer of model.layers.slice(1)) {
+      x = layer.apply(x, { training: false }) as tf.Tensor;
+    }
+    return x;
+  });
+  const out = (y.dataSync() as Float32Array).slice();
+  y.dispose();
+  return out;
+}
+
+/** Replaces every LSTM bias of `model` with values in -0.5 .. 0.5 (they start at zero). */
+function randomLstmBiases(model: tf.LayersModel, seed: number): tf.LayersModel {
+  const random = mulberry32(seed);
+  for (const layer of model.layers) {
+    if (!["LSTM", "FusedLSTM"].includes(layer.getClassName())) continue;
+    const [kernel, recurrent, bias] = layer.getWeights();
+    const values = Array.from({ length: bias.size }, () => random() - 0.5);
+    const fresh = tf.tensor1d(values);
+    layer.setWeights([kernel, recurrent, fresh]);
+    fresh.dispose();
+  }
+  return model;
+}
+
+/** Two stacked fused LSTMs with sigmoid gates (Keras 2's default) and a softmax head. */
+function sigmoidGateModel(): tf.LayersModel {
+  const input = tf.input({ shape: [null, 3] });
+  const a = fusedLstm({ units: 8, recurrentActivation: "sigmoid", returnSequences: true });
+  const b = fusedLstm({ units: 20, recurrentActivation: "sigmoid" });
+  const head = tf.layers.dense({ units: 5, activation: "softmax" });
+  const output = head.apply(b.apply(a.apply(input))) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: output });
+}
+
+Deno.test("createStatefulRunner() steps single rows as the sequence path does (cpu)", () => {
+  const models = [
+    { what: "tutorial, fused", model: randomLstmBiases(tutorialModel("fused"), 1), dim: 3 },
+    { what: "tutorial, layers", model: randomLstmBiases(tutorialModel("layers"), 2), dim: 3 },
+    { what: "classic-bn shape", model: randomLstmBiases(classicModel("fused", true), 3), dim: 1 },
+    { what: "sigmoid gates", model: randomLstmBiases(sigmoidGateModel(), 4), dim: 3 },
+  ];
+  try {
+    for (const { what, model, dim } of models) {
+      const before = tf.memory().numTensors;
+      const rows = randomRows(SEQ + 50, dim, 21);
+      const last = compareSingleSteps(model, rows, SEQ, what);
+      // Against the model's own layers over the whole history from a zero state.
+      const expected = what.startsWith("tutorial")
+        ? tutorialOutputs(
+          model,
+          rows.map(([p, step, duration]) => ({ pitch: p * 128, step, duration })),
+        )
+        : [chainOutputs(model, rows)];
+      const diff = maxAbsDiff(last, expected);
+      assert.ok(diff < 1e-4, `${what}: ${diff} from the model's own layers`);
+      assert.equal(tf.memory().numTensors, before, `${what}: leaks tensors`);
+    }
+  } finally {
+    for (const { model } of models) model.dispose();
+  }
+});
+
+Deno.test("createStatefulRunner() single steps on wasm match the sequence path and leak no tensors", async () => {
+  await selectBackend({ backend: "wasm", wasmThreads: 1 });
+  const tutorial = randomLstmBiases(
+    buildTutorialModel(resolveTutorialConfig({ seed: 1 }), { compile: false }),
+    5,
+  );
+  const classic = randomLstmBiases(
+    buildClassicModel("classic-small", { vocabSize: 20, seed: 1, compile: false }),
+    6,
+  );
+  try {
+    const seqLength = (m: tf.LayersModel) => m.inputs[0].shape[1] as number;
+    const noteRows = randomRows(seqLength(tutorial) + 50, 3, 5);
+    const last = compareSingleSteps(tutorial, noteRows, seqLength(tutorial), "tutorial");
+    const notes = noteRows.map(([p, step, duration]) => ({ pitch: p * 128, step, duration }));
+    const expected = tutorialOutputs(tutorial, notes);
+    assert.ok(maxAbsDiff(last, expected) < 1e-4, "tutorial: as the model's own layers");
+    const idRows = randomRows(seqLength(classic) + 50, 1, 6).map((
+      [v],
+    ) => [Math.floor(v * 20) / 20]);
+    const probs = compareSingleSteps(classic, idRows, seqLength(classic), "classic-small");
+    assert.ok(
+      maxAbsDiff(probs, [chainOutputs(classic, idRows)]) < 1e-4,
+      "classic-small: as its layers",
+    );
+    for (const model of [tutorial, classic]) {
+      const runner = createStatefulRunner(model);
+      const dim = runner.inputDim;
+      runner.feed(randomRows(seqLength(model), dim, 7).flat());
+      runner.feed(new Float32Array(dim).fill(0.5));
+      const before = tf.memory().numTensors;
+      for (const row of randomRows(1000, dim, 8)) runner.feed(row);
+      assert.equal(tf.memory().numTensors, before, `${model.name}: tensors after 1,000 steps`);
+    }
+  } finally {
+    tutorial.dispose();
+    classic.dispose();
+    await selectBackend({ backend: "cpu" });
   }
 });
