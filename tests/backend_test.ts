@@ -9,14 +9,23 @@ import {
 
 /** Runs `f` with TFJS_BACKEND set to `value` (or unset), restoring it afterwards. */
 async function withEnv<T>(value: string | undefined, f: () => Promise<T>): Promise<T> {
-  const saved = Deno.env.get("TFJS_BACKEND");
-  if (value === undefined) Deno.env.delete("TFJS_BACKEND");
-  else Deno.env.set("TFJS_BACKEND", value);
+  return await withVariable("TFJS_BACKEND", value, f);
+}
+
+/** `f` with the environment variable `name` set to `value` (or unset), restored afterwards. */
+async function withVariable<T>(
+  name: string,
+  value: string | undefined,
+  f: () => Promise<T>,
+): Promise<T> {
+  const saved = Deno.env.get(name);
+  if (value === undefined) Deno.env.delete(name);
+  else Deno.env.set(name, value);
   try {
     return await f();
   } finally {
-    if (saved === undefined) Deno.env.delete("TFJS_BACKEND");
-    else Deno.env.set("TFJS_BACKEND", saved);
+    if (saved === undefined) Deno.env.delete(name);
+    else Deno.env.set(name, saved);
   }
 }
 
@@ -265,16 +274,8 @@ Deno.test("wasm matmul workaround leaks no tensors or backend data over 100 call
 });
 
 /** `f` with TFJS_WASM_THREADS set to `value` (or unset), restored afterwards. */
-async function withThreadsEnv<T>(value: string | undefined, f: () => Promise<T>): Promise<T> {
-  const saved = Deno.env.get("TFJS_WASM_THREADS");
-  if (value === undefined) Deno.env.delete("TFJS_WASM_THREADS");
-  else Deno.env.set("TFJS_WASM_THREADS", value);
-  try {
-    return await f();
-  } finally {
-    if (saved === undefined) Deno.env.delete("TFJS_WASM_THREADS");
-    else Deno.env.set("TFJS_WASM_THREADS", saved);
-  }
+function withThreadsEnv<T>(value: string | undefined, f: () => Promise<T>): Promise<T> {
+  return withVariable("TFJS_WASM_THREADS", value, f);
 }
 
 Deno.test("selectBackend() runs the threaded wasm build with the requested threads, same results", async () => {
