@@ -20,6 +20,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { runningWasmThreads } from "./_wasm_threads.ts";
 import { join } from "node:path";
 import type { RunConfig } from "./config.ts";
 import { readJsonIfExists, writeJsonAtomic } from "./model_io.ts";
@@ -48,6 +49,8 @@ export interface RunSession {
   fromEpoch: number;
   /** The tfjs backend that ran it (`tf.getBackend()`), e.g. `"wasm"`. */
   backend: string;
+  /** Threads of the wasm backend (`null` on other backends): speed, not results, depends on it. */
+  wasmThreads: number | null;
   environment: EnvironmentInfo;
 }
 
@@ -195,6 +198,7 @@ export async function recordRunSession(
     startedAt: new Date().toISOString(),
     fromEpoch: input.fromEpoch,
     backend: tf.getBackend(),
+    wasmThreads: tf.getBackend() === "wasm" ? runningWasmThreads() : null,
     environment: await environmentInfo(),
   };
   const record: RunProvenance = {

@@ -34,6 +34,21 @@ Deno.test("train CLI trains a tiny run from a config file and prints the backend
   assert.equal(saved.run, "tutorial-run");
 });
 
+Deno.test("train CLI on wasm with TFJS_WASM_THREADS=2 runs two threads and records them in run.json", async () => {
+  const config = writeJson(dir, "tutorial-wasm.json", { ...tinyTutorial(data), backend: "wasm" });
+  const runDir = join(dir, "tutorial-wasm-run");
+  const result = await runScript(
+    TRAIN,
+    ["--config", config, "--run-dir", runDir, "--quick"],
+    { TFJS_WASM_THREADS: "2" },
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^backend: wasm \(.*wasm, 2 threads\)$/m);
+  const provenance = JSON.parse(await Deno.readTextFile(join(runDir, "run.json")));
+  assert.equal(provenance.sessions[0].backend, "wasm");
+  assert.equal(provenance.sessions[0].wasmThreads, 2);
+});
+
 Deno.test("train CLI flags override the config file: family, preset, lstm, seed and epochs", async () => {
   const config = writeJson(dir, "classic.json", tinyClassic(data));
   const result = await runScript(TRAIN, [

@@ -74,6 +74,7 @@ Deno.test("a run folder holds the config, provenance, normalisation, history, ch
       assert.equal(provenance.sessions.length, 1);
       const session = provenance.sessions[0];
       assert.equal(session.backend, "cpu");
+      assert.equal(session.wasmThreads, null);
       assert.equal(session.fromEpoch, 0);
       assert.equal(session.environment.tfjs["tfjs-core"], tf.version_core);
       assert.equal(session.environment.deno.deno, Deno.version.deno);
