@@ -12,7 +12,12 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { installWasmMatMulWorkaround, uninstallWasmMatMulWorkaround } from "./_wasm_matmul.ts";
-import { MAX_WASM_THREADS, registerWasmThreads, runningWasmThreads } from "./_wasm_threads.ts";
+import {
+  autoWasmThreads,
+  MAX_WASM_THREADS,
+  registerWasmThreads,
+  runningWasmThreads,
+} from "./_wasm_threads.ts";
 
 /** A backend this project can run on. */
 export type BackendName = "tensorflow" | "wasm" | "cpu";
@@ -37,7 +42,9 @@ export interface SelectBackendOptions {
   /**
    * Threads of the wasm backend: `1` is tfjs's single-threaded build; more starts its
    * multi-threaded build (XNNPACK's thread pool, see `lib/_wasm_threads.ts`), at most 4;
-   * `"auto"` uses one thread per core (at most 4). When the threaded build fails to start,
+   * `"auto"` uses one thread per idle core (at most 4; a core whose work shows in the 1-minute
+   * load average is not idle: the pool's spinning threads slow down badly next to another busy
+   * process; decided on the first call, then kept). When the threaded build fails to start,
    * the backend falls back to one thread and `reason` says why. Changing the count of a
    * running wasm backend restarts it: tensors made on it before are lost.
    * @default {the environment variable TFJS_WASM_THREADS when set, else "auto"}
@@ -71,6 +78,10 @@ export interface BackendChoice {
 
 /** Name of the environment variable that overrides the backend. */
 const ENV_VAR = "TFJS_BACKEND";
+/** Why the threaded wasm build failed to start, once it has (then one thread is used). */
+let threadedFailure: string | null = null;
+/** What `"auto"` threads came to on the first call (kept for the process). */
+let autoThreads: number | null = null;
 /** Name of the environment variable that sets the wasm backend's threads. */
 const THREADS_ENV_VAR = "TFJS_WASM_THREADS";
 const REQUESTS: readonly BackendRequest[] = ["auto", "tensorflow", "wasm", "cpu"];
@@ -145,11 +156,18 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     }
   }
   if (name === undefined && (requested === "auto" || requested === "wasm")) {
-    const threads = readThreads(options.wasmThreads);
+    let { threads, note } = readThreads(options.wasmThreads);
+    if (note) notes.push(note);
+    if (threads > 1 && threadedFailure != null) {
+      notes.push(`the threaded wasm build failed to start earlier (${threadedFailure})`);
+      threads = 1;
+    }
     registerWasmThreads(threads);
     let started = await startBackend("wasm", warnings);
     if (!started && threads > 1) {
-      notes.push(`the ${threads}-thread wasm build failed to start (${warnings.at(-1)})`);
+      // Remembered, so that later calls do not restart the backend to try again.
+      threadedFailure = warnings.at(-1) ?? "no message";
+      notes.push(`the ${threads}-thread wasm build failed to start (${threadedFailure})`);
       registerWasmThreads(1);
       started = await startBackend("wasm", warnings);
     }
@@ -200,10 +218,10 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
 }
 
 /**
- * The wasm thread count from the option or TFJS_WASM_THREADS; `"auto"`: one per core, at most
- * {@linkcode MAX_WASM_THREADS}.
+ * The wasm thread count from the option or TFJS_WASM_THREADS; `"auto"`:
+ * {@linkcode autoWasmThreads}, and `note` says so when busy cores lowered it.
  */
-function readThreads(option: number | "auto" | undefined): number {
+function readThreads(option: number | "auto" | undefined): { threads: number; note?: string } {
   let value: unknown = option;
   let shown = JSON.stringify(option);
   let setting = "option wasmThreads";
@@ -220,12 +238,31 @@ function readThreads(option: number | "auto" | undefined): number {
     setting = `environment variable ${THREADS_ENV_VAR}`;
   }
   if (value === "auto") {
-    return Math.max(1, Math.min(MAX_WASM_THREADS, navigator.hardwareConcurrency ?? 1));
+    // Decided once per process: a later call must not restart the backend (and lose its
+    // tensors) because this process's own work raised the load.
+    if (autoThreads != null) return { threads: autoThreads };
+    let load: number | null = null;
+    try {
+      load = Deno.loadavg()[0];
+    } catch {
+      load = null; // no --allow-sys: count every core as idle
+    }
+    const cores = navigator.hardwareConcurrency ?? 1;
+    const threads = autoWasmThreads(cores, load);
+    autoThreads = threads;
+    const idle = autoWasmThreads(cores, null);
+    return threads < idle
+      ? {
+        threads,
+        note: `${threads} wasm thread${threads === 1 ? "" : "s"}, not ${idle}: load average ` +
+          `${load!.toFixed(2)} on ${cores} cores (set TFJS_WASM_THREADS to choose)`,
+      }
+      : { threads };
   }
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
     throw new Error(`${setting}: expected "auto" or an integer >= 1, got ${shown}`);
   }
-  return Math.min(value, MAX_WASM_THREADS);
+  return { threads: Math.min(value, MAX_WASM_THREADS) };
 }
 
 /** Validates the request from the option or the environment. */
