@@ -39,9 +39,11 @@ export interface CommonConfig {
     /** Training stops after this many batches per epoch (`null`: all). */
     maxBatchesPerEpoch: number | null;
     /**
-     * Threads that share each batch (1: this thread only; 2: this thread and one Worker).
-     * Two help the large classic model most (about 1.8x on 2 free cores); dropout masks then
-     * differ from a single-threaded run's, but repeat for the same seed and worker count.
+     * Workers that share each batch (1: this thread only; 2: this thread and one Worker, each
+     * with a one-thread wasm backend). The multi-threaded wasm backend makes this mostly
+     * unneeded (the classic model: 17.2 samples/s with 2 Workers, 15.9 with 2 wasm threads;
+     * the tutorial model is slower with Workers); dropout masks then differ from a one-Worker
+     * run's, but repeat for the same seed and worker count.
      */
     workers: number;
   };

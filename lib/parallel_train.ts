@@ -2,8 +2,8 @@
  * Data-parallel gradients across Deno Workers: each batch is cut into `workers` slices of
  * rows; the calling thread computes the gradients of the first slice while every Worker
  * computes those of one other slice on its own replica of the model (its own tfjs and
- * backend instance, so on the single-threaded wasm backend the slices run on separate
- * cores). The gradients are averaged, weighted by slice size, which for losses that are
+ * backend instance, so with one wasm thread each the slices run on separate cores; the
+ * training commands start one thread per Worker when `workers > 1`). The gradients are averaged, weighted by slice size, which for losses that are
  * means over the batch equals the full batch's gradient; the optimiser applies them once,
  * on the calling thread, and the updated weights go to the Workers with the next batch.
  *
