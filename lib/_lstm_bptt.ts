@@ -246,7 +246,7 @@ function jsSums(dz: Float32Array, inputs: SumInputs): SummedGradients {
   }
   const kernelT = operand(kernel, "js", true);
   const dxt = product(dz, rows, gates4, kernelT);
-  const dx = toBatchMajor(dxt, [batch, seqLength, inputDim], inputMask);
+  const dx = reorder(dxt, [batch, seqLength, inputDim], inputMask, "batchMajor");
   // [hIn | xt]^T x dz as one product: [units + inputDim, 4 * units].
   const width = units + inputDim;
   const stackedT = new Float32Array(width * rows);
@@ -316,38 +316,25 @@ function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
   return out;
 }
 
-/** Copies `x` `[batch, time, dim]` to time-major `[time * batch, dim]`, times `mask`. */
-function toTimeMajor(
+/**
+ * Copies `x` between batch-major `[batch, time, dim]` and time-major `[time * batch, dim]`
+ * (`to` names the layout of the copy), times `mask` `[batch * dim]` when given.
+ */
+function reorder(
   x: Float32Array,
   shape: [number, number, number],
   mask: Float32Array | null,
+  to: "timeMajor" | "batchMajor",
 ): Float32Array {
   const [batch, seqLength, dim] = shape;
+  const toTime = to === "timeMajor";
   const out = new Float32Array(x.length);
   for (let b = 0; b < batch; b++) {
     for (let t = 0; t < seqLength; t++) {
-      const src = (b * seqLength + t) * dim;
-      const dst = (t * batch + b) * dim;
-      for (let d = 0; d < dim; d++) {
-        out[dst + d] = mask == null ? x[src + d] : x[src + d] * mask[b * dim + d];
-      }
-    }
-  }
-  return out;
-}
-
-/** Copies time-major `[time * batch, dim]` to `[batch, time, dim]`, times `mask`. */
-function toBatchMajor(
-  x: Float32Array,
-  shape: [number, number, number],
-  mask: Float32Array | null,
-): Float32Array {
-  const [batch, seqLength, dim] = shape;
-  const out = new Float32Array(x.length);
-  for (let b = 0; b < batch; b++) {
-    for (let t = 0; t < seqLength; t++) {
-      const src = (t * batch + b) * dim;
-      const dst = (b * seqLength + t) * dim;
+      const batchRow = (b * seqLength + t) * dim;
+      const timeRow = (t * batch + b) * dim;
+      const src = toTime ? batchRow : timeRow;
+      const dst = toTime ? timeRow : batchRow;
       for (let d = 0; d < dim; d++) {
         out[dst + d] = mask == null ? x[src + d] : x[src + d] * mask[b * dim + d];
       }
@@ -374,7 +361,7 @@ export function runSequence(args: SequenceArgs): SequenceRun {
   const cell = lstmCell({ batch, seqLength, units, hard: args.gate === "hardSigmoid", masked });
   const buf = cell.buffers;
   if (masked) buf.stateMask.set(args.stateMask!);
-  const xt = toTimeMajor(args.x.dataSync() as Float32Array, args.x.shape, inputMask);
+  const xt = reorder(args.x.dataSync() as Float32Array, args.x.shape, inputMask, "timeMajor");
   if (mode === "backend") {
     // One product with the bias fused in (XNNPACK adds it while writing the output).
     // (tidy returns the tensor: handed a typed array, it would walk every element.)
