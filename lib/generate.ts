@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Note } from "./midi.ts";
-import { mulberry32 } from "./_random.ts";
+import { appendNote, checkNoteGeneration } from "./_note_generation.ts";
 
 /** The three features the model reads for a note. */
 export type NoteFeaturesRow = Pick<Note, "pitch" | "step" | "duration">;
@@ -121,20 +121,11 @@ export function generateNotes(
   seedNotes: NoteFeaturesRow[],
   options: GenerateOptions = {},
 ): Note[] {
-  const seqLength = model.inputs[0].shape[1];
-  if (typeof seqLength === "number" && seedNotes.length < seqLength) {
-    throw new Error(`seedNotes: expected at least ${seqLength} notes, got ${seedNotes.length}`);
-  }
-  const count = options.count ?? 120;
-  const random = options.random ?? mulberry32(options.seed ?? 0);
-  const window = seedNotes.slice(seedNotes.length - (seqLength ?? seedNotes.length));
+  const { window, count, random } = checkNoteGeneration(model, seedNotes, options);
   const out: Note[] = [];
-  let prevStart = 0;
   for (let i = 0; i < count; i++) {
     const next = predictNextNote(model, window, { ...options, random });
-    const start = prevStart + next.step;
-    out.push({ ...next, start, end: start + next.duration, velocity: options.velocity ?? 100 });
-    prevStart = start;
+    appendNote(out, next, options.velocity ?? 100);
     window.shift();
     window.push(next);
     options.onNote?.(i + 1, count);

@@ -34,12 +34,12 @@
  * @module
  */
 import { checkTokenGeneration } from "./_token_generation.ts";
+import { appendNote, checkNoteGeneration } from "./_note_generation.ts";
 import * as tf from "@tensorflow/tfjs";
 import type { Note } from "./midi.ts";
 import { lstmSequence, type LstmWeights, lstmWeights } from "./fused_lstm.ts";
 import { type GenerateOptions, type NoteFeaturesRow, sampleLogits } from "./generate.ts";
 import { type GenerateTokensOptions, sampleToken } from "./classic_generate.ts";
-import { mulberry32 } from "./_random.ts";
 import { type LstmCell, lstmCell } from "./_lstm_cell.ts";
 
 /**
@@ -803,15 +803,9 @@ export function generateNotesStateful(
   seedNotes: NoteFeaturesRow[],
   options: GenerateNotesStatefulOptions = {},
 ): Note[] {
-  const seqLength = model.inputs[0].shape[1];
-  if (typeof seqLength === "number" && seedNotes.length < seqLength) {
-    throw new Error(`seedNotes: expected at least ${seqLength} notes, got ${seedNotes.length}`);
-  }
-  const count = options.count ?? 120;
-  const random = options.random ?? mulberry32(options.seed ?? 0);
+  const { window, count, random } = checkNoteGeneration(model, seedNotes, options);
   const temperature = options.temperature ?? 1;
   const scale = options.pitchScale ?? 128;
-  const window = seedNotes.slice(seedNotes.length - (seqLength ?? seedNotes.length));
   const runner = createStatefulRunner(model, {
     memory: options.memory,
     windowLength: window.length,
@@ -825,7 +819,6 @@ export function generateNotesStateful(
   const out: Note[] = [];
   if (count <= 0) return out;
   let outputs = runner.feed(features(window));
-  let prevStart = 0;
   for (let i = 0; i < count; i++) {
     const [logits, step, duration] = outputs;
     const next: NoteFeaturesRow = {
@@ -833,9 +826,7 @@ export function generateNotesStateful(
       step: Math.max(0, step[0]),
       duration: Math.max(0, duration[0]),
     };
-    const start = prevStart + next.step;
-    out.push({ ...next, start, end: start + next.duration, velocity: options.velocity ?? 100 });
-    prevStart = start;
+    appendNote(out, next, options.velocity ?? 100);
     options.onNote?.(i + 1, count);
     if (i + 1 < count) outputs = runner.feed(features([next]));
   }
