@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { SkippedFile } from "../midi.ts";
 import type { EpochInfo } from "../train.ts";
 import type { RunConfig } from "../config.ts";
@@ -13,6 +14,33 @@ import { type Corpus, describeCorpus, type PreparedData, windowCounts } from "..
 export function fail(message: string): never {
   console.error(`error: ${message}`);
   Deno.exit(2);
+}
+
+/** The flags a command declares (`help`/`-h` is added). */
+type Flags = NonNullable<ParseArgsConfig["options"]>;
+
+/**
+ * Parses `Deno.args` against `flags` plus `--help`/`-h`. Prints `usage` and exits 0 on
+ * `--help`; exits via {@linkcode fail} with the parser's message and `usage` on an unknown or
+ * malformed flag (or a positional argument where none is allowed).
+ */
+export function parseCommandLine<T extends Flags, P extends boolean = false>(
+  flags: T,
+  usage: string,
+  allowPositionals?: P,
+) {
+  const options = { ...flags, help: { type: "boolean", short: "h", default: false } } as const;
+  let parsed;
+  try {
+    parsed = parseArgs({ args: Deno.args, options, allowPositionals: allowPositionals ?? false });
+  } catch (e) {
+    fail(`${(e as Error).message}\n${usage}`);
+  }
+  if ((parsed.values as { help?: boolean }).help) {
+    console.log(usage);
+    Deno.exit(0);
+  }
+  return parsed;
 }
 
 /**

@@ -10,10 +10,10 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { loadMidiFolder, type SkippedFile } from "../midi.ts";
 import { loadTokenFolder, pitchName } from "../tokens.ts";
 import { buildVocabulary } from "../vocabulary.ts";
+import { parseCommandLine } from "./_format.ts";
 
 /** Options for {@linkcode corpusStats}. */
 export interface CorpusStatsOptions {
@@ -119,21 +119,16 @@ const USAGE = "deno run -A lib/cli/corpus_stats.ts DIR [--family tutorial|classi
   "[--instrument first|all|N] [--max-files N] [--top N]";
 
 function main(): number {
-  const { values: args, positionals } = parseArgs({
-    args: Deno.args,
-    allowPositionals: true,
-    options: {
+  const { values: args, positionals } = parseCommandLine(
+    {
       family: { type: "string", default: "tutorial" },
       instrument: { type: "string", default: "first" },
       "max-files": { type: "string" },
       top: { type: "string", default: "20" },
-      help: { type: "boolean", short: "h", default: false },
     },
-  });
-  if (args.help) {
-    console.log(USAGE);
-    return 0;
-  }
+    USAGE,
+    true,
+  );
   if (positionals.length !== 1) {
     console.error(`expected one folder, got ${positionals.length}\n${USAGE}`);
     return 2;

@@ -10,7 +10,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { selectBackend } from "../backend.ts";
 import { resolveConfig, type RunConfig } from "../config.ts";
@@ -20,30 +19,22 @@ import { lossFigure } from "../plot.ts";
 import { saveFigureHtml } from "../display.ts";
 import { renderMidiToWav } from "../synth.ts";
 import { writeJsonAtomic } from "../model_io.ts";
-import { dataLines, fail, formatEpochLine, numberArg } from "./_format.ts";
+import { dataLines, fail, formatEpochLine, numberArg, parseCommandLine } from "./_format.ts";
 
 const USAGE = "deno task demo [--family tutorial|classic] [--out DIR] [--data DIR] [--epochs N] " +
   "[--seed S] [--backend auto|wasm|cpu|tensorflow] [--lstm layers|fused] [--workers N] [--quick]";
 
-const { values: args } = parseArgs({
-  args: Deno.args,
-  options: {
-    family: { type: "string", default: "tutorial" },
-    out: { type: "string" },
-    data: { type: "string" },
-    epochs: { type: "string" },
-    seed: { type: "string" },
-    backend: { type: "string" },
-    lstm: { type: "string" },
-    workers: { type: "string" },
-    quick: { type: "boolean", default: false },
-    help: { type: "boolean", short: "h", default: false },
-  },
-});
-if (args.help) {
-  console.log(USAGE);
-  Deno.exit(0);
-}
+const { values: args } = parseCommandLine({
+  family: { type: "string", default: "tutorial" },
+  out: { type: "string" },
+  data: { type: "string" },
+  epochs: { type: "string" },
+  seed: { type: "string" },
+  backend: { type: "string" },
+  lstm: { type: "string" },
+  workers: { type: "string" },
+  quick: { type: "boolean", default: false },
+}, USAGE);
 
 /**
  * Epochs the demo trains for when `--epochs` is not given, chosen so each family finishes in

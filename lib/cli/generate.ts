@@ -13,42 +13,27 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { dirname, join } from "node:path";
 import { selectBackend } from "../backend.ts";
 import type { BackendRequest } from "../backend.ts";
 import { notesToMidi } from "../midi.ts";
-import { fail, numberArg } from "./_format.ts";
+import { fail, numberArg, parseCommandLine } from "./_format.ts";
 import { generateMusic, loadRun, midiOptionsFor, readCorpus } from "../workflow.ts";
 
 const USAGE = "usage: deno task generate --run DIR [--temperature T] [--notes N] [--seed S] " +
   "[--out FILE.mid] [--data DIR] [--family tutorial|classic] [--backend auto|wasm|cpu|tensorflow]";
 
-let parsed;
-try {
-  parsed = parseArgs({
-    args: Deno.args,
-    options: {
-      run: { type: "string" },
-      temperature: { type: "string" },
-      notes: { type: "string" },
-      tokens: { type: "string" },
-      seed: { type: "string" },
-      out: { type: "string" },
-      data: { type: "string" },
-      family: { type: "string" },
-      backend: { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-} catch (e) {
-  fail(`${(e as Error).message}\n${USAGE}`);
-}
-const args = parsed.values;
-if (args.help) {
-  console.log(USAGE);
-  Deno.exit(0);
-}
+const { values: args } = parseCommandLine({
+  run: { type: "string" },
+  temperature: { type: "string" },
+  notes: { type: "string" },
+  tokens: { type: "string" },
+  seed: { type: "string" },
+  out: { type: "string" },
+  data: { type: "string" },
+  family: { type: "string" },
+  backend: { type: "string" },
+}, USAGE);
 if (!args.run) fail(`--run: expected the folder of a trained run\n${USAGE}`);
 
 const temperature = numberArg("temperature", args.temperature, false);

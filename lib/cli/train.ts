@@ -16,14 +16,13 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { basename, join } from "node:path";
 import { selectBackend } from "../backend.ts";
 import { type DeepPartial, resolveConfig, type RunConfig } from "../config.ts";
 import { RESUME_FOLDER } from "../_run_folder.ts";
 import { readTrainState } from "../train.ts";
 import { prepareData, readCorpus, trainRun } from "../workflow.ts";
-import { dataLines, fail, formatEpochLine, numberArg } from "./_format.ts";
+import { dataLines, fail, formatEpochLine, numberArg, parseCommandLine } from "./_format.ts";
 
 const USAGE = `usage:
   deno task train --config FILE [flags]
@@ -32,35 +31,21 @@ const USAGE = `usage:
                   [--lstm layers|fused] [--workers N] [--backend auto|wasm|cpu|tensorflow]
   deno task train --resume --run-dir DIR [--epochs N] [--backend ...]`;
 
-let parsed;
-try {
-  parsed = parseArgs({
-    args: Deno.args,
-    options: {
-      config: { type: "string" },
-      family: { type: "string" },
-      quick: { type: "boolean", default: false },
-      seed: { type: "string" },
-      "run-dir": { type: "string" },
-      epochs: { type: "string" },
-      workers: { type: "string" },
-      data: { type: "string" },
-      "max-files": { type: "string" },
-      preset: { type: "string" },
-      lstm: { type: "string" },
-      backend: { type: "string" },
-      resume: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-} catch (e) {
-  fail(`${(e as Error).message}\n${USAGE}`);
-}
-const args = parsed.values;
-if (args.help) {
-  console.log(USAGE);
-  Deno.exit(0);
-}
+const { values: args } = parseCommandLine({
+  config: { type: "string" },
+  family: { type: "string" },
+  quick: { type: "boolean", default: false },
+  seed: { type: "string" },
+  "run-dir": { type: "string" },
+  epochs: { type: "string" },
+  workers: { type: "string" },
+  data: { type: "string" },
+  "max-files": { type: "string" },
+  preset: { type: "string" },
+  lstm: { type: "string" },
+  backend: { type: "string" },
+  resume: { type: "boolean", default: false },
+}, USAGE);
 
 async function readJsonFile(path: string, what: string): Promise<Record<string, unknown>> {
   let text: string;
