@@ -15,6 +15,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { readTidy } from "./_read_tensors.ts";
 import { lstmCell } from "./_lstm_cell.ts";
 
 /** Activation of the input, forget and output gates (tfjs `recurrentActivation`). */
@@ -364,16 +365,14 @@ export function runSequence(args: SequenceArgs): SequenceRun {
   const xt = reorder(args.x.dataSync() as Float32Array, args.x.shape, inputMask, "timeMajor");
   if (mode === "backend") {
     // One product with the bias fused in (XNNPACK adds it while writing the output).
-    // (tidy returns the tensor: handed a typed array, it would walk every element.)
-    const proj = tf.tidy(() =>
+    const [proj] = readTidy(() => [
       tf.fused.matMul({
         a: tf.tensor2d(xt, [rows, inputDim]),
         b: args.kernel,
         bias: args.bias ?? undefined,
-      })
-    );
-    buf.proj.set(proj.dataSync() as Float32Array);
-    proj.dispose();
+      }),
+    ]);
+    buf.proj.set(proj);
   } else {
     buf.proj.set(product(xt, rows, inputDim, operand(args.kernel, mode, false)));
     if (args.bias != null) {

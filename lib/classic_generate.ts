@@ -11,6 +11,7 @@
  */
 import { checkTokenGeneration } from "./_token_generation.ts";
 import * as tf from "@tensorflow/tfjs";
+import { readTidy } from "./_read_tensors.ts";
 import { mulberry32, randomInt } from "./_random.ts";
 import type { Vocabulary } from "./vocabulary.ts";
 
@@ -125,10 +126,9 @@ export function generateTokens(
   const out: number[] = [];
   for (let step = 0; step < steps; step++) {
     window.forEach((id, i) => (x[i] = id / vocabSize));
-    // tidy returns the tensor (handed a typed array, it would visit every element).
-    const y = tf.tidy(() => model.predict(tf.tensor3d(x, [1, sequenceLength, 1])) as tf.Tensor);
-    const probs = y.dataSync();
-    y.dispose();
+    const [probs] = readTidy(() => [
+      model.predict(tf.tensor3d(x, [1, sequenceLength, 1])) as tf.Tensor,
+    ]);
     const id = sampleToken(probs, sampling);
     out.push(id);
     window.shift();

@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Note } from "./midi.ts";
 import { appendNote, checkNoteGeneration } from "./_note_generation.ts";
+import { readTidy } from "./_read_tensors.ts";
 
 /** The three features the model reads for a note. */
 export type NoteFeaturesRow = Pick<Note, "pitch" | "step" | "duration">;
@@ -77,10 +78,9 @@ export function predictNextNote(
   const scale = options.pitchScale ?? 128;
   const x = new Float32Array(window.length * 3);
   window.forEach((n, i) => x.set([n.pitch / scale, n.step, n.duration], i * 3));
-  // tidy returns the tensors (handed typed arrays, it would visit every element).
-  const out = tf.tidy(() => model.predict(tf.tensor3d(x, [1, window.length, 3])) as tf.Tensor[]);
-  const [logits, step, duration] = out.map((t) => t.dataSync());
-  tf.dispose(out);
+  const [logits, step, duration] = readTidy(() =>
+    model.predict(tf.tensor3d(x, [1, window.length, 3])) as tf.Tensor[]
+  );
   return {
     pitch: sampleLogits(logits, options.temperature ?? 1, options.random ?? Math.random),
     step: Math.max(0, step[0]),

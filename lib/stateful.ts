@@ -41,6 +41,7 @@ import { lstmSequence, type LstmWeights, lstmWeights } from "./fused_lstm.ts";
 import { type GenerateOptions, type NoteFeaturesRow, sampleLogits } from "./generate.ts";
 import { type GenerateTokensOptions, sampleToken } from "./classic_generate.ts";
 import { type LstmCell, lstmCell } from "./_lstm_cell.ts";
+import { readTidy } from "./_read_tensors.ts";
 
 /**
  * What an LSTM state holds during stateful generation: `"carried"` (everything since the
@@ -262,8 +263,7 @@ export function createStatefulRunner(
     const s = node.lstm!;
     if (x.rows === 1 && fastStep) return stepOne(s, x);
     const wantSequence = node.feedsLstm && x.rows > 1;
-    // tidy returns tensors only: handed a typed array, it would visit every element.
-    const [h, c, sequence] = tf.tidy(() => {
+    const [h, c, sequence] = readTidy(() => {
       const state = s.h == null ? undefined : {
         h: tf.tensor2d(s.h, [1, s.units]),
         c: tf.tensor2d(s.c!, [1, s.units]),
@@ -272,10 +272,9 @@ export function createStatefulRunner(
       const run = lstmSequence(s.weights, { x: xs, state, returnSequence: wantSequence });
       return wantSequence ? [run.state.h, run.state.c, run.sequence!] : [run.state.h, run.state.c];
     });
-    s.h = (h.dataSync() as Float32Array).slice();
-    s.c = (c.dataSync() as Float32Array).slice();
-    const out = sequence ? (sequence.dataSync() as Float32Array).slice() : s.h;
-    tf.dispose([h, c, ...(sequence ? [sequence] : [])]);
+    s.h = h.slice();
+    s.c = c.slice();
+    const out = sequence ? sequence.slice() : s.h;
     return wantSequence
       ? { data: out, rows: x.rows, dim: s.units, select: x.rows - 1 }
       : { data: out, rows: 1, dim: s.units, select: 0 };
@@ -290,7 +289,7 @@ export function createStatefulRunner(
       xs = new Float32Array(lanes * x.dim);
       for (let r = 0; r < lanes; r++) xs.set(x.data.subarray(0, x.dim), r * x.dim);
     }
-    const [h, c] = tf.tidy(() => {
+    const [h, c] = readTidy(() => {
       const run = lstmSequence(s.weights, {
         x: tf.tensor3d(xs, [lanes, 1, x.dim]),
         state: { h: tf.tensor2d(s.h!, [lanes, s.units]), c: tf.tensor2d(s.c!, [lanes, s.units]) },
@@ -298,9 +297,8 @@ export function createStatefulRunner(
       });
       return [run.state.h, run.state.c];
     });
-    s.h = (h.dataSync() as Float32Array).slice();
-    s.c = (c.dataSync() as Float32Array).slice();
-    tf.dispose([h, c]);
+    s.h = h.slice();
+    s.c = c.slice();
     return { data: s.h!, rows: lanes, dim: s.units, select: 0 };
   }
 
@@ -454,10 +452,9 @@ function stepOne(s: LstmNode, x: Rows): Rows {
   const h = s.h;
   const backendInput = kernel == null;
   const backendRecurrent = h != null && recurrentKernel == null;
-  let products: tf.Tensor[] = [];
+  let products: Float32Array[] = [];
   if (backendInput || backendRecurrent) {
-    // tidy returns tensors only: handed a typed array, it would visit every element.
-    products = tf.tidy(() => {
+    products = readTidy(() => {
       const out: tf.Tensor[] = [];
       if (backendInput) {
         out.push(tf.fused.matMul({
@@ -474,7 +471,7 @@ function stepOne(s: LstmNode, x: Rows): Rows {
   }
   let next = 0;
   if (backendInput) {
-    proj.set(products[next++].dataSync() as Float32Array);
+    proj.set(products[next++]);
   } else {
     rowTimes(xRow, kernel, proj);
     if (bias != null) {
@@ -482,9 +479,8 @@ function stepOne(s: LstmNode, x: Rows): Rows {
     }
   }
   if (h == null) zRec.fill(0);
-  else if (backendRecurrent) zRec.set(products[next++].dataSync() as Float32Array);
+  else if (backendRecurrent) zRec.set(products[next++]);
   else rowTimes(h, recurrentKernel!, zRec);
-  tf.dispose(products);
   if (s.c == null) cs.fill(0, 0, units);
   else cs.set(s.c, 0);
   cell.forwardStep(0);
@@ -655,15 +651,13 @@ function applyLayer(node: PlanNode, x: Rows): Rows {
       const { kernel, bias, units, activation, kernelTensor, biasTensor } = node.dense!;
       if (kernel.length > JS_PRODUCT_MAX_WEIGHTS && tf.getBackend() !== "cpu") {
         // One tfjs product (bias fused) beats the JS loop by far for large kernels.
-        const y = tf.tidy(() =>
+        const out = readTidy(() => [
           tf.fused.matMul({
             a: tf.tensor2d(x.data, [x.rows, x.dim]),
             b: kernelTensor,
             bias: biasTensor ?? undefined,
-          })
-        );
-        const out = (y.dataSync() as Float32Array).slice();
-        y.dispose();
+          }),
+        ])[0].slice();
         for (let r = 0; r < x.rows; r++) {
           activate(out.subarray(r * units, (r + 1) * units), activation);
         }
@@ -704,11 +698,9 @@ function applyLayer(node: PlanNode, x: Rows): Rows {
       return { ...x, data: out };
     }
     default: {
-      const y = tf.tidy(() =>
-        node.layer.apply(tf.tensor2d(x.data, [x.rows, x.dim]), { training: false }) as tf.Tensor
-      );
-      const data = (y.dataSync() as Float32Array).slice();
-      y.dispose();
+      const data = readTidy(() => [
+        node.layer.apply(tf.tensor2d(x.data, [x.rows, x.dim]), { training: false }) as tf.Tensor,
+      ])[0].slice();
       return { data, rows: x.rows, dim: data.length / x.rows, select: x.select };
     }
   }
