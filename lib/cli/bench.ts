@@ -763,6 +763,11 @@ function formatValue(e: Entry): string {
   });
 }
 
+/** The value and its unit, or the placeholder alone when there is no value. */
+function valueWithUnit(e: Entry): string {
+  return e.value === null ? formatValue(e) : `${formatValue(e)} ${e.unit}`;
+}
+
 function reference(e: Entry): string {
   return REFERENCE.find((r) => r.workload === e.workload && r.implementation.test(e.implementation))
     ?.text ?? "";
@@ -774,7 +779,7 @@ function markdown(entries: Entry[], machine: Record<string, string>, date: strin
     e.workload,
     e.backend,
     e.implementation,
-    `${formatValue(e)} ${e.value === null ? "" : e.unit}`.trim(),
+    valueWithUnit(e),
     e.status,
     e.peakRssMiB === null ? "" : e.peakRssMiB.toFixed(0),
     reference(e),
@@ -812,7 +817,7 @@ function terminalTable(entries: Entry[]): string {
     e.workload,
     e.backend,
     e.implementation,
-    `${formatValue(e)} ${e.value === null ? "" : e.unit}`.trim(),
+    valueWithUnit(e),
     e.status,
     e.peakRssMiB === null ? "" : `${e.peakRssMiB.toFixed(0)} MiB`,
     reference(e),

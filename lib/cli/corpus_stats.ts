@@ -79,15 +79,18 @@ export function corpusStats(dir: string, options: CorpusStatsOptions = {}): Corp
   const family = options.family ?? "tutorial";
   const top = options.top ?? 20;
   const read = { instrument: options.instrument ?? "first", maxFiles: options.maxFiles };
+  const summary = (folder: { files: unknown[]; skipped: SkippedFile[] }) => ({
+    dir,
+    family,
+    filesRead: folder.files.length,
+    filesSkipped: folder.skipped.length,
+    skipped: folder.skipped,
+  });
   if (family === "classic") {
     const folder = loadTokenFolder(dir, read);
     const lists = folder.files.map((f) => f.tokens);
     return {
-      dir,
-      family,
-      filesRead: folder.files.length,
-      filesSkipped: folder.skipped.length,
-      skipped: folder.skipped,
+      ...summary(folder),
       tokens: lists.reduce((n, l) => n + l.length, 0),
       vocabularySize: buildVocabulary(lists).size,
       topTokens: mostFrequent(lists.flat(), top).map(([token, count]) => ({ token, count })),
@@ -99,11 +102,7 @@ export function corpusStats(dir: string, options: CorpusStatsOptions = {}): Corp
   const min = pitches.reduce((a, b) => Math.min(a, b), Infinity);
   const max = pitches.reduce((a, b) => Math.max(a, b), -Infinity);
   return {
-    dir,
-    family,
-    filesRead: folder.files.length,
-    filesSkipped: folder.skipped.length,
-    skipped: folder.skipped,
+    ...summary(folder),
     notes: pitches.length,
     pitchRange: { min, max, minName: pitchName(min), maxName: pitchName(max) },
     topPitches: mostFrequent(pitches, top).map(([pitch, count]) => ({
