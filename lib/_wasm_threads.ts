@@ -182,11 +182,6 @@ export function registerWasmThreads(threads: number): void {
   );
 }
 
-/** Threads of the registered `wasm` backend (1 for tfjs's own build). */
-export function registeredWasmThreads(): number {
-  return registeredThreads;
-}
-
 /**
  * Threads of the running wasm backend as XNNPACK reports them, or `null` when the wasm
  * backend has not started.
