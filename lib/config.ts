@@ -12,6 +12,8 @@ import {
   classicPresetConfig,
 } from "./classic_model.ts";
 
+import type { SelectBackendOptions } from "./backend.ts";
+
 /** Settings both families share: where the data is, how training runs, which backend. */
 export interface CommonConfig {
   /** Name of the run; its files go to `weights/<run>/`. */
@@ -390,6 +392,16 @@ export function resolveConfig(
   throw new Error(
     `config: family: expected "tutorial" or "classic", got ${JSON.stringify(family)}`,
   );
+}
+
+/**
+ * The backend request of a run for `selectBackend`: its `backend`, and one wasm thread when
+ * `train.workers > 1` (the Workers are the parallelism then, one thread each).
+ */
+export function backendOptions(config: RunConfig): SelectBackendOptions {
+  return config.train.workers > 1
+    ? { backend: config.backend, wasmThreads: 1 }
+    : { backend: config.backend };
 }
 
 /** A config flattened to `{setting, value}` rows (`dataset.seqLength`, ...), for a table. */

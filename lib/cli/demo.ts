@@ -12,7 +12,7 @@
  */
 import { join } from "node:path";
 import { selectBackend } from "../backend.ts";
-import { resolveConfig, type RunConfig } from "../config.ts";
+import { backendOptions, resolveConfig, type RunConfig } from "../config.ts";
 import { notesToMidi } from "../midi.ts";
 import { generateMusic, midiOptionsFor, prepareData, readCorpus, trainRun } from "../workflow.ts";
 import { lossFigure } from "../plot.ts";
@@ -71,11 +71,7 @@ try {
 const out = args.out ?? join("out", "demo", family);
 
 try {
-  const backend = await selectBackend({
-    backend: config.backend,
-    // Workers are the parallelism then: one wasm thread each, this one included.
-    ...(config.train.workers > 1 ? { wasmThreads: 1 } : {}),
-  });
+  const backend = await selectBackend(backendOptions(config));
   console.log(`backend: ${backend.name} (${backend.reason})`);
 
   const corpus = readCorpus(config);

@@ -18,7 +18,7 @@
  */
 import { basename, join } from "node:path";
 import { selectBackend } from "../backend.ts";
-import { type DeepPartial, resolveConfig, type RunConfig } from "../config.ts";
+import { backendOptions, type DeepPartial, resolveConfig, type RunConfig } from "../config.ts";
 import { RESUME_FOLDER } from "../_run_folder.ts";
 import { readTrainState } from "../train.ts";
 import { prepareData, readCorpus, trainRun } from "../workflow.ts";
@@ -141,11 +141,7 @@ async function buildConfig(): Promise<{ config: RunConfig; runDir: string }> {
 const t0 = performance.now();
 const { config, runDir } = await buildConfig();
 try {
-  const backend = await selectBackend({
-    backend: config.backend,
-    // Workers are the parallelism then: one wasm thread each, this one included.
-    ...(config.train.workers > 1 ? { wasmThreads: 1 } : {}),
-  });
+  const backend = await selectBackend(backendOptions(config));
   console.log(`backend: ${backend.name} (${backend.reason})`);
   const resumeState = args.resume ? await readTrainState(join(runDir, RESUME_FOLDER)) : null;
   const lstm = config.family === "classic" ? `${config.model.preset}, ` : "";
