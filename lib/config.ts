@@ -43,7 +43,7 @@ export interface CommonConfig {
     /**
      * Workers that share each batch (1: this thread only; 2: this thread and one Worker, each
      * with a one-thread wasm backend). The multi-threaded wasm backend makes this mostly
-     * unneeded (the classic model: 17.2 samples/s with 2 Workers, 15.9 with 2 wasm threads;
+     * unneeded (the classic model: 17.0 samples/s with 2 Workers, 14.7 with 2 wasm threads;
      * the tutorial model is slower with Workers); dropout masks then differ from a one-Worker
      * run's, but repeat for the same seed and worker count.
      */
