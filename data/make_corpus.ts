@@ -12,8 +12,8 @@
  */
 import tonejs from "@tonejs/midi";
 import { join } from "node:path";
-import { mulberry32, randomInt } from "../lib/_random.ts";
-import { loadMidiFolder } from "../lib/midi.ts";
+import { mulberry32, randomInt } from "../lib/engine/random.ts";
+import { loadMidiFolder } from "../lib/music/midi.ts";
 
 const { Midi } = tonejs;
 
@@ -881,7 +881,7 @@ quickly:
 
 Timing is exact (no humanisation), so note starts and lengths fall on a small grid of step
 sizes. The script finishes by loading every file with \`loadMidiFolder\` from
-[\`lib/midi.ts\`](../lib/midi.ts) and fails if any file does not load.
+[\`lib/music/midi.ts\`](../lib/music/midi.ts) and fails if any file does not load.
 
 | file | title | origin | key | metre | bpm | bars | form | left hand | notes | seconds |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |

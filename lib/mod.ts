@@ -1,47 +1,30 @@
 /**
  * midi-lstm-notebooks: LSTM music generation in Deno, as the notebooks teach it.
  *
- * The modules, in the order data flows through them:
- * - `midi.ts`: MIDI files to note tables and back
- * - `tokens.ts`, `vocabulary.ts`: notes and chords as tokens (classic family)
- * - `dataset.ts`, `classic_dataset.ts`: windows, the split by file, `tf.data` pipelines
- * - `loss.ts`, `model.ts`, `classic_model.ts`, `fused_lstm.ts`: models and their losses
- * - `train.ts`: the training loop with checkpoints and early stopping
- * - `generate.ts`, `classic_generate.ts`: sampling new music
- * - `tutorial.ts`, `classic.ts`, `workflow.ts`: the steps end to end, around a run folder
- * - `metrics.ts`, `copy_check.ts`: judging generated music, checking it for copying
- * - `config.ts`, `backend.ts`, `model_io.ts`: settings, backend choice, saving
- * - `plot.ts`, `display.ts`, `synth.ts`, `session.ts`: figures, notebook output, audio
+ * This entry point (`midi-lstm`) is what a learner and the notebooks use, bottom first:
+ * - `music/`: MIDI files to note tables and back; notes and chords as tokens; the vocabulary
+ * - `config/`: one typed config per run, with the classic presets
+ * - `io/`: atomic files, model files, provenance, downloads
+ * - `train/`: the training loop with checkpoints and early stopping; the split by file
+ * - `tutorial/`, `classic/`: each family's encode, windows, model, sample and run
+ * - `workflow/`: one set of steps for both families
+ * - `judge/`: metrics, the copy check, evaluation, sweeps
+ * - `notebook/`: figures, tables, audio, the notebook session
+ *
+ * The speed machinery (fused LSTM, WebAssembly kernels and threads, the stateful runner,
+ * Workers) is `midi-lstm/engine` (`lib/engine/mod.ts`); only backend choice and the seeded
+ * random stream are re-exported here.
  *
  * @module
  */
-export * from "./midi.ts";
-export * from "./tokens.ts";
-export * from "./vocabulary.ts";
-export * from "./dataset.ts";
-export * from "./classic_dataset.ts";
-export * from "./loss.ts";
-export * from "./model.ts";
-export * from "./classic_model.ts";
-export * from "./fused_lstm.ts";
-export * from "./train.ts";
-export * from "./generate.ts";
-export * from "./classic_generate.ts";
-export * from "./config.ts";
-export * from "./tutorial.ts";
-export * from "./classic.ts";
-export * from "./workflow.ts";
-export * from "./metrics.ts";
-export * from "./copy_check.ts";
-export * from "./backend.ts";
-export * from "./model_io.ts";
-export * from "./plot.ts";
-export * from "./display.ts";
-export * from "./synth.ts";
-export * from "./session.ts";
-export * from "./download.ts";
-export * from "./evaluation.ts";
-export * from "./sweep.ts";
-export * from "./provenance.ts";
-export * from "./stateful.ts";
-export * from "./parallel_train.ts";
+export * from "./music/mod.ts";
+export * from "./config/mod.ts";
+export * from "./io/mod.ts";
+export * from "./train/mod.ts";
+export * from "./tutorial/mod.ts";
+export * from "./classic/mod.ts";
+export * from "./workflow/mod.ts";
+export * from "./judge/mod.ts";
+export * from "./notebook/mod.ts";
+export * from "./engine/backend.ts";
+export { mulberry32 } from "./engine/random.ts";

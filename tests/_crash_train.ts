@@ -1,5 +1,5 @@
 /**
- * Runs `lib/cli/train.ts` (with the same arguments) in a process that dies, exit code 137 as
+ * Runs `lib/commands/train.ts` (with the same arguments) in a process that dies, exit code 137 as
  * after SIGKILL, at a chosen moment of a save: just before the first rename whose destination
  * path matches the regular expression in `MIDI_LSTM_TEST_CRASH_RENAME`, after skipping
  * `MIDI_LSTM_TEST_CRASH_SKIP` (default 0) earlier matches. Every file of a save is written to
@@ -16,4 +16,4 @@ if (pattern) {
     return rename(from, to);
   };
 }
-await import("../lib/cli/train.ts");
+await import("../lib/commands/train.ts");

@@ -1,6 +1,6 @@
 /** Small builders shared by the tests: tiny MIDI files, note tables, temp folders. */
 import tonejs from "@tonejs/midi";
-import type { Note } from "../lib/midi.ts";
+import type { Note } from "../lib/music/midi.ts";
 
 const { Midi } = tonejs;
 

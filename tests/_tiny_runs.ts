@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ClassicConfig, DeepPartial, TutorialConfig } from "../lib/config.ts";
+import type { ClassicConfig, DeepPartial, TutorialConfig } from "../lib/config/config.ts";
 import { buildMidi, patternNotes } from "./_helpers.ts";
 
 /** The repository root (where deno.json is). */
@@ -87,7 +87,7 @@ export function denoRunArgs(script: string, args: string[]): string[] {
   return ["run", "-A", "--config", join(ROOT, "deno.json"), join(ROOT, script), ...args];
 }
 
-/** Runs a script of this repository (e.g. `lib/cli/train.ts`) with `deno run -A`. */
+/** Runs a script of this repository (e.g. `lib/commands/train.ts`) with `deno run -A`. */
 export async function runScript(
   script: string,
   args: string[],

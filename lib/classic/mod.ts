@@ -1,0 +1,10 @@
+/**
+ * The classic family ("classical piano composer"): notes and chords as tokens; windows of
+ * token ids; stacked LSTMs with a softmax; sampling; a run end to end.
+ *
+ * @module
+ */
+export * from "./model.ts";
+export * from "./run.ts";
+export * from "./sample.ts";
+export * from "./windows.ts";

@@ -1,0 +1,174 @@
+/**
+ * The classic family's models: stacked LSTMs read a window of token ids (each divided by the
+ * vocabulary size) and a softmax over the vocabulary predicts the next token.
+ *
+ * The presets (layer sizes, dropout, optimiser) are in `lib/config/classic_presets.ts`.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { LstmFactory } from "../engine/fused_lstm.ts";
+import { initRecurrentOrthogonal } from "../engine/init.ts";
+import type { ParallelLossSpec } from "../engine/workers.ts";
+import type { LossFunction } from "../train/loop.ts";
+import { sparseAccuracy } from "../train/accuracy.ts";
+import {
+  checkClassicModelConfig,
+  type ClassicModelConfig,
+  type ClassicPreset,
+  classicPresetConfig,
+} from "../config/classic_presets.ts";
+
+/**
+ * Number of parameters (trainable and not) of a classic model, counted the way Keras'
+ * `model.summary()` does, without building it.
+ */
+export function classicParameterCount(config: ClassicModelConfig, vocabSize: number): number {
+  let count = 0;
+  let features = 1;
+  for (const { units } of config.lstm) {
+    count += 4 * (units * (features + units) + units);
+    features = units;
+  }
+  if (config.batchNormAfterLstm) count += 4 * features;
+  count += features * config.denseUnits + config.denseUnits;
+  if (config.batchNormAfterDense) count += 4 * config.denseUnits;
+  return count + config.denseUnits * vocabSize + vocabSize;
+}
+
+/**
+ * Sparse categorical cross-entropy over softmax probabilities: the mean over the batch of
+ * `-log p[label]`, with `p` renormalised and clipped to [1e-7, 1 - 1e-7] as Keras does. The
+ * labels stay integer ids; one-hot rows exist only inside this call.
+ *
+ * @param labels `[batch]` or `[batch, 1]` token ids (any numeric dtype)
+ * @param probs `[batch, vocab]` probabilities (the model's softmax output)
+ * @returns a scalar
+ */
+export function classicLoss(labels: tf.Tensor, probs: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const classes = probs.shape[probs.shape.length - 1]!;
+    const ids = tf.cast(tf.reshape(labels, [-1]), "int32");
+    const oneHot = tf.oneHot(ids, classes);
+    const p = tf.clipByValue(tf.div(probs, tf.sum(probs, -1, true)), 1e-7, 1 - 1e-7);
+    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.log(p)), -1))) as tf.Scalar;
+  });
+}
+
+/** Options for {@linkcode buildClassicModel}. */
+export interface BuildClassicModelOptions {
+  /** Number of tokens in the vocabulary: the width of the softmax. Required. */
+  vocabSize: number;
+  /**
+   * Seed of the weight initialisation.
+   * @default {0}
+   */
+  seed?: number;
+  /**
+   * Makes each LSTM layer; swap in another implementation with the same weights (such as
+   * `fusedLstm` from `lib/engine/fused_lstm.ts`).
+   * @default {tf.layers.lstm}
+   */
+  lstmLayer?: LstmFactory;
+  /**
+   * Compile the model with {@linkcode classicLoss} and the config's optimiser.
+   * @default {true}
+   */
+  compile?: boolean;
+}
+
+/**
+ * Builds (and by default compiles) a classic model from a preset name or a full config.
+ * Layers are named as in the original Keras summary (`lstm_1`, `dropout_1`, ...,
+ * `dense_2`). Weights are initialised from `options.seed` (Glorot-uniform kernels,
+ * orthogonal recurrent kernels, zero biases).
+ *
+ * Input `[batch, sequenceLength, 1]`: token ids divided by `vocabSize`. Output
+ * `[batch, vocabSize]`: probabilities of the next token.
+ *
+ * @throws {Error} naming the setting when the preset is unknown, a config value is out of
+ *   range, or `vocabSize` is not a positive integer
+ */
+export function buildClassicModel(
+  config: ClassicModelConfig | ClassicPreset,
+  options: BuildClassicModelOptions,
+): tf.LayersModel {
+  const c = typeof config === "string" ? classicPresetConfig(config) : config;
+  checkClassicModelConfig(c);
+  const vocabSize = options.vocabSize;
+  if (!(Number.isInteger(vocabSize) && vocabSize > 0)) {
+    throw new Error(`vocabSize: expected a positive integer, got ${JSON.stringify(vocabSize)}`);
+  }
+  const seed = options.seed ?? 0;
+  const lstmLayer = options.lstmLayer ?? ((cfg) => tf.layers.lstm(cfg));
+  const counters: Record<string, number> = {};
+  const name = (kind: string) => `${kind}_${(counters[kind] = (counters[kind] ?? 0) + 1)}`;
+  let k = 0;
+  const glorot = () => tf.initializers.glorotUniform({ seed: seed + 10 * ++k });
+
+  const input = tf.input({ shape: [c.sequenceLength, 1], name: "tokens" });
+  let x: tf.SymbolicTensor = input;
+  const apply = (layer: tf.layers.Layer) => (x = layer.apply(x) as tf.SymbolicTensor);
+  const dropout = (rate: number) => {
+    if (rate > 0) apply(tf.layers.dropout({ rate, seed: seed + 10 * ++k, name: name("dropout") }));
+  };
+  const lstms: tf.layers.Layer[] = [];
+  c.lstm.forEach((spec, i) => {
+    const layer = lstmLayer({
+      units: spec.units,
+      returnSequences: i < c.lstm.length - 1,
+      recurrentDropout: spec.recurrentDropout,
+      name: name("lstm"),
+      kernelInitializer: glorot(),
+      // Filled with a fast seeded orthogonal matrix below (tfjs's own is very slow).
+      recurrentInitializer: "zeros",
+    });
+    lstms.push(layer);
+    apply(layer);
+    dropout(spec.dropoutAfter);
+  });
+  if (c.batchNormAfterLstm) {
+    apply(tf.layers.batchNormalization({ name: name("batch_normalization") }));
+  }
+  dropout(c.dropoutBeforeDense);
+  apply(tf.layers.dense({ units: c.denseUnits, kernelInitializer: glorot(), name: name("dense") }));
+  if (c.denseActivation !== "linear") {
+    apply(tf.layers.activation({ activation: c.denseActivation, name: name("activation") }));
+  }
+  if (c.batchNormAfterDense) {
+    apply(tf.layers.batchNormalization({ name: name("batch_normalization") }));
+  }
+  dropout(c.dropoutAfterDense);
+  apply(tf.layers.dense({ units: vocabSize, kernelInitializer: glorot(), name: name("dense") }));
+  apply(tf.layers.activation({ activation: "softmax", name: name("activation") }));
+  const model = tf.model({ inputs: input, outputs: x, name: c.preset.replace("-", "_") });
+  initRecurrentOrthogonal(lstms, seed + 1);
+  if (options.compile ?? true) compileClassicModel(model, c);
+  return model;
+}
+
+/**
+ * Compiles a classic model with {@linkcode classicLoss} and the config's optimiser. Changes
+ * `model` in place.
+ */
+export function compileClassicModel(model: tf.LayersModel, config: ClassicModelConfig): void {
+  model.compile({
+    optimizer: config.optimizer === "adam"
+      ? tf.train.adam(config.learningRate)
+      : tf.train.rmsprop(config.learningRate),
+    loss: classicLoss,
+  });
+}
+
+/** The classic loss as the training loop takes it: `loss`, and the metric `accuracy`. */
+export function classicTrainLoss(): LossFunction {
+  return (ys, [probs]) => ({
+    loss: classicLoss(ys as tf.Tensor, probs),
+    accuracy: sparseAccuracy(ys as tf.Tensor, probs),
+  });
+}
+
+/** {@linkcode classicTrainLoss} by module and name, for training with Workers. */
+export function classicLossSpec(): ParallelLossSpec {
+  return { module: import.meta.url, name: "classicTrainLoss" };
+}

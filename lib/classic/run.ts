@@ -1,0 +1,420 @@
+/**
+ * The classic family end to end: MIDI files to note and chord tokens, a vocabulary, windows
+ * of token ids, the stacked-LSTM softmax model, training into a run folder, and generation
+ * back to notes. The run folder holds what generation needs:
+ *
+ * ```
+ * weights/<run>/config.json        the resolved config
+ * weights/<run>/run.json           provenance: backend, versions, data fingerprint, sessions
+ * weights/<run>/vocabulary.json    the tokens, in id order, with a fingerprint (inputs are
+ *                                  id / vocabulary size)
+ * weights/<run>/history.json       losses per epoch
+ * weights/<run>/checkpoints/...    weights-improvement-{epoch}-{loss}
+ * weights/<run>/resume/            the state after the last epoch, for `resume: true`
+ * weights/<run>/model/             the final (best) model; its metadata repeats the
+ *                                  vocabulary fingerprint, so a mismatch is caught
+ * ```
+ *
+ * One `config.seed` drives weight initialisation, the split, the shuffle of every epoch
+ * (`seed + epoch`), the dropout masks (a fresh, seeded mask per batch, in Dropout layers and
+ * in the LSTMs' recurrent dropout), the seed window and sampling.
+ *
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs";
+import { join } from "node:path";
+import { type ClassicConfig, resolveClassicConfig } from "../config/config.ts";
+import { splitForWindows } from "../train/split.ts";
+import { classicDataset, type ClassicWindowIndex, classicWindowIndex } from "./windows.ts";
+import {
+  buildClassicModel,
+  classicLossSpec,
+  classicTrainLoss,
+  compileClassicModel,
+} from "./model.ts";
+import { pickSeedWindow } from "./sample.ts";
+import { generateTokensStateful } from "./sample.ts";
+import {
+  loadTokenFolder,
+  midiToTokenEvents,
+  type TokenFolder,
+  tokensToNotes,
+} from "../music/tokens.ts";
+import { type Note, parseMidi } from "../music/midi.ts";
+import {
+  assertVocabularyMatches,
+  buildVocabulary,
+  encodeTokens,
+  loadVocabulary,
+  saveVocabulary,
+  type Vocabulary,
+} from "../music/vocabulary.ts";
+import { lstmFactory } from "../engine/fused_lstm.ts";
+import { type EpochInfo, trainModel, type TrainResult } from "../train/loop.ts";
+import { writeJsonAtomic } from "../io/model_files.ts";
+import { dropoutSeeds, seedDropoutLayers, withSeededDropout } from "../engine/seeded_dropout.ts";
+import {
+  beginRun,
+  checkResume,
+  finishRun,
+  openRunFolder,
+  runTrainOptions,
+} from "../train/run_steps.ts";
+
+/** Token data prepared for training. */
+export interface ClassicData {
+  folder: TokenFolder;
+  vocabulary: Vocabulary;
+  /** Windows of the training files. */
+  train: ClassicWindowIndex;
+  /** Windows of the held-out files, or null when none are held out (or none is long enough). */
+  validation: ClassicWindowIndex | null;
+  /** Tokens in all files read. */
+  tokenCount: number;
+}
+
+/**
+ * Reads the configured MIDI folder into tokens.
+ *
+ * @throws {Error} naming the folder when it is missing or gives no tokens
+ */
+export function readClassicTokens(config: ClassicConfig): TokenFolder {
+  return loadTokenFolder(config.data.dir, {
+    instrument: config.data.instrument,
+    maxFiles: config.data.maxFiles ?? Infinity,
+    quarterLengthDivisors: config.tokens.quarterLengthDivisors,
+    convention: config.tokens.convention,
+    minTokens: 2,
+  });
+}
+
+/**
+ * Builds the vocabulary over every file read, splits the files for validation and indexes
+ * the windows of `config.model.sequenceLength` token ids.
+ *
+ * @param folder tokens already read (not changed); read afresh when not given
+ * @throws {Error} naming `model.sequenceLength` when no training file is long enough
+ */
+export function prepareClassicData(config: ClassicConfig, folder?: TokenFolder): ClassicData {
+  folder ??= readClassicTokens(config);
+  const vocabulary = buildVocabulary(folder.files.map((f) => f.tokens));
+  const split = splitForWindows(folder.files, {
+    validationFraction: config.data.validationFraction,
+    seed: config.seed,
+    lengthOf: (f) => f.tokens.length,
+    windowLength: config.model.sequenceLength,
+    setting: "model.sequenceLength",
+    unit: "tokens",
+    source: config.data.dir,
+  });
+  const options = { vocabSize: vocabulary.size, sequenceLength: config.model.sequenceLength };
+  const ids = (files: TokenFolder["files"]) => files.map((f) => encodeTokens(vocabulary, f.tokens));
+  const train = classicWindowIndex(ids(split.train), options);
+  const validation = split.validation.length
+    ? classicWindowIndex(ids(split.validation), options)
+    : null;
+  const tokenCount = folder.files.reduce((n, f) => n + f.tokens.length, 0);
+  return { folder, vocabulary, train, validation, tokenCount };
+}
+
+/** How long each token lasts and how far the next one follows, in quarter notes. */
+export interface TokenTimingTable {
+  /** Median quarter notes from a token's onset to the next onset, by token. */
+  stepBeats: Record<string, number>;
+  /** Median length of the longest note starting with the token, by token. */
+  durationBeats: Record<string, number>;
+  /** Medians over all tokens, for tokens never seen with a successor. */
+  fallback: { stepBeats: number; durationBeats: number };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * Learns a rhythm for generated tokens from the data: for every token, the median step to
+ * the next onset and the median duration with which it occurs in the corpus (on the
+ * quantised grid). Files that cannot be read are passed over (the token reader reports them).
+ *
+ * @param files MIDI files to read (usually the training files)
+ * @throws {Error} when no file gives two or more tokens
+ */
+export function learnTokenTiming(
+  config: ClassicConfig,
+  files: ReadonlyArray<{ path: string }>,
+): TokenTimingTable {
+  const steps = new Map<string, number[]>();
+  const durations = new Map<string, number[]>();
+  const allSteps: number[] = [];
+  const allDurations: number[] = [];
+  for (const { path } of files) {
+    let events;
+    try {
+      events = midiToTokenEvents(parseMidi(Deno.readFileSync(path), path), {
+        instrument: config.data.instrument,
+        quarterLengthDivisors: config.tokens.quarterLengthDivisors,
+        convention: config.tokens.convention,
+      });
+    } catch {
+      continue;
+    }
+    events.forEach((e, i) => {
+      const push = (m: Map<string, number[]>, v: number) => {
+        const list = m.get(e.token) ?? [];
+        list.push(v);
+        m.set(e.token, list);
+      };
+      push(durations, e.durationBeats);
+      allDurations.push(e.durationBeats);
+      if (i + 1 < events.length) {
+        const step = events[i + 1].offsetBeats - e.offsetBeats;
+        push(steps, step);
+        allSteps.push(step);
+      }
+    });
+  }
+  if (allSteps.length === 0) {
+    throw new Error(`generate.timing: no file of ${config.data.dir} gives two or more tokens`);
+  }
+  const medians = (m: Map<string, number[]>) =>
+    Object.fromEntries([...m].map(([token, values]) => [token, median(values)]));
+  return {
+    stepBeats: medians(steps),
+    durationBeats: medians(durations),
+    fallback: { stepBeats: median(allSteps), durationBeats: median(allDurations) },
+  };
+}
+
+/** A trained (or loaded) classic run. */
+export interface ClassicRun {
+  config: ClassicConfig;
+  model: tf.LayersModel;
+  vocabulary: Vocabulary;
+  runDir: string;
+  history?: Record<string, number[]>;
+  /** Rhythm learnt from the training files (`timing.json`), when the run has one. */
+  timing?: TokenTimingTable;
+}
+
+/** Options for {@linkcode trainClassic}. */
+export interface TrainClassicOptions {
+  /**
+   * Folder of the run.
+   * @default {`weights/${config.run}`}
+   */
+  runDir?: string;
+  /** Data from {@linkcode prepareClassicData}; prepared afresh when not given. */
+  data?: ClassicData;
+  /** Called after each epoch. */
+  onEpochEnd?: (info: EpochInfo) => void | Promise<void>;
+  /**
+   * Continue the run in `runDir` from its last finished epoch (weights, optimiser state,
+   * history, early stopping), after checking that `config` and the vocabulary are the run's
+   * (only `train.epochs` and `backend` may change). Without a saved epoch the run starts
+   * afresh.
+   * @default {false}
+   */
+  resume?: boolean;
+}
+
+/**
+ * Builds the model from `config`, trains it with best-only checkpoints and early stopping,
+ * and saves config, provenance (`run.json`), vocabulary, history, the resumable state and
+ * the final model under the run folder.
+ *
+ * @throws {Error} naming the setting or file when the data do not fit the config, or when a
+ *   resumed run's config, data or vocabulary differ from the saved ones
+ */
+export async function trainClassic(
+  config: ClassicConfig,
+  options: TrainClassicOptions = {},
+): Promise<ClassicRun & { result: TrainResult }> {
+  const runDir = options.runDir ?? join("weights", config.run);
+  const state = options.resume ? await checkResume(runDir, config) : null;
+  const data = options.data ?? prepareClassicData(config);
+  const vocabularyPath = join(runDir, "vocabulary.json");
+  if (state) {
+    const saved = loadVocabulary(vocabularyPath);
+    if (saved.fingerprint !== data.vocabulary.fingerprint) {
+      throw new Error(
+        `resume: the tokens of ${config.data.dir} give a vocabulary of ${data.vocabulary.size} ` +
+          `tokens (fingerprint ${data.vocabulary.fingerprint}), but the run was trained with ` +
+          `${vocabularyPath} (${saved.size} tokens, ${saved.fingerprint}); restore the data or ` +
+          "start a new run",
+      );
+    }
+  }
+  const fromEpoch = state?.epochsDone ?? 0;
+  await beginRun(runDir, config, {
+    folder: data.folder,
+    sequences: data.folder.files.map((f) => f.tokens),
+    normalisation: {
+      input: "token id / vocabularySize",
+      vocabularySize: data.vocabulary.size,
+      vocabularyFingerprint: data.vocabulary.fingerprint,
+    },
+    fromEpoch,
+  });
+  saveVocabulary(vocabularyPath, data.vocabulary);
+  await writeJsonAtomic(join(runDir, "timing.json"), learnTokenTiming(config, data.folder.files));
+  const seeds = dropoutSeeds(config.seed);
+  const model = buildClassicModel(config.model, {
+    vocabSize: data.vocabulary.size,
+    seed: config.seed,
+    lstmLayer: withSeededDropout(lstmFactory(config.lstm), seeds),
+  });
+  seedDropoutLayers(model, seeds);
+  const metadata = { config, vocabularyFingerprint: data.vocabulary.fingerprint };
+  const batchSize = config.model.batchSize;
+  const result = await trainModel(
+    model,
+    // Epoch e shuffles with seed + e; a resumed run's first pass is epoch fromEpoch.
+    classicDataset(data.train, {
+      batchSize,
+      seed: config.seed + fromEpoch,
+      maxBatches: config.train.maxBatchesPerEpoch,
+    }),
+    {
+      loss: classicTrainLoss(),
+      validation: data.validation
+        ? classicDataset(data.validation, { batchSize, shuffle: false })
+        : undefined,
+      ...runTrainOptions(config, runDir, {
+        hasValidation: data.validation !== null,
+        metadata,
+        seeds,
+        resume: options.resume,
+        onEpochEnd: options.onEpochEnd,
+        lossSpec: classicLossSpec(),
+      }),
+    },
+  );
+  await finishRun(model, runDir, result, metadata);
+  return {
+    config,
+    model,
+    vocabulary: data.vocabulary,
+    runDir,
+    history: result.history,
+    result,
+  };
+}
+
+/**
+ * Loads a classic run folder: config, vocabulary and model, checking that the vocabulary
+ * is the one the weights were trained with.
+ *
+ * @throws {Error} naming the folder when it is not a classic run, and saying what was
+ *   expected and what arrived when vocabulary and weights do not match
+ */
+export async function loadClassicRun(runDir: string): Promise<ClassicRun> {
+  const { rawConfig, model, metadata, modelDir } = await openRunFolder(runDir, "classic");
+  const config = resolveClassicConfig(rawConfig as ClassicConfig);
+  const vocabulary = loadVocabulary(join(runDir, "vocabulary.json"));
+  if (model.outputs.length !== 1 || model.inputs[0].shape.at(-1) !== 1) {
+    const shape = `input [${model.inputs[0].shape.map((d) => d ?? "batch")}], ` +
+      `${model.outputs.length} output(s)`;
+    model.dispose();
+    throw new Error(
+      `run ${runDir}: the model in ${modelDir} is not a classic-family model (expected input ` +
+        `[batch, ${config.model.sequenceLength}, 1] and one output, got ${shape})`,
+    );
+  }
+  const width = model.outputs[0].shape.at(-1)!;
+  assertVocabularyMatches(vocabulary, width, {
+    expectedFingerprint: metadata.vocabularyFingerprint as string | undefined,
+    modelName: `the model in ${modelDir}`,
+  });
+  compileClassicModel(model, config.model);
+  let history: Record<string, number[]> | undefined;
+  try {
+    history = JSON.parse(await Deno.readTextFile(join(runDir, "history.json")));
+  } catch { /* a run without history still generates */ }
+  let timing: TokenTimingTable | undefined;
+  try {
+    timing = JSON.parse(await Deno.readTextFile(join(runDir, "timing.json")));
+  } catch { /* runs from before learnt timing play with the fixed step */ }
+  return { config, model, vocabulary, runDir, history, timing };
+}
+
+/** Options for {@linkcode generateFromClassicRun}. */
+export interface GenerateFromClassicRunOptions {
+  /** Token sequences to take the seed window from (usually the training files). */
+  seedFrom: Array<{ tokens: string[] }>;
+  /**
+   * Tokens to generate.
+   * @default {config.generate.tokens}
+   */
+  count?: number;
+  /**
+   * Sampling temperature; 0 is argmax.
+   * @default {config.generate.temperature}
+   */
+  temperature?: number;
+  /**
+   * Seed for the seed window and sampling.
+   * @default {config.seed}
+   */
+  seed?: number;
+}
+
+/** Generated music of the classic family: the tokens and the notes they stand for. */
+export interface ClassicGenerated {
+  tokens: string[];
+  notes: Note[];
+}
+
+/**
+ * Generates tokens from a seeded random window of `seedFrom` and turns them into notes
+ * (chords as simultaneous notes, a fixed step of `config.generate.stepBeats` quarter notes).
+ *
+ * @throws {Error} when the seed files hold tokens outside the vocabulary or none is long
+ *   enough for a window
+ */
+export function generateFromClassicRun(
+  run: ClassicRun,
+  options: GenerateFromClassicRunOptions,
+): ClassicGenerated {
+  const { config, vocabulary } = run;
+  const seed = options.seed ?? config.seed;
+  const known = options.seedFrom.map((f) => f.tokens.filter((t) => vocabulary.noteToInt.has(t)));
+  const window = pickSeedWindow(known.map((t) => encodeTokens(vocabulary, t)), {
+    sequenceLength: config.model.sequenceLength,
+    seed,
+  });
+  const ids = generateTokensStateful(run.model, window.ids, {
+    memory: config.generate.memory,
+    steps: options.count ?? config.generate.tokens,
+    temperature: options.temperature ?? config.generate.temperature,
+    topK: config.generate.topK,
+    seed: seed + 1,
+    vocabulary,
+  });
+  const tokens = ids.map((id) => vocabulary.intToNote[id]);
+  const table = config.generate.timing === "learned" ? run.timing : undefined;
+  if (config.generate.timing === "learned" && !table) {
+    throw new Error(
+      `generate.timing: "learned" needs ${join(run.runDir, "timing.json")}, which this run ` +
+        'lacks (retrain it, or use "fixed")',
+    );
+  }
+  let offset = 0;
+  const timing = table
+    ? tokens.map((t) => {
+      const at = {
+        offsetBeats: offset,
+        durationBeats: table.durationBeats[t] ?? table.fallback.durationBeats,
+      };
+      offset += table.stepBeats[t] ?? table.fallback.stepBeats;
+      return at;
+    })
+    : undefined;
+  const notes = tokensToNotes(tokens, {
+    stepBeats: config.generate.stepBeats,
+    bpm: config.generate.bpm,
+    timing,
+  });
+  return { tokens, notes };
+}

@@ -1,0 +1,166 @@
+/**
+ * `deno task check` (layers): fails when a module of `lib/` imports one above it, or when
+ * the modules' imports form a cycle.
+ *
+ * The layers, bottom first (a module may import its own layer and the ones below):
+ *
+ * 0. `music` (no TensorFlow), `config`, `io`, `engine`
+ * 1. `train`
+ * 2. `tutorial`, `classic` (neither imports the other)
+ * 3. `workflow`
+ * 4. `judge`, `notebook`
+ * 5. `commands`, and the entry points `lib/mod.ts`
+ *
+ * Usage: `deno run -A lib/commands/check_layers.ts [lib]`
+ *
+ * @module
+ */
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Each folder of `lib/` and its layer. */
+export const LAYERS: Readonly<Record<string, number>> = {
+  music: 0,
+  config: 0,
+  io: 0,
+  engine: 0,
+  train: 1,
+  tutorial: 2,
+  classic: 2,
+  workflow: 3,
+  judge: 4,
+  notebook: 4,
+  commands: 5,
+  ".": 5,
+};
+
+/** Folders that must not import each other although they share a layer. */
+const SIBLINGS_APART: ReadonlyArray<readonly [string, string]> = [["tutorial", "classic"]];
+
+/** Folders that must not import TensorFlow.js. */
+const NO_TENSORFLOW = new Set(["music"]);
+
+/** One broken rule, with the files it names. */
+export interface LayerProblem {
+  /** `"upward"`, `"sibling"`, `"tensorflow"`, `"cycle"` or `"unknown-folder"`. */
+  kind: string;
+  message: string;
+}
+
+const IMPORT =
+  /(?:^|[\s;])(?:import|export)\s[^;]*?from\s*"([^"]+)"|import\s*\(\s*"([^"]+)"\s*\)|^import\s+"([^"]+)"/gm;
+
+/** The import specifiers of a module's source, static and dynamic with a literal string. */
+export function importSpecifiers(source: string): string[] {
+  const out: string[] = [];
+  for (const m of source.matchAll(IMPORT)) out.push(m[1] ?? m[2] ?? m[3]);
+  return out;
+}
+
+function folderOf(libDir: string, file: string): string {
+  const rel = relative(libDir, file);
+  const parts = rel.split(/[\\/]/);
+  return parts.length === 1 ? "." : parts[0];
+}
+
+async function listModules(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    const path = join(dir, e.name);
+    if (e.isDirectory) out.push(...await listModules(path));
+    else if (e.name.endsWith(".ts")) out.push(path);
+  }
+  return out.sort();
+}
+
+/**
+ * Checks every module under `libDir` against the layers.
+ *
+ * @returns the problems found (empty when the layering holds)
+ */
+export async function checkLayers(libDir: string): Promise<LayerProblem[]> {
+  const root = resolve(libDir);
+  const problems: LayerProblem[] = [];
+  const graph = new Map<string, string[]>();
+  for (const file of await listModules(root)) {
+    const from = folderOf(root, file);
+    const layer = LAYERS[from];
+    const name = relative(root, file);
+    if (layer === undefined) {
+      problems.push({
+        kind: "unknown-folder",
+        message: `lib/${name}: folder "${from}" has no layer in check_layers.ts`,
+      });
+      continue;
+    }
+    const edges: string[] = [];
+    for (const spec of importSpecifiers(await Deno.readTextFile(file))) {
+      if (spec.startsWith("@tensorflow/") && NO_TENSORFLOW.has(from)) {
+        problems.push({
+          kind: "tensorflow",
+          message: `lib/${name} imports ${spec}, but lib/${from}/ must not use TensorFlow`,
+        });
+      }
+      if (!spec.startsWith(".")) continue;
+      const target = resolve(dirname(file), spec);
+      if (!target.startsWith(root)) continue;
+      edges.push(target);
+      const to = folderOf(root, target);
+      const toLayer = LAYERS[to];
+      if (toLayer !== undefined && toLayer > layer) {
+        problems.push({
+          kind: "upward",
+          message: `lib/${name} (layer ${layer}, ${from}) imports lib/${
+            relative(root, target)
+          } (layer ${toLayer}, ${to})`,
+        });
+      }
+      if (SIBLINGS_APART.some(([a, b]) => (a === from && b === to) || (b === from && a === to))) {
+        problems.push({
+          kind: "sibling",
+          message: `lib/${name} imports lib/${
+            relative(root, target)
+          }: ${from} and ${to} stay apart`,
+        });
+      }
+    }
+    graph.set(file, edges);
+  }
+  for (const cycle of findCycles(graph)) {
+    problems.push({
+      kind: "cycle",
+      message: `import cycle: ${cycle.map((f) => `lib/${relative(root, f)}`).join(" -> ")}`,
+    });
+  }
+  return problems;
+}
+
+/** Cycles of a directed graph, each as its nodes with the first repeated at the end. */
+export function findCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  const state = new Map<string, "open" | "done">();
+  const stack: string[] = [];
+  const cycles: string[][] = [];
+  const visit = (node: string) => {
+    state.set(node, "open");
+    stack.push(node);
+    for (const next of graph.get(node) ?? []) {
+      if (state.get(next) === "open") cycles.push([...stack.slice(stack.indexOf(next)), next]);
+      else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(node, "done");
+  };
+  for (const node of graph.keys()) if (!state.has(node)) visit(node);
+  return cycles;
+}
+
+if (import.meta.main) {
+  const libDir = Deno.args[0] ?? fileURLToPath(new URL("..", import.meta.url));
+  const problems = await checkLayers(libDir);
+  for (const p of problems) console.error(`${p.kind}: ${p.message}`);
+  if (problems.length > 0) {
+    console.error(`check_layers: ${problems.length} problem(s) in ${libDir}`);
+    Deno.exit(1);
+  }
+  console.log(`check_layers: lib/ keeps its layers, no import cycle`);
+}

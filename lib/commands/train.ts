@@ -1,0 +1,203 @@
+/**
+ * `deno task train`: train one run into its folder, from a JSON config or from flags, and
+ * continue it after a crash with `--resume`.
+ *
+ * ```
+ * deno task train --config FILE [flags]          a JSON config (partial: defaults fill the rest)
+ * deno task train --family tutorial|classic [--quick] [--seed S] [--run-dir DIR]
+ *                 [--epochs N] [--data DIR] [--max-files N] [--preset classic|classic-bn|classic-small]
+ *                 [--lstm layers|fused] [--workers N] [--backend auto|wasm|cpu|tensorflow]
+ * deno task train --resume --run-dir DIR [--epochs N] [--backend ...]
+ * ```
+ *
+ * Flags override the config file. `--resume` continues the run in `--run-dir` from its last
+ * finished epoch with the run's own `config.json`; only `--epochs` (to train longer) and
+ * `--backend` may change.
+ *
+ * @module
+ */
+import { basename, join } from "node:path";
+import { selectBackend } from "../engine/backend.ts";
+import {
+  backendOptions,
+  type DeepPartial,
+  resolveConfig,
+  type RunConfig,
+} from "../config/config.ts";
+import { RESUME_FOLDER } from "../train/run_steps.ts";
+import { readTrainState } from "../train/loop.ts";
+import { prepareData, readCorpus, trainRun } from "../workflow/workflow.ts";
+import { dataLines, fail, formatEpochLine, numberArg, parseCommandLine } from "./_format.ts";
+
+const USAGE = `usage:
+  deno task train --config FILE [flags]
+  deno task train --family tutorial|classic [--quick] [--seed S] [--run-dir DIR] [--epochs N]
+                  [--data DIR] [--max-files N] [--preset classic|classic-bn|classic-small]
+                  [--lstm layers|fused] [--workers N] [--backend auto|wasm|cpu|tensorflow]
+  deno task train --resume --run-dir DIR [--epochs N] [--backend ...]`;
+
+const { values: args } = parseCommandLine({
+  config: { type: "string" },
+  family: { type: "string" },
+  quick: { type: "boolean", default: false },
+  seed: { type: "string" },
+  "run-dir": { type: "string" },
+  epochs: { type: "string" },
+  workers: { type: "string" },
+  data: { type: "string" },
+  "max-files": { type: "string" },
+  preset: { type: "string" },
+  lstm: { type: "string" },
+  backend: { type: "string" },
+  resume: { type: "boolean", default: false },
+}, USAGE);
+
+async function readJsonFile(path: string, what: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    fail(`${what} ${path}: cannot read it (${(e as Error).message})`);
+  }
+  try {
+    const value = JSON.parse(text);
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      throw new Error("expected a JSON object");
+    }
+    return value;
+  } catch (e) {
+    fail(`${what} ${path}: not a JSON config object (${(e as Error).message})`);
+  }
+}
+
+/** The config: the run's own for --resume, else the file and flags over the defaults. */
+async function buildConfig(): Promise<{ config: RunConfig; runDir: string }> {
+  const epochs = numberArg("epochs", args.epochs);
+  const seed = numberArg("seed", args.seed);
+  const maxFiles = numberArg("max-files", args["max-files"]);
+  const workers = numberArg("workers", args.workers);
+  if (args.resume) {
+    const runDir = args["run-dir"];
+    if (!runDir) fail("--resume: needs --run-dir DIR, the folder of the run to continue");
+    const fixed = {
+      config: args.config,
+      family: args.family,
+      quick: args.quick || undefined,
+      seed: args.seed,
+      data: args.data,
+      "max-files": args["max-files"],
+      preset: args.preset,
+      lstm: args.lstm,
+    };
+    for (const [flag, value] of Object.entries(fixed)) {
+      if (value !== undefined) {
+        fail(
+          `--${flag}: a resumed run keeps the settings of ${join(runDir, "config.json")}; ` +
+            "only --epochs, --workers and --backend may change",
+        );
+      }
+    }
+    const saved = await readJsonFile(join(runDir, "config.json"), "--resume: run config");
+    const over: Record<string, unknown> = { ...saved };
+    if (epochs !== undefined || workers !== undefined) {
+      over.train = {
+        ...(saved.train as Record<string, unknown>),
+        ...(epochs !== undefined ? { epochs } : {}),
+        ...(workers !== undefined ? { workers } : {}),
+      };
+    }
+    if (args.backend) over.backend = args.backend;
+    return { config: resolveConfig(over as DeepPartial<RunConfig>), runDir };
+  }
+  const file = args.config ? await readJsonFile(args.config, "--config") : {};
+  if (args.family && file.family && args.family !== file.family) {
+    fail(`--family: ${args.family} contradicts "family": "${file.family}" in ${args.config}`);
+  }
+  const family = args.family ?? file.family ?? "tutorial";
+  if (family !== "tutorial" && family !== "classic") {
+    fail(`--family: expected tutorial or classic, got "${family}"`);
+  }
+  if (args.preset && family !== "classic") {
+    fail(`--preset: model presets belong to the classic family, but the family is ${family}`);
+  }
+  const over: Record<string, unknown> = { ...file, family };
+  const section = (key: string, values: Record<string, unknown>) => {
+    over[key] = { ...(over[key] as Record<string, unknown> ?? {}), ...values };
+  };
+  if (seed !== undefined) over.seed = seed;
+  if (args.data) section("data", { dir: args.data });
+  if (maxFiles !== undefined) section("data", { maxFiles });
+  if (epochs !== undefined) section("train", { epochs });
+  if (workers !== undefined) section("train", { workers });
+  if (args.preset) section("model", { preset: args.preset });
+  if (args.lstm) over.lstm = args.lstm;
+  if (args.backend) over.backend = args.backend;
+  if (args["run-dir"] && over.run === undefined) over.run = basename(args["run-dir"]);
+  let config: RunConfig;
+  try {
+    config = resolveConfig(over as DeepPartial<RunConfig>, { quick: args.quick });
+  } catch (e) {
+    const where = args.config ? ` (config file ${args.config} and flags)` : "";
+    fail(`${(e as Error).message}${where}`);
+  }
+  return { config, runDir: args["run-dir"] ?? join("weights", config.run) };
+}
+
+const t0 = performance.now();
+const { config, runDir } = await buildConfig();
+try {
+  const backend = await selectBackend(backendOptions(config));
+  console.log(`backend: ${backend.name} (${backend.reason})`);
+  const resumeState = args.resume ? await readTrainState(join(runDir, RESUME_FOLDER)) : null;
+  const lstm = config.family === "classic" ? `${config.model.preset}, ` : "";
+  console.log(
+    `run: ${runDir} (${config.family} family, ${lstm}lstm ${config.lstm}, seed ${config.seed}, ` +
+      `${config.train.epochs} epochs)`,
+  );
+  if (args.resume) {
+    console.log(
+      resumeState
+        ? `resuming after epoch ${resumeState.epochsDone} (best ${resumeState.monitor} ` +
+          `${resumeState.best?.toFixed(4) ?? "-"} at epoch ${resumeState.bestEpoch + 1})`
+        : "resume: no finished epoch saved yet; starting from epoch 1",
+    );
+    if (resumeState?.stoppedEarly) {
+      console.log("resume: the run had stopped early; nothing to train");
+    } else if (resumeState && resumeState.epochsDone >= config.train.epochs) {
+      console.log(
+        `resume: all ${config.train.epochs} epochs are done; pass --epochs N to train longer`,
+      );
+    }
+  }
+  const corpus = readCorpus(config);
+  const prepared = prepareData(config, corpus);
+  for (const line of dataLines(config, corpus, prepared)) console.log(line);
+  const run = await trainRun(config, {
+    runDir,
+    prepared,
+    resume: args.resume,
+    onEpochEnd: (info) => console.log(formatEpochLine(info)),
+  });
+  const { result } = run;
+  if (result.bestEpoch >= 0) {
+    console.log(
+      `training: best ${config.train.monitor} ${result.best.toFixed(4)} at epoch ${
+        result.bestEpoch + 1
+      }${result.stoppedEarly ? " (stopped early)" : ""}`,
+    );
+  }
+  console.log(`run folder  ${runDir}`);
+  console.log(`  config      ${join(runDir, "config.json")}`);
+  console.log(`  provenance  ${join(runDir, "run.json")} (backend, versions, data fingerprint)`);
+  if (config.family === "classic") {
+    console.log(`  vocabulary  ${join(runDir, "vocabulary.json")}`);
+  }
+  console.log(`  history     ${join(runDir, "history.json")}`);
+  if (result.lastCheckpoint) console.log(`  checkpoint  ${result.lastCheckpoint} (best)`);
+  console.log(`  model       ${join(runDir, "model")}`);
+  console.log(`  resume      ${join(runDir, RESUME_FOLDER)} (continue with --resume)`);
+  console.log(`generate with: deno task generate --run ${runDir}`);
+  console.log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+} catch (e) {
+  fail((e as Error).message);
+}

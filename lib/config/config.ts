@@ -1,0 +1,439 @@
+/**
+ * One typed configuration per run. It is resolved once (defaults filled in, quick mode
+ * applied, values checked) and saved as `config.json` beside the run's weights, so a run
+ * can be repeated or regenerated from its folder alone.
+ *
+ * @module
+ */
+import {
+  checkClassicModelConfig,
+  type ClassicModelConfig,
+  type ClassicPreset,
+  classicPresetConfig,
+} from "./classic_presets.ts";
+
+import type { SelectBackendOptions } from "../engine/backend.ts";
+
+/** Settings both families share: where the data is, how training runs, which backend. */
+export interface CommonConfig {
+  /** Name of the run; its files go to `weights/<run>/`. */
+  run: string;
+  /** Seed for weight initialisation, the split, shuffling, the seed window and sampling. */
+  seed: number;
+  data: {
+    /** Folder searched recursively for `.mid` / `.midi` files. */
+    dir: string;
+    /** Instrument read from each file: a track index, `"first"` or `"all"`. */
+    instrument: number | "first" | "all";
+    /** Read at most this many files (`null`: all). */
+    maxFiles: number | null;
+    /** Share of files held out for validation. */
+    validationFraction: number;
+  };
+  train: {
+    epochs: number;
+    /** Early stopping: epochs without improvement before stopping. */
+    patience: number;
+    /** Value watched by checkpoints and early stopping. */
+    monitor: "loss" | "val_loss";
+    /** Checkpoint folder name; `{epoch}` and `{loss}` are filled in. */
+    checkpointTemplate: string;
+    /** Training stops after this many batches per epoch (`null`: all). */
+    maxBatchesPerEpoch: number | null;
+    /**
+     * Workers that share each batch (1: this thread only; 2: this thread and one Worker, each
+     * with a one-thread wasm backend). The multi-threaded wasm backend makes this mostly
+     * unneeded (the classic model: 17.0 samples/s with 2 Workers, 14.7 with 2 wasm threads;
+     * the tutorial model is slower with Workers); dropout masks then differ from a one-Worker
+     * run's, but repeat for the same seed and worker count.
+     */
+    workers: number;
+  };
+  /** LSTM implementation: `"layers"` is tf.layers.lstm; `"fused"` the project's fused layer. */
+  lstm: "layers" | "fused";
+  /** `"auto"` picks tensorflow, then wasm, then cpu. */
+  backend: "auto" | "tensorflow" | "wasm" | "cpu";
+}
+
+/** The settings of one tutorial-family run (pitch, step and duration per note). */
+export interface TutorialConfig extends CommonConfig {
+  family: "tutorial";
+  dataset: {
+    /** Notes per input window. */
+    seqLength: number;
+    /** Input pitches are divided by this. */
+    pitchScale: number;
+    batchSize: number;
+    /** Shuffle buffer in windows. */
+    shuffleBuffer: number;
+  };
+  model: {
+    lstmUnits: number;
+    learningRate: number;
+    /** Weights of the pitch, step and duration losses. */
+    lossWeights: { pitch: number; step: number; duration: number };
+  };
+  generate: {
+    /** Notes to generate. */
+    notes: number;
+    /**
+     * What the LSTM remembers while generating: `"window"` reads only the last window, as
+     * the sources do (computed with the fast stateful runner, same notes as re-feeding the
+     * window); `"carried"` keeps the state across the whole piece, one step per note (much
+     * faster, and it remembers notes that have left the window).
+     */
+    memory: "window" | "carried";
+    /**
+     * Softmax temperature of pitch sampling; above 1 is more adventurous. The TensorFlow
+     * tutorial uses 2.0, which on a small model mostly gives random pitches; 1.0 samples the
+     * model's own distribution.
+     */
+    temperature: number;
+    /** Tempo written to the MIDI file. */
+    bpm: number;
+    /** General MIDI program (0 = Acoustic Grand Piano). */
+    program: number;
+  };
+}
+
+/** The settings of one classic-family run (note and chord tokens). */
+export interface ClassicConfig extends CommonConfig {
+  family: "classic";
+  tokens: {
+    /** Onset grid in divisions of a quarter note (music21: sixteenths and triplet eighths). */
+    quarterLengthDivisors: number[];
+    /** How chords are ordered: `"forte"` (music21 today), `"rahn"` or `"music21-legacy"`. */
+    convention: "forte" | "rahn" | "music21-legacy";
+  };
+  /** Model preset and its values (`preset` picks the defaults: see `classicPresetConfig`). */
+  model: ClassicModelConfig;
+  generate: {
+    /** Tokens to generate. */
+    tokens: number;
+    /** What the LSTM remembers while generating (see {@linkcode TutorialConfig}). */
+    memory: "window" | "carried";
+    /** Softmax temperature; 0 takes the most likely token (argmax) every time. */
+    temperature: number;
+    /** Sample only among the k most likely tokens (0: all). */
+    topK: number;
+    /** Quarter notes between generated onsets (with `timing: "fixed"`). */
+    stepBeats: number;
+    /**
+     * Rhythm of the generated tokens: `"fixed"` (every token `stepBeats` after the last, as
+     * the sources do) or `"learned"` (each token's median step and duration in the training
+     * files, saved as `timing.json` with the run).
+     */
+    timing: "fixed" | "learned";
+    /** Tempo written to the MIDI file. */
+    bpm: number;
+    /** General MIDI program (0 = Acoustic Grand Piano). */
+    program: number;
+  };
+}
+
+/** The config of a run of either family. */
+export type RunConfig = TutorialConfig | ClassicConfig;
+
+/** The two model families. */
+export type Family = RunConfig["family"];
+
+/** Any value nested inside a config, made optional for overrides. */
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/** The tutorial family's defaults (the source tutorial's values where it has them). */
+export function defaultTutorialConfig(): TutorialConfig {
+  return {
+    family: "tutorial",
+    run: "tutorial",
+    seed: 42,
+    data: { dir: "data/tunes", instrument: "first", maxFiles: null, validationFraction: 0.1 },
+    dataset: { seqLength: 25, pitchScale: 128, batchSize: 64, shuffleBuffer: 10000 },
+    model: {
+      lstmUnits: 128,
+      learningRate: 0.005,
+      lossWeights: { pitch: 0.05, step: 1, duration: 1 },
+    },
+    lstm: "fused",
+    train: {
+      epochs: 50,
+      patience: 5,
+      monitor: "loss",
+      checkpointTemplate: "ckpt-{epoch:02d}-{loss:.4f}",
+      maxBatchesPerEpoch: null,
+      workers: 1,
+    },
+    generate: { notes: 120, memory: "window", temperature: 1.0, bpm: 120, program: 0 },
+    backend: "auto",
+  };
+}
+
+/** Options for {@linkcode resolveTutorialConfig} and {@linkcode resolveClassicConfig}. */
+export interface ResolveConfigOptions {
+  /**
+   * Quick mode: few epochs and batches so a whole run takes seconds (used by the notebooks
+   * in CI via `NOTEBOOK_QUICK=1`).
+   * @default {false}
+   */
+  quick?: boolean;
+}
+
+function merge<T>(base: T, over: DeepPartial<T> | undefined, path: string): T {
+  if (over === undefined) return base;
+  const out = { ...base } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(over as Record<string, unknown>)) {
+    if (!(k in out)) throw new Error(`config: unknown setting ${path}${k}`);
+    const cur = out[k];
+    const isRecord = (x: unknown) => x !== null && typeof x === "object" && !Array.isArray(x);
+    out[k] = isRecord(cur) && isRecord(v)
+      ? merge(cur, v as DeepPartial<typeof cur>, `${path}${k}.`)
+      : v;
+  }
+  return out as T;
+}
+
+function check(ok: boolean, setting: string, expected: string, got: unknown): void {
+  if (!ok) throw new Error(`config: ${setting}: expected ${expected}, got ${JSON.stringify(got)}`);
+}
+
+const isPositiveInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+
+/**
+ * Fills in defaults, applies quick mode and checks every value. The input is not changed.
+ *
+ * @throws {Error} naming the setting when a value is unknown or out of range
+ */
+export function resolveTutorialConfig(
+  overrides: DeepPartial<TutorialConfig> = {},
+  options: ResolveConfigOptions = {},
+): TutorialConfig {
+  const c = merge(defaultTutorialConfig(), overrides, "");
+  if (options.quick) {
+    c.train.epochs = Math.min(c.train.epochs, 2);
+    c.train.maxBatchesPerEpoch = Math.min(c.train.maxBatchesPerEpoch ?? 20, 20);
+    c.generate.notes = Math.min(c.generate.notes, 40);
+  }
+  check(c.family === "tutorial", "family", '"tutorial"', c.family);
+  check(Number.isInteger(c.seed), "seed", "an integer", c.seed);
+  check(
+    isPositiveInt(c.dataset.seqLength),
+    "dataset.seqLength",
+    "a positive integer",
+    c.dataset.seqLength,
+  );
+  check(
+    isPositiveInt(c.dataset.batchSize),
+    "dataset.batchSize",
+    "a positive integer",
+    c.dataset.batchSize,
+  );
+  check(
+    isPositiveInt(c.model.lstmUnits),
+    "model.lstmUnits",
+    "a positive integer",
+    c.model.lstmUnits,
+  );
+  check(c.model.learningRate > 0, "model.learningRate", "a number above 0", c.model.learningRate);
+  checkCommon(c);
+  check(isPositiveInt(c.generate.notes), "generate.notes", "a positive integer", c.generate.notes);
+  check(
+    c.generate.temperature > 0,
+    "generate.temperature",
+    "a number above 0",
+    c.generate.temperature,
+  );
+  return c;
+}
+
+function checkCommon(c: RunConfig): void {
+  check(
+    ["window", "carried"].includes(c.generate.memory),
+    "generate.memory",
+    '"window" or "carried"',
+    c.generate.memory,
+  );
+  check(Number.isInteger(c.seed), "seed", "an integer", c.seed);
+  check(["layers", "fused"].includes(c.lstm), "lstm", '"layers" or "fused"', c.lstm);
+  check(
+    c.data.validationFraction >= 0 && c.data.validationFraction < 1,
+    "data.validationFraction",
+    "a number in [0, 1)",
+    c.data.validationFraction,
+  );
+  check(isPositiveInt(c.train.epochs), "train.epochs", "a positive integer", c.train.epochs);
+  check(
+    isPositiveInt(c.train.workers) && c.train.workers <= 8,
+    "train.workers",
+    "an integer from 1 to 8",
+    c.train.workers,
+  );
+  check(
+    Number.isInteger(c.train.patience) && c.train.patience >= 0,
+    "train.patience",
+    "an integer >= 0",
+    c.train.patience,
+  );
+  check(
+    ["loss", "val_loss"].includes(c.train.monitor),
+    "train.monitor",
+    '"loss" or "val_loss"',
+    c.train.monitor,
+  );
+  check(
+    ["auto", "tensorflow", "wasm", "cpu"].includes(c.backend),
+    "backend",
+    '"auto", "tensorflow", "wasm" or "cpu"',
+    c.backend,
+  );
+}
+
+/**
+ * The classic family's defaults: the `classic-small` preset (2 x LSTM(256), windows of 32),
+ * which trains in minutes on a CPU; choose `model.preset: "classic"` for the sources' model.
+ *
+ * @param preset model preset whose values fill `model`
+ * @throws {Error} naming the setting when `preset` is unknown
+ */
+export function defaultClassicConfig(preset: ClassicPreset = "classic-small"): ClassicConfig {
+  return {
+    family: "classic",
+    run: "classic",
+    seed: 42,
+    data: { dir: "data/tunes", instrument: "first", maxFiles: null, validationFraction: 0.1 },
+    tokens: { quarterLengthDivisors: [4, 3], convention: "forte" },
+    model: classicPresetConfig(preset),
+    train: {
+      epochs: 50,
+      patience: 5,
+      monitor: "loss",
+      checkpointTemplate: "weights-improvement-{epoch:02d}-{loss:.4f}",
+      maxBatchesPerEpoch: null,
+      workers: 1,
+    },
+    generate: {
+      tokens: 500,
+      memory: "window",
+      temperature: 0.8,
+      topK: 0,
+      stepBeats: 0.5,
+      timing: "fixed",
+      bpm: 120,
+      program: 0,
+    },
+    lstm: "fused",
+    backend: "auto",
+  };
+}
+
+/**
+ * Fills in a classic config's defaults (those of `overrides.model.preset`, else
+ * `classic-small`), applies quick mode and checks every value. The input is not changed.
+ *
+ * @throws {Error} naming the setting when a value is unknown or out of range
+ */
+export function resolveClassicConfig(
+  overrides: DeepPartial<ClassicConfig> = {},
+  options: ResolveConfigOptions = {},
+): ClassicConfig {
+  const preset = (overrides.model?.preset ?? "classic-small") as ClassicPreset;
+  const c = merge(defaultClassicConfig(preset), overrides, "");
+  if (options.quick) {
+    c.train.epochs = Math.min(c.train.epochs, 2);
+    c.train.maxBatchesPerEpoch = Math.min(c.train.maxBatchesPerEpoch ?? 10, 10);
+    c.generate.tokens = Math.min(c.generate.tokens, 60);
+  }
+  check(c.family === "classic", "family", '"classic"', c.family);
+  checkCommon(c);
+  checkClassicModelConfig(c.model);
+  check(
+    isPositiveInt(c.generate.tokens),
+    "generate.tokens",
+    "a positive integer",
+    c.generate.tokens,
+  );
+  check(
+    c.generate.temperature >= 0,
+    "generate.temperature",
+    "a number >= 0 (0: argmax)",
+    c.generate.temperature,
+  );
+  check(c.generate.stepBeats > 0, "generate.stepBeats", "a number above 0", c.generate.stepBeats);
+  check(
+    ["fixed", "learned"].includes(c.generate.timing),
+    "generate.timing",
+    '"fixed" or "learned"',
+    c.generate.timing,
+  );
+  check(
+    ["forte", "rahn", "music21-legacy"].includes(c.tokens.convention),
+    "tokens.convention",
+    '"forte", "rahn" or "music21-legacy"',
+    c.tokens.convention,
+  );
+  return c;
+}
+
+/**
+ * Resolves a config of either family, chosen by `overrides.family` (default `"tutorial"`).
+ *
+ * @throws {Error} naming `family` when it is neither `"tutorial"` nor `"classic"`, or as the
+ *   family's resolver does
+ */
+export function resolveConfig(
+  overrides: DeepPartial<TutorialConfig> | DeepPartial<ClassicConfig> = {},
+  options: ResolveConfigOptions = {},
+): RunConfig {
+  const family = overrides.family ?? "tutorial";
+  if (family === "tutorial") {
+    return resolveTutorialConfig(overrides as DeepPartial<TutorialConfig>, options);
+  }
+  if (family === "classic") {
+    return resolveClassicConfig(overrides as DeepPartial<ClassicConfig>, options);
+  }
+  throw new Error(
+    `config: family: expected "tutorial" or "classic", got ${JSON.stringify(family)}`,
+  );
+}
+
+/**
+ * The backend request of a run for `selectBackend`: its `backend`, and one wasm thread when
+ * `train.workers > 1` (the Workers are the parallelism then, one thread each).
+ */
+export function backendOptions(config: RunConfig): SelectBackendOptions {
+  return config.train.workers > 1
+    ? { backend: config.backend, wasmThreads: 1 }
+    : { backend: config.backend };
+}
+
+/** A config flattened to `{setting, value}` rows (`dataset.seqLength`, ...), for a table. */
+export function configRows(config: RunConfig): Array<{ setting: string; value: string }> {
+  const rows: Array<{ setting: string; value: string }> = [];
+  const walk = (value: unknown, path: string) => {
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+      for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k);
+    } else rows.push({ setting: path, value: JSON.stringify(value) });
+  };
+  walk(config, "");
+  return rows;
+}
+
+/** One setting whose value differs between two configs. */
+export interface ConfigDifference {
+  setting: string;
+  /** The value in the first config, as JSON (`undefined` when it lacks the setting). */
+  a: string | undefined;
+  /** The value in the second config, as JSON (`undefined` when it lacks the setting). */
+  b: string | undefined;
+}
+
+/**
+ * The settings whose values differ between two configs (as {@linkcode configRows} names
+ * them), e.g. to refuse resuming a run with a changed model. Neither config is changed.
+ */
+export function configDifferences(a: RunConfig, b: RunConfig): ConfigDifference[] {
+  const rowsA = new Map(configRows(a).map((r) => [r.setting, r.value]));
+  const rowsB = new Map(configRows(b).map((r) => [r.setting, r.value]));
+  const settings = [...new Set([...rowsA.keys(), ...rowsB.keys()])];
+  return settings
+    .filter((s) => rowsA.get(s) !== rowsB.get(s))
+    .map((setting) => ({ setting, a: rowsA.get(setting), b: rowsB.get(setting) }));
+}

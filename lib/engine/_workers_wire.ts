@@ -1,0 +1,118 @@
+/**
+ * What `workers.ts` and its Workers send each other: tensors as plain typed arrays, and
+ * losses by module and name (a closure cannot cross to a Worker).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/**
+ * A loss a Worker can rebuild: the module that exports it (a URL, e.g.
+ * `import.meta.resolve("../tutorial/model.ts")`), the name of an exported function that
+ * returns the loss function, and that function's arguments (plain JSON values).
+ */
+export interface ParallelLossSpec {
+  module: string;
+  name: string;
+  /** @default {[]} */
+  args?: unknown[];
+}
+
+/** Losses (and metrics) of one batch by name; `loss` is the total that is minimised. */
+export type ParallelLossParts = { loss: tf.Scalar } & Record<string, tf.Scalar>;
+
+/** A loss function as the Workers call it: a batch's targets and the model's outputs. */
+export type ParallelLoss = (ys: tf.TensorContainer, outputs: tf.Tensor[]) => ParallelLossParts;
+
+/** A tensor as data that can be posted to a Worker. */
+export interface PlainTensor {
+  dtype: tf.DataType;
+  shape: number[];
+  data: Float32Array | Int32Array | Uint8Array;
+}
+
+/** A tensor or a (nested) record of tensors, as plain data. */
+export type PlainTensorContainer = PlainTensor | { [key: string]: PlainTensorContainer };
+
+function isPlainTensor(v: unknown): v is PlainTensor {
+  return typeof v === "object" && v !== null && "dtype" in v && "shape" in v && "data" in v;
+}
+
+/**
+ * The loss function a spec names, imported from its module.
+ *
+ * @throws {Error} naming the spec when the module cannot be imported or does not export a
+ *   function of that name
+ */
+export async function lossFromSpec(spec: ParallelLossSpec): Promise<ParallelLoss> {
+  const described = JSON.stringify(spec);
+  if (typeof spec?.module !== "string" || typeof spec?.name !== "string") {
+    throw new Error(`parallel loss: expected {module, name, args?}, got ${described}`);
+  }
+  let exported: unknown;
+  try {
+    exported = (await import(spec.module))[spec.name];
+  } catch (e) {
+    throw new Error(`parallel loss: cannot import ${spec.module}: ${(e as Error).message}`);
+  }
+  if (typeof exported !== "function") {
+    throw new Error(`parallel loss: ${spec.module} exports no function ${spec.name}`);
+  }
+  return exported(...(spec.args ?? [])) as ParallelLoss;
+}
+
+/**
+ * Rows `[start, end)` of a tensor or of every tensor of a record, copied into plain arrays
+ * (the inputs are not changed).
+ */
+export function sliceToPlain(
+  value: tf.TensorContainer,
+  start: number,
+  end: number,
+): PlainTensorContainer {
+  if (value instanceof tf.Tensor) {
+    const rowSize = value.shape.slice(1).reduce((a, b) => a * b, 1);
+    const data = value.dataSync().slice(start * rowSize, end * rowSize);
+    return {
+      dtype: value.dtype,
+      shape: [end - start, ...value.shape.slice(1)],
+      data: data as PlainTensor["data"],
+    };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new Error(`parallel batch: expected a tensor or a record of tensors, got ${value}`);
+  }
+  const out: Record<string, PlainTensorContainer> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = sliceToPlain(v as tf.TensorContainer, start, end);
+  }
+  return out;
+}
+
+/** Rows `[start, end)` as tensors (the inputs are not changed). */
+export function sliceTensors(
+  value: tf.TensorContainer,
+  start: number,
+  end: number,
+): tf.TensorContainer {
+  if (value instanceof tf.Tensor) return tf.slice(value, start, end - start);
+  const out: Record<string, tf.TensorContainer> = {};
+  for (const [k, v] of Object.entries(value as Record<string, tf.TensorContainer>)) {
+    out[k] = sliceTensors(v, start, end);
+  }
+  return out;
+}
+
+/** Buffers of a plain container, to transfer rather than copy. */
+export function buffersOf(value: PlainTensorContainer): ArrayBuffer[] {
+  if (isPlainTensor(value)) return [value.data.buffer as ArrayBuffer];
+  return Object.values(value).flatMap(buffersOf);
+}
+
+/** Tensors from plain data (call inside `tf.tidy` or dispose them). */
+export function toTensorContainer(value: PlainTensorContainer): tf.TensorContainer {
+  if (isPlainTensor(value)) return tf.tensor(value.data, value.shape, value.dtype);
+  const out: Record<string, tf.TensorContainer> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = toTensorContainer(v);
+  return out;
+}

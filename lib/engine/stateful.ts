@@ -1,0 +1,751 @@
+/**
+ * Stateful generation: instead of running the model over a whole window for every new note
+ * (as the plain loops of `lib/tutorial/sample.ts` and `lib/classic/sample.ts` do), keep each LSTM's state `{h, c}` between
+ * notes and advance it by one time step per note.
+ *
+ * Works for any of the project's models, walked layer by layer in order: LSTM layers
+ * (`fusedLstm` or `tf.layers.lstm`, run with {@linkcode lstmSequence} over several steps and,
+ * for one step of a carried state, by a per-layer stepper: two matrix-vector products and the
+ * gate math of one row) keep their state; Dense, Activation, Dropout (inactive) and
+ * BatchNormalization (inference mode) are applied to each step's output, by the runner itself
+ * by default. The tutorial model (one LSTM, three heads) and the classic presets (stacked
+ * LSTMs ending in a softmax) are both covered.
+ *
+ * Two memories, because a sliding window and a carried state are not the same computation:
+ *
+ * - `"carried"` (default): one LSTM step per note, from the state left by every note since
+ *   the seed window. The state remembers notes older than the window, so once the window
+ *   has slid (from the second generated note on) the predictions differ from the window
+ *   method's, which restarts from a zero state at the start of each window. It computes
+ *   exactly what re-feeding the whole history from a zero state would ("growing window").
+ *   Cost per note: one step, independent of the window length.
+ * - `"window"`: reproduces the window method exactly. It keeps `windowLength` staggered
+ *   states ("lanes"), one per window that is still being read, each started from zero at
+ *   its window's first note. Every new note advances all lanes in one batched step; the
+ *   lane that has read a full window gives the prediction and is dropped, and a fresh lane
+ *   starts. That is the same arithmetic as the window method (same products, row by row),
+ *   batched across windows instead of repeated per window: the same number of operations,
+ *   but matrix-matrix products instead of matrix-vector ones and one call per note instead
+ *   of one per time step.
+ *
+ * For both memories the first generated note is the window method's first note: the seed
+ * window is read from a zero state either way.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { lstmSequence, type LstmWeights, lstmWeights } from "./fused_lstm.ts";
+import { type LstmCell, lstmCell } from "./_lstm_cell.ts";
+import { readTidy } from "./read_tensors.ts";
+
+/**
+ * What an LSTM state holds during stateful generation: `"carried"` (everything since the
+ * seed window, one step per note) or `"window"` (exactly the last `windowLength` steps, as
+ * the window method).
+ */
+export type StateMemory = "carried" | "window";
+
+/** Where the layers after (and between) the LSTMs are computed. */
+export type LayerMath = "js" | "tfjs";
+
+/** Options for {@linkcode createStatefulRunner}. */
+export interface StatefulRunnerOptions {
+  /**
+   * What the state remembers; see the module notes.
+   * @default {"carried"}
+   */
+  memory?: StateMemory;
+  /**
+   * Steps per window for `memory: "window"` (ignored for `"carried"`).
+   * @default {the model's input length (`model.inputs[0].shape[1]`)}
+   */
+  windowLength?: number;
+  /**
+   * How Dense, Activation and BatchNormalization layers are computed: `"js"` by the runner
+   * (fast: activations and normalisation in plain loops; Dense products in plain loops over
+   * the weights read when the runner is made, except kernels of more than 16,384 weights
+   * off the cpu backend, which take one tfjs product with the bias fused), or `"tfjs"` with
+   * `layer.apply(x, {training: false})` (the model's own ops, slower, and bit for bit what
+   * `model.predict` computes on the same backend).
+   * @default {"js"}
+   */
+  layerMath?: LayerMath;
+  /**
+   * With `memory: "carried"`, feed single steps (one row, the per-note case) through a
+   * per-layer stepper: the input and recurrent products of the one row against the layer's
+   * own weight tensors (tfjs; plain JS on the cpu backend and for small products) and the
+   * gate math of that row, without the setup of a sequence run. `false` sends every feed
+   * through the general sequence path; both give the same values up to float32 rounding.
+   * @default {true}
+   */
+  fastStep?: boolean;
+}
+
+/**
+ * A model read one time step at a time. Made by {@linkcode createStatefulRunner}; holds no
+ * tensors between calls (nothing to dispose).
+ */
+export interface StatefulRunner {
+  /** The memory in use. */
+  readonly memory: StateMemory;
+  /** Steps per window (`Infinity` for `"carried"`). */
+  readonly windowLength: number;
+  /** Features per time step (the model's input width). */
+  readonly inputDim: number;
+  /** Time steps fed since the runner was made or reset. */
+  readonly steps: number;
+  /**
+   * Feeds time steps, oldest first, and returns the model's outputs after the last one: one
+   * array per model output (`[width]`, batch of one), as `model.predict` would give for the
+   * window (or, for `"carried"`, the whole history) ending at that step. The input is not
+   * changed; the returned arrays are new.
+   *
+   * @param rows `[time, inputDim]` row-major, at least one step
+   * @throws when `rows.length` is not a positive multiple of `inputDim`
+   */
+  feed(rows: ArrayLike<number>): Float32Array[];
+  /** Forgets every state: the next feed starts from zeros, as a fresh runner. */
+  reset(): void;
+}
+
+/** One model layer as the runner computes it. */
+interface PlanNode {
+  layer: tf.layers.Layer;
+  kind: "lstm" | "dense" | "activation" | "identity" | "batchNorm" | "apply";
+  inputId: number;
+  outputId: number;
+  /** True when a later LSTM reads this layer's output (it then runs on every row). */
+  feedsLstm: boolean;
+  /** LSTM: weights and state. */
+  lstm?: {
+    weights: LstmWeights;
+    units: number;
+    h: Float32Array | null;
+    c: Float32Array | null;
+    /** The single-step path, made on the first one-row carried feed. */
+    stepper?: LstmStepper;
+  };
+  /**
+   * Dense: `[inDim, units]` kernel, bias, activation, and the layer's own kernel and bias
+   * tensors (not copies) for the tfjs product of large kernels.
+   */
+  dense?: {
+    kernel: Float32Array;
+    bias: Float32Array | null;
+    units: number;
+    activation: string;
+    kernelTensor: tf.Tensor2D;
+    biasTensor: tf.Tensor1D | null;
+  };
+  /** Activation layer. */
+  activation?: string;
+  /** BatchNormalization in inference mode: `y = offset + (x - mean) * factor`. */
+  batchNorm?: { offset: Float32Array; mean: Float32Array; factor: Float32Array };
+}
+
+/**
+ * Rows flowing between layers: `[rows, dim]`. During a sequence feed (`"carried"`) the rows
+ * are time steps; during a lane step (`"window"`) they are lanes. `select` is the row the
+ * model's outputs are read from (the last time step, or the oldest lane).
+ */
+interface Rows {
+  data: Float32Array;
+  rows: number;
+  dim: number;
+  select: number;
+}
+
+/** Activations computed in JS. */
+const JS_ACTIVATIONS = new Set([
+  "linear",
+  "relu",
+  "relu6",
+  "tanh",
+  "sigmoid",
+  "hardSigmoid",
+  "softmax",
+  "elu",
+  "selu",
+  "softplus",
+  "softsign",
+]);
+
+/** Layers that do nothing at inference. */
+const IDENTITY_LAYERS = new Set([
+  "Dropout",
+  "SpatialDropout1D",
+  "GaussianNoise",
+  "GaussianDropout",
+  "AlphaDropout",
+]);
+
+/** Per-step layers left to `layer.apply` whatever `layerMath` says. */
+const APPLY_LAYERS = new Set(["ReLU", "LeakyReLU", "ELU", "Softmax", "ThresholdedReLU", "PReLU"]);
+
+/** The tfjs internals of a layer's (single) call in the model. */
+interface LayerNode {
+  inputTensors: tf.SymbolicTensor[];
+  outputTensors: tf.SymbolicTensor[];
+}
+
+/**
+ * Makes a runner that reads `model` one time step at a time, keeping each LSTM's state.
+ *
+ * Supported layers, in any single-input graph (shared layers excluded): InputLayer, LSTM and
+ * FusedLSTM (tanh with hardSigmoid or sigmoid gates, not `goBackwards`, not `returnState`),
+ * Dense, Activation, BatchNormalization, Dropout and the other noise layers (inactive), and
+ * the per-step activation layers ReLU, LeakyReLU, ELU, Softmax, ThresholdedReLU, PReLU.
+ *
+ * The weights are read when the runner is made: make a new runner after the model's weights
+ * change. The model is not changed.
+ *
+ * @param model a tutorial or classic model (input `[batch, time, features]`)
+ * @throws {Error} naming the layer when the model holds a layer the runner cannot step,
+ *   and naming `windowLength` when `memory` is `"window"` and it is not a positive integer
+ */
+export function createStatefulRunner(
+  model: tf.LayersModel,
+  options: StatefulRunnerOptions = {},
+): StatefulRunner {
+  const memory = options.memory ?? "carried";
+  if (memory !== "carried" && memory !== "window") {
+    throw new Error(`memory: expected "carried" or "window", got ${JSON.stringify(memory)}`);
+  }
+  const layerMath = options.layerMath ?? "js";
+  if (layerMath !== "js" && layerMath !== "tfjs") {
+    throw new Error(`layerMath: expected "js" or "tfjs", got ${JSON.stringify(layerMath)}`);
+  }
+  let windowLength = Infinity;
+  if (memory === "window") {
+    windowLength = options.windowLength ?? (model.inputs[0]?.shape[1] as number);
+    if (!Number.isInteger(windowLength) || windowLength < 1) {
+      throw new Error(
+        `windowLength: expected a positive integer (the model's input length when not given), ` +
+          `got ${windowLength}`,
+      );
+    }
+  }
+  const plan = planModel(model, layerMath);
+  const fastStep = options.fastStep ?? true;
+  let steps = 0;
+  let lanes = 0;
+
+  /** Runs the plan on `input`; `lanesStep` advances the lanes by one step. */
+  function forward(input: Rows, lanesStep: boolean, wantOutputs: boolean): Float32Array[] {
+    const values = new Map<number, Rows>([[plan.inputId, input]]);
+    for (const node of plan.nodes) {
+      if (!node.feedsLstm && node.kind !== "lstm" && !wantOutputs) continue;
+      let x = values.get(node.inputId);
+      if (x === undefined) {
+        throw new Error(`stateful: layer ${node.layer.name} reads a tensor no earlier layer made`);
+      }
+      if (node.kind === "lstm") {
+        values.set(node.outputId, lanesStep ? lstmLanes(node, x) : lstmCarried(node, x));
+        continue;
+      }
+      if (!node.feedsLstm) x = selectRow(x);
+      values.set(node.outputId, applyLayer(node, x));
+    }
+    if (!wantOutputs) return [];
+    return plan.outputIds.map((id) => {
+      const v = values.get(id)!;
+      return v.data.slice(v.select * v.dim, (v.select + 1) * v.dim);
+    });
+  }
+
+  /** Carried memory: every row is a time step, read from the stored state. */
+  function lstmCarried(node: PlanNode, x: Rows): Rows {
+    const s = node.lstm!;
+    if (x.rows === 1 && fastStep) return stepOne(s, x);
+    const wantSequence = node.feedsLstm && x.rows > 1;
+    const [h, c, sequence] = readTidy(() => {
+      const state = s.h == null ? undefined : {
+        h: tf.tensor2d(s.h, [1, s.units]),
+        c: tf.tensor2d(s.c!, [1, s.units]),
+      };
+      const xs = tf.tensor3d(x.data, [1, x.rows, x.dim]);
+      const run = lstmSequence(s.weights, { x: xs, state, returnSequence: wantSequence });
+      return wantSequence ? [run.state.h, run.state.c, run.sequence!] : [run.state.h, run.state.c];
+    });
+    s.h = h.slice();
+    s.c = c.slice();
+    const out = sequence ? sequence.slice() : s.h;
+    return wantSequence
+      ? { data: out, rows: x.rows, dim: s.units, select: x.rows - 1 }
+      : { data: out, rows: 1, dim: s.units, select: 0 };
+  }
+
+  /** Window memory: every row is a lane; one step for all lanes. */
+  function lstmLanes(node: PlanNode, x: Rows): Rows {
+    const s = node.lstm!;
+    let xs = x.data;
+    if (x.rows !== lanes) {
+      // The model's input: the same new step for every lane.
+      xs = new Float32Array(lanes * x.dim);
+      for (let r = 0; r < lanes; r++) xs.set(x.data.subarray(0, x.dim), r * x.dim);
+    }
+    const [h, c] = readTidy(() => {
+      const run = lstmSequence(s.weights, {
+        x: tf.tensor3d(xs, [lanes, 1, x.dim]),
+        state: { h: tf.tensor2d(s.h!, [lanes, s.units]), c: tf.tensor2d(s.c!, [lanes, s.units]) },
+        returnSequence: false,
+      });
+      return [run.state.h, run.state.c];
+    });
+    s.h = h.slice();
+    s.c = c.slice();
+    return { data: s.h!, rows: lanes, dim: s.units, select: 0 };
+  }
+
+  /** Starts a lane from zeros (the window that begins at this step). */
+  function addLane(): void {
+    for (const node of plan.lstms) {
+      const s = node.lstm!;
+      const grow = (a: Float32Array | null) => {
+        const out = new Float32Array((lanes + 1) * s.units);
+        if (a != null) out.set(a.subarray(0, lanes * s.units));
+        return out;
+      };
+      s.h = grow(s.h);
+      s.c = grow(s.c);
+    }
+    lanes++;
+  }
+
+  /** Drops the oldest lane (its window is complete). */
+  function dropOldestLane(): void {
+    for (const node of plan.lstms) {
+      const s = node.lstm!;
+      s.h = s.h!.slice(s.units);
+      s.c = s.c!.slice(s.units);
+    }
+    lanes--;
+  }
+
+  function feed(rows: ArrayLike<number>): Float32Array[] {
+    const dim = plan.inputDim;
+    const time = rows.length / dim;
+    if (!Number.isInteger(time) || time < 1) {
+      throw new Error(
+        `feed: expected [time, ${dim}] row-major with time >= 1, got ${rows.length} numbers`,
+      );
+    }
+    const data = Float32Array.from(rows);
+    if (memory === "carried") {
+      steps += time;
+      return forward({ data, rows: time, dim, select: time - 1 }, false, true);
+    }
+    let outputs: Float32Array[] = [];
+    for (let t = 0; t < time; t++) {
+      addLane();
+      const last = t === time - 1;
+      const row = data.subarray(t * dim, (t + 1) * dim);
+      outputs = forward({ data: row, rows: 1, dim, select: 0 }, true, last);
+      if (lanes === windowLength) dropOldestLane();
+      steps++;
+    }
+    return outputs;
+  }
+
+  function reset(): void {
+    for (const node of plan.lstms) node.lstm!.h = node.lstm!.c = null;
+    steps = 0;
+    lanes = 0;
+  }
+
+  return {
+    memory,
+    windowLength,
+    inputDim: plan.inputDim,
+    get steps() {
+      return steps;
+    },
+    feed,
+    reset,
+  };
+}
+
+/**
+ * An LSTM layer advanced one row at a time: `z = x kernel + bias + h recurrentKernel` by
+ * matrix-vector products, then the gate math of the row in a one-step `lstmCell` (the same
+ * kernels as the sequence path, wasm SIMD where it can). Holds no tensors: tfjs products read
+ * the layer's own weight tensors, JS products copies made when the stepper is.
+ */
+interface LstmStepper {
+  /** The tfjs backend the products were planned for (planned again when it changes). */
+  backend: string;
+  cell: LstmCell;
+  /** `[inputDim, 4 * units]` when the input product runs in JS, else `null` (tfjs). */
+  kernel: Float32Array | null;
+  /** `[4 * units]` when the input product runs in JS and the layer has a bias. */
+  bias: Float32Array | null;
+  /** `[units, 4 * units]` when the recurrent product runs in JS, else `null` (tfjs). */
+  recurrentKernel: Float32Array | null;
+}
+
+/** The state of one LSTM node. */
+type LstmNode = NonNullable<PlanNode["lstm"]>;
+
+/**
+ * Off the cpu backend, products with more weights than this (LSTM kernels of a single step,
+ * Dense kernels with `layerMath: "js"`) run as tfjs products, smaller ones in plain JS: below
+ * it a tfjs call (tensor, kernel, read back) costs more than the loop. On the cpu backend
+ * every product runs in JS (its matMul is slower than the loop).
+ */
+const JS_PRODUCT_MAX_WEIGHTS = 16384;
+
+/** Plans the single-step products of an LSTM node for the current backend. */
+function makeStepper(s: LstmNode): LstmStepper {
+  const backend = tf.getBackend();
+  const { weights, units } = s;
+  const inJs = (t: tf.Tensor2D) =>
+    backend === "cpu" || t.size <= JS_PRODUCT_MAX_WEIGHTS
+      ? (t.dataSync() as Float32Array).slice()
+      : null;
+  const kernel = inJs(weights.kernel);
+  return {
+    backend,
+    cell: lstmCell({
+      batch: 1,
+      seqLength: 1,
+      units,
+      hard: weights.recurrentActivation === "hardSigmoid",
+      masked: false,
+    }),
+    kernel,
+    bias: kernel != null && weights.bias != null
+      ? (weights.bias.dataSync() as Float32Array).slice()
+      : null,
+    recurrentKernel: inJs(weights.recurrentKernel),
+  };
+}
+
+/**
+ * `out = a [1, a.length] x b [a.length, out.length]`, accumulated in float32 in the order of
+ * the sequence path's JS product (so the cpu backend gives the same bits on either path).
+ */
+function rowTimes(a: Float32Array, b: Float32Array, out: Float32Array): void {
+  const n = out.length;
+  out.fill(0);
+  for (let p = 0; p < a.length; p++) {
+    const v = a[p];
+    const row = p * n;
+    for (let j = 0; j < n; j++) out[j] += v * b[row + j];
+  }
+}
+
+/** One carried step of an LSTM layer for a single row `x`; updates the node's state. */
+function stepOne(s: LstmNode, x: Rows): Rows {
+  let stepper = s.stepper;
+  if (stepper === undefined || stepper.backend !== tf.getBackend()) {
+    stepper = s.stepper = makeStepper(s);
+  }
+  const { cell, kernel, bias, recurrentKernel } = stepper;
+  const { proj, zRec, cs, packed } = cell.buffers;
+  const units = s.units;
+  const xRow = x.data.subarray(x.select * x.dim, (x.select + 1) * x.dim);
+  const h = s.h;
+  const backendInput = kernel == null;
+  const backendRecurrent = h != null && recurrentKernel == null;
+  let products: Float32Array[] = [];
+  if (backendInput || backendRecurrent) {
+    products = readTidy(() => {
+      const out: tf.Tensor[] = [];
+      if (backendInput) {
+        out.push(tf.fused.matMul({
+          a: tf.tensor2d(xRow, [1, x.dim]),
+          b: s.weights.kernel,
+          bias: s.weights.bias ?? undefined,
+        }));
+      }
+      if (backendRecurrent) {
+        out.push(tf.matMul(tf.tensor2d(h, [1, units]), s.weights.recurrentKernel));
+      }
+      return out;
+    });
+  }
+  let next = 0;
+  if (backendInput) {
+    proj.set(products[next++]);
+  } else {
+    rowTimes(xRow, kernel, proj);
+    if (bias != null) {
+      for (let q = 0; q < proj.length; q++) proj[q] += bias[q];
+    }
+  }
+  if (h == null) zRec.fill(0);
+  else if (backendRecurrent) zRec.set(products[next++]);
+  else rowTimes(h, recurrentKernel!, zRec);
+  if (s.c == null) cs.fill(0, 0, units);
+  else cs.set(s.c, 0);
+  cell.forwardStep(0);
+  s.h = packed.slice(0, units);
+  s.c = cs.slice(units, 2 * units);
+  return { data: s.h, rows: 1, dim: units, select: 0 };
+}
+
+/** The model as a list of steps, in order. */
+interface Plan {
+  inputId: number;
+  inputDim: number;
+  nodes: PlanNode[];
+  lstms: PlanNode[];
+  outputIds: number[];
+}
+
+function planModel(model: tf.LayersModel, layerMath: LayerMath): Plan {
+  if (model.inputs.length !== 1) {
+    throw new Error(`stateful: expected a model with one input, got ${model.inputs.length}`);
+  }
+  const input = model.inputs[0];
+  const inputDim = input.shape[input.shape.length - 1];
+  if (input.shape.length !== 3 || typeof inputDim !== "number") {
+    throw new Error(
+      `stateful: expected the model input [batch, time, features], got ${
+        JSON.stringify(input.shape)
+      }`,
+    );
+  }
+  const nodes: PlanNode[] = [];
+  const producer = new Map<number, PlanNode>();
+  for (const layer of model.layers) {
+    const className = layer.getClassName();
+    if (className === "InputLayer") continue;
+    const inbound = (layer as unknown as { inboundNodes: LayerNode[] }).inboundNodes;
+    if (inbound.length !== 1) {
+      throw new Error(
+        `stateful: layer ${layer.name} (${className}) is called ${inbound.length} times; ` +
+          `expected one call (shared layers are not supported)`,
+      );
+    }
+    const { inputTensors, outputTensors } = inbound[0];
+    if (inputTensors.length !== 1 || outputTensors.length !== 1) {
+      throw new Error(
+        `stateful: layer ${layer.name} (${className}) has ${inputTensors.length} inputs and ` +
+          `${outputTensors.length} outputs; expected one of each`,
+      );
+    }
+    const node = planLayer(layer, className, layerMath, inputTensors[0].id, outputTensors[0].id);
+    nodes.push(node);
+    producer.set(node.outputId, node);
+  }
+  // Everything upstream of an LSTM runs on every row; the rest only on the selected row.
+  const mark = (id: number) => {
+    const node = producer.get(id);
+    if (node === undefined || node.feedsLstm) return;
+    node.feedsLstm = true;
+    mark(node.inputId);
+  };
+  for (const node of nodes) if (node.kind === "lstm") mark(node.inputId);
+  return {
+    inputId: input.id,
+    inputDim,
+    nodes,
+    lstms: nodes.filter((n) => n.kind === "lstm"),
+    outputIds: model.outputs.map((o) => o.id),
+  };
+}
+
+function planLayer(
+  layer: tf.layers.Layer,
+  className: string,
+  layerMath: LayerMath,
+  inputId: number,
+  outputId: number,
+): PlanNode {
+  const node: PlanNode = { layer, kind: "apply", inputId, outputId, feedsLstm: false };
+  const config = layer.getConfig();
+  if (className === "LSTM" || className === "FusedLSTM") {
+    if (config.goBackwards || config.returnState) {
+      throw new Error(
+        `stateful: LSTM layer ${layer.name} uses ${
+          config.goBackwards ? "goBackwards" : "returnState"
+        }; expected a forward LSTM returning its output only`,
+      );
+    }
+    const weights = lstmWeights(layer);
+    node.kind = "lstm";
+    node.lstm = { weights, units: weights.recurrentKernel.shape[0], h: null, c: null };
+    return node;
+  }
+  if (IDENTITY_LAYERS.has(className)) {
+    node.kind = "identity";
+    return node;
+  }
+  if (APPLY_LAYERS.has(className)) return node;
+  if (className === "Dense") {
+    const activation = String(config.activation ?? "linear");
+    if (layerMath === "tfjs" || !JS_ACTIVATIONS.has(activation)) return node;
+    const weights = layer.getWeights();
+    const kernel = weights[0] as tf.Tensor2D;
+    node.kind = "dense";
+    const bias = config.useBias ? weights[1] as tf.Tensor1D : null;
+    node.dense = {
+      kernel: (kernel.dataSync() as Float32Array).slice(),
+      bias: bias == null ? null : (bias.dataSync() as Float32Array).slice(),
+      units: kernel.shape[1],
+      activation,
+      kernelTensor: kernel,
+      biasTensor: bias,
+    };
+    return node;
+  }
+  if (className === "Activation") {
+    const activation = String(config.activation);
+    if (layerMath === "tfjs" || !JS_ACTIVATIONS.has(activation)) return node;
+    node.kind = "activation";
+    node.activation = activation;
+    return node;
+  }
+  if (className === "BatchNormalization") {
+    const axis = config.axis;
+    const rank = (layer.input as tf.SymbolicTensor).shape.length;
+    if (!(axis === -1 || axis === rank - 1)) {
+      throw new Error(
+        `stateful: BatchNormalization ${layer.name} normalises axis ${
+          JSON.stringify(axis)
+        }; expected the feature axis (-1)`,
+      );
+    }
+    if (layerMath === "tfjs") return node;
+    const weights = layer.getWeights().map((w) => (w.dataSync() as Float32Array).slice());
+    let k = 0;
+    const gamma = config.scale ? weights[k++] : null;
+    const beta = config.center ? weights[k++] : null;
+    const mean = weights[k++];
+    const variance = weights[k++];
+    const epsilon = Number(config.epsilon ?? 1e-3);
+    const factor = new Float32Array(mean.length);
+    for (let j = 0; j < factor.length; j++) {
+      factor[j] = (gamma == null ? 1 : gamma[j]) / Math.sqrt(variance[j] + epsilon);
+    }
+    node.kind = "batchNorm";
+    node.batchNorm = { offset: beta ?? new Float32Array(mean.length), mean, factor };
+    return node;
+  }
+  throw new Error(
+    `stateful: layer ${layer.name} (${className}) cannot be stepped one note at a time; ` +
+      `supported are LSTM, FusedLSTM, Dense, Activation, BatchNormalization, Dropout and ` +
+      `${[...IDENTITY_LAYERS, ...APPLY_LAYERS].filter((l) => l !== "Dropout").join(", ")}`,
+  );
+}
+
+/** The selected row alone. */
+function selectRow(x: Rows): Rows {
+  if (x.rows === 1) return x;
+  const data = x.data.slice(x.select * x.dim, (x.select + 1) * x.dim);
+  return { data, rows: 1, dim: x.dim, select: 0 };
+}
+
+/** Applies one non-LSTM layer row by row. */
+function applyLayer(node: PlanNode, x: Rows): Rows {
+  switch (node.kind) {
+    case "identity":
+      return x;
+    case "dense": {
+      const { kernel, bias, units, activation, kernelTensor, biasTensor } = node.dense!;
+      if (kernel.length > JS_PRODUCT_MAX_WEIGHTS && tf.getBackend() !== "cpu") {
+        // One tfjs product (bias fused) beats the JS loop by far for large kernels.
+        const out = readTidy(() => [
+          tf.fused.matMul({
+            a: tf.tensor2d(x.data, [x.rows, x.dim]),
+            b: kernelTensor,
+            bias: biasTensor ?? undefined,
+          }),
+        ])[0].slice();
+        for (let r = 0; r < x.rows; r++) {
+          activate(out.subarray(r * units, (r + 1) * units), activation);
+        }
+        return { data: out, rows: x.rows, dim: units, select: x.select };
+      }
+      const out = new Float32Array(x.rows * units);
+      const acc = new Float64Array(units);
+      for (let r = 0; r < x.rows; r++) {
+        if (bias != null) acc.set(bias);
+        else acc.fill(0);
+        const row = r * x.dim;
+        for (let i = 0; i < x.dim; i++) {
+          const v = x.data[row + i];
+          if (v === 0) continue;
+          const k = i * units;
+          for (let j = 0; j < units; j++) acc[j] += v * kernel[k + j];
+        }
+        out.set(acc, r * units);
+        activate(out.subarray(r * units, (r + 1) * units), activation);
+      }
+      return { data: out, rows: x.rows, dim: units, select: x.select };
+    }
+    case "activation": {
+      const out = x.data.slice();
+      for (let r = 0; r < x.rows; r++) {
+        activate(out.subarray(r * x.dim, (r + 1) * x.dim), node.activation!);
+      }
+      return { ...x, data: out };
+    }
+    case "batchNorm": {
+      const { offset, mean, factor } = node.batchNorm!;
+      const out = new Float32Array(x.data.length);
+      for (let r = 0; r < x.rows; r++) {
+        for (let j = 0, o = r * x.dim; j < x.dim; j++) {
+          out[o + j] = offset[j] + (x.data[o + j] - mean[j]) * factor[j];
+        }
+      }
+      return { ...x, data: out };
+    }
+    default: {
+      const data = readTidy(() => [
+        node.layer.apply(tf.tensor2d(x.data, [x.rows, x.dim]), { training: false }) as tf.Tensor,
+      ])[0].slice();
+      return { data, rows: x.rows, dim: data.length / x.rows, select: x.select };
+    }
+  }
+}
+
+/** Applies an activation in place to one row. */
+function activate(v: Float32Array, name: string): void {
+  const n = v.length;
+  switch (name) {
+    case "linear":
+      return;
+    case "relu":
+      for (let i = 0; i < n; i++) if (v[i] < 0) v[i] = 0;
+      return;
+    case "relu6":
+      for (let i = 0; i < n; i++) v[i] = Math.min(6, Math.max(0, v[i]));
+      return;
+    case "tanh":
+      for (let i = 0; i < n; i++) v[i] = Math.tanh(v[i]);
+      return;
+    case "sigmoid":
+      for (let i = 0; i < n; i++) v[i] = 1 / (1 + Math.exp(-v[i]));
+      return;
+    case "hardSigmoid":
+      for (let i = 0; i < n; i++) v[i] = Math.min(1, Math.max(0, 0.2 * v[i] + 0.5));
+      return;
+    case "elu":
+      for (let i = 0; i < n; i++) if (v[i] < 0) v[i] = Math.expm1(v[i]);
+      return;
+    case "selu": {
+      const alpha = 1.6732632423543772, scale = 1.0507009873554805;
+      for (let i = 0; i < n; i++) v[i] = scale * (v[i] < 0 ? alpha * Math.expm1(v[i]) : v[i]);
+      return;
+    }
+    case "softplus":
+      for (let i = 0; i < n; i++) v[i] = Math.log1p(Math.exp(v[i]));
+      return;
+    case "softsign":
+      for (let i = 0; i < n; i++) v[i] = v[i] / (1 + Math.abs(v[i]));
+      return;
+    case "softmax": {
+      let max = -Infinity;
+      for (let i = 0; i < n; i++) max = Math.max(max, v[i]);
+      let sum = 0;
+      const e = new Float64Array(n);
+      for (let i = 0; i < n; i++) sum += e[i] = Math.exp(v[i] - max);
+      for (let i = 0; i < n; i++) v[i] = e[i] / sum;
+      return;
+    }
+    default:
+      throw new Error(`stateful: activation ${name} has no JS implementation`);
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * Music without TensorFlow: MIDI files to note tables and back, notes and chords as tokens,
+ * the vocabulary.
+ *
+ * @module
+ */
+export * from "./midi.ts";
+export * from "./tokens.ts";
+export * from "./vocabulary.ts";

@@ -1,0 +1,10 @@
+/**
+ * The training loop with its checkpoint and early-stopping callbacks, the split by file, and
+ * the steps both families share around a run folder (resume included).
+ *
+ * @module
+ */
+export * from "./accuracy.ts";
+export * from "./loop.ts";
+export * from "./run_steps.ts";
+export * from "./split.ts";

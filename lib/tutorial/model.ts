@@ -1,0 +1,185 @@
+/**
+ * The tutorial model: an LSTM reads a window of notes and three heads predict the next
+ * note's pitch (128 logits), step and duration. Its loss: cross-entropy on the pitch logits,
+ * and mean squared error with "positive pressure" on step and duration, which also punishes
+ * negative predictions (a note cannot start before the previous one, nor last less than
+ * nothing).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { TutorialConfig } from "../config/config.ts";
+import { initRecurrentOrthogonal } from "../engine/init.ts";
+import { type LstmFactory, lstmFactory } from "../engine/fused_lstm.ts";
+import type { ParallelLossSpec } from "../engine/workers.ts";
+import type { LossFunction } from "../train/loop.ts";
+import { sparseAccuracy } from "../train/accuracy.ts";
+
+/** Options for {@linkcode buildTutorialModel}. */
+export interface BuildModelOptions {
+  /**
+   * Makes the LSTM layer; swap in another implementation with the same weights.
+   * @default {lstmFactory(config.lstm)}
+   */
+  lstmLayer?: LstmFactory;
+  /**
+   * Compile the model with its losses and Adam optimiser.
+   * @default {true}
+   */
+  compile?: boolean;
+}
+
+/** Names of the model's outputs, in order. */
+export const OUTPUT_NAMES = ["pitch", "step", "duration"] as const;
+
+/**
+ * Builds (and by default compiles) the tutorial model.
+ *
+ * Input `[batch, seqLength, 3]` (pitch / 128, stepSec, durationSec); outputs `pitch`
+ * `[batch, 128]` logits, `step` `[batch, 1]` and `duration` `[batch, 1]` seconds.
+ * Weight initialisation is seeded by `config.seed`.
+ */
+export function buildTutorialModel(
+  config: TutorialConfig,
+  options: BuildModelOptions = {},
+): tf.LayersModel {
+  const seed = config.seed;
+  const lstmLayer = options.lstmLayer ?? lstmFactory(config.lstm);
+  const input = tf.input({ shape: [config.dataset.seqLength, 3], name: "notes" });
+  const lstm = lstmLayer({
+    units: config.model.lstmUnits,
+    name: "lstm",
+    kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    // Filled with a fast seeded orthogonal matrix below (tfjs's own is very slow).
+    recurrentInitializer: "zeros",
+  });
+  const hidden = lstm.apply(input) as tf.SymbolicTensor;
+  const head = (name: string, units: number, k: number) =>
+    tf.layers.dense({
+      units,
+      name,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + k }),
+    }).apply(hidden) as tf.SymbolicTensor;
+  const model = tf.model({
+    inputs: input,
+    outputs: [head("pitch", 128, 2), head("step", 1, 3), head("duration", 1, 4)],
+    name: "tutorial",
+  });
+  initRecurrentOrthogonal([lstm], seed + 1);
+  if (options.compile ?? true) compileTutorialModel(model, config);
+  return model;
+}
+
+/**
+ * Compiles a tutorial model with Adam, cross-entropy on pitch and `mseWithPositivePressure`
+ * on step and duration. tfjs has no `lossWeights`, so each head's loss is multiplied by its
+ * weight here (Keras would report the unweighted per-head losses). Changes `model` in place.
+ */
+export function compileTutorialModel(model: tf.LayersModel, config: TutorialConfig): void {
+  const w = config.model.lossWeights;
+  const weighted =
+    (weight: number, fn: (y: tf.Tensor, p: tf.Tensor) => tf.Scalar) =>
+    (y: tf.Tensor, p: tf.Tensor) => tf.tidy(() => tf.mul(weight, fn(y, p)) as tf.Scalar);
+  model.compile({
+    optimizer: tf.train.adam(config.model.learningRate),
+    loss: {
+      pitch: weighted(w.pitch, sparseCategoricalCrossentropyFromLogits),
+      step: weighted(w.step, mseWithPositivePressure),
+      duration: weighted(w.duration, mseWithPositivePressure),
+    },
+  });
+}
+
+/** One row of a model summary. */
+export interface LayerSummary {
+  layer: string;
+  type: string;
+  outputShape: string;
+  params: number;
+}
+
+/** The model's layers as table rows (name, type, output shape, parameter count). */
+export function modelSummaryRows(model: tf.LayersModel): LayerSummary[] {
+  return model.layers.map((l) => ({
+    layer: l.name,
+    type: l.getClassName(),
+    outputShape: JSON.stringify(l.outputShape).replaceAll("null", "batch"),
+    params: l.countParams(),
+  }));
+}
+
+/**
+ * Mean over the batch of `(y - p)^2 + 10 * max(-p, 0)`.
+ *
+ * @param yTrue `[batch, 1]` targets (seconds)
+ * @param yPred `[batch, 1]` predictions (seconds)
+ * @returns a scalar
+ */
+export function mseWithPositivePressure(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const mse = tf.squaredDifference(yTrue, yPred);
+    const positivePressure = tf.mul(10, tf.relu(tf.neg(yPred)));
+    return tf.mean(tf.add(mse, positivePressure)) as tf.Scalar;
+  });
+}
+
+/**
+ * Sparse categorical cross-entropy computed from logits: the mean over the batch of
+ * `-log softmax(logits)[label]`. One-hot rows exist only inside this call.
+ *
+ * @param labels `[batch]` or `[batch, 1]` integer class ids
+ * @param logits `[batch, classes]` unnormalised scores
+ * @returns a scalar
+ */
+export function sparseCategoricalCrossentropyFromLogits(
+  labels: tf.Tensor,
+  logits: tf.Tensor,
+): tf.Scalar {
+  return tf.tidy(() => {
+    const classes = logits.shape[logits.shape.length - 1]!;
+    const ids = tf.cast(tf.reshape(labels, [-1]), "int32");
+    const oneHot = tf.oneHot(ids, classes);
+    return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
+  });
+}
+
+/** Weights of the three heads in the total loss. */
+export interface LossWeights {
+  /** @default {0.05} */
+  pitch: number;
+  /** @default {1} */
+  step: number;
+  /** @default {1} */
+  duration: number;
+}
+
+/** The tutorial's loss weights: pitch is scaled down so the three losses are comparable. */
+export const DEFAULT_LOSS_WEIGHTS: LossWeights = { pitch: 0.05, step: 1, duration: 1 };
+
+/**
+ * The tutorial model's loss: `pitch_loss`, `step_loss`, `duration_loss` and their weighted
+ * sum `loss`, plus the metric `pitch_accuracy`. Targets are `{pitch: [batch], step: [batch, 1], duration: [batch, 1]}`;
+ * outputs are `[pitchLogits, step, duration]`.
+ */
+export function tutorialLoss(weights: LossWeights = DEFAULT_LOSS_WEIGHTS): LossFunction {
+  return (ys, outputs) => {
+    const y = ys as { pitch: tf.Tensor; step: tf.Tensor; duration: tf.Tensor };
+    const [pitch, step, duration] = outputs;
+    const parts = {
+      pitch_loss: sparseCategoricalCrossentropyFromLogits(y.pitch, pitch),
+      step_loss: mseWithPositivePressure(y.step, step),
+      duration_loss: mseWithPositivePressure(y.duration, duration),
+    };
+    const loss = tf.addN([
+      tf.mul(weights.pitch, parts.pitch_loss),
+      tf.mul(weights.step, parts.step_loss),
+      tf.mul(weights.duration, parts.duration_loss),
+    ]) as tf.Scalar;
+    return { loss, ...parts, pitch_accuracy: sparseAccuracy(y.pitch, pitch) };
+  };
+}
+
+/** {@linkcode tutorialLoss} with these weights, by module and name, for training with Workers. */
+export function tutorialLossSpec(weights: LossWeights): ParallelLossSpec {
+  return { module: import.meta.url, name: "tutorialLoss", args: [weights] };
+}

@@ -1,0 +1,256 @@
+/**
+ * The tutorial family's training data: note tables cut into windows of `seqLength` notes,
+ * each labelled with the note that follows, served as a `tf.data` pipeline
+ * (shuffle -> batch -> prefetch), each epoch in an order fixed by the seed and the epoch.
+ *
+ * Windows are built on the fly from per-file feature arrays, one batch at a time, so memory
+ * holds the notes once rather than every overlapping window. Windows never cross from one
+ * file into the next, and the validation split is made by file, so no window leaks across it.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { MidiFileNotes, Note } from "../music/midi.ts";
+import { mulberry32, randomInt } from "../engine/random.ts";
+import { deriveSeed, SEED_TAG } from "../engine/seeds.ts";
+
+/** The three numbers the model reads for each note. */
+export const FEATURES = ["pitch", "step", "duration"] as const;
+
+/** Notes of one file as a flat feature array. */
+export interface NoteFeatures {
+  /** Where the notes came from. */
+  path: string;
+  /** `[notes, 3]` row-major: raw pitch (0..127), stepSec, durationSec. */
+  values: Float32Array;
+  /** Number of notes. */
+  count: number;
+}
+
+/**
+ * Turns a note table into a flat `[notes, 3]` feature array (pitch, step, duration).
+ * The notes are not changed.
+ */
+export function notesToFeatures(notes: Note[], path = "<notes>"): NoteFeatures {
+  const values = new Float32Array(notes.length * 3);
+  notes.forEach((n, i) => {
+    values[i * 3] = n.pitch;
+    values[i * 3 + 1] = n.step;
+    values[i * 3 + 2] = n.duration;
+  });
+  return { path, values, count: notes.length };
+}
+
+/** Options for {@linkcode tutorialWindows} and {@linkcode tutorialDataset}. */
+export interface WindowOptions {
+  /**
+   * Notes per input window.
+   * @default {25}
+   */
+  seqLength?: number;
+  /**
+   * Input pitches are divided by this (the number of MIDI pitches).
+   * @default {128}
+   */
+  pitchScale?: number;
+}
+
+/** Where every window starts, as (file index, first note) pairs. */
+export interface WindowIndex {
+  files: NoteFeatures[];
+  /** File index of each window. */
+  file: Int32Array;
+  /** First note of each window within its file. */
+  offset: Int32Array;
+  /** Number of windows. */
+  count: number;
+  seqLength: number;
+  pitchScale: number;
+}
+
+/**
+ * Indexes every window of `seqLength` notes that has a following note to predict, within
+ * each file. Files shorter than `seqLength + 1` notes give no windows. Nothing is copied.
+ *
+ * @throws {Error} naming `seqLength` when it is not a positive integer, or when no file is
+ *   long enough to give a single window
+ */
+export function tutorialWindows(
+  files: Array<NoteFeatures | MidiFileNotes>,
+  options: WindowOptions = {},
+): WindowIndex {
+  const seqLength = options.seqLength ?? 25;
+  if (!Number.isInteger(seqLength) || seqLength < 1) {
+    throw new Error(`seqLength: expected a positive integer, got ${seqLength}`);
+  }
+  const features = files.map((f) => "values" in f ? f : notesToFeatures(f.notes, f.path));
+  const perFile = features.map((f) => Math.max(0, f.count - seqLength));
+  const count = perFile.reduce((a, b) => a + b, 0);
+  if (count === 0 && features.length > 0) {
+    const longest = Math.max(...features.map((f) => f.count));
+    throw new Error(
+      `seqLength: ${seqLength} needs files of at least ${
+        seqLength + 1
+      } notes, but the longest of ${features.length} has ${longest}`,
+    );
+  }
+  const file = new Int32Array(count);
+  const offset = new Int32Array(count);
+  let w = 0;
+  perFile.forEach((n, fi) => {
+    for (let i = 0; i < n; i++, w++) {
+      file[w] = fi;
+      offset[w] = i;
+    }
+  });
+  return { files: features, file, offset, count, seqLength, pitchScale: options.pitchScale ?? 128 };
+}
+
+/** One batch as the tutorial model takes it. */
+export interface TutorialBatch {
+  /** `[batch, seqLength, 3]`: pitch / pitchScale, stepSec, durationSec. */
+  xs: tf.Tensor3D;
+  ys: {
+    /** `[batch]` int32 pitch of the next note, 0..127. */
+    pitch: tf.Tensor1D;
+    /** `[batch, 1]` step of the next note, seconds. */
+    step: tf.Tensor2D;
+    /** `[batch, 1]` duration of the next note, seconds. */
+    duration: tf.Tensor2D;
+  };
+}
+
+/**
+ * Builds the tensors of one batch from window numbers. The caller owns (and disposes) the
+ * returned tensors.
+ *
+ * @param index windows from {@linkcode tutorialWindows}
+ * @param windows window numbers, each in `[0, index.count)`
+ */
+export function gatherBatch(index: WindowIndex, windows: ArrayLike<number>): TutorialBatch {
+  const { seqLength, pitchScale } = index;
+  const n = windows.length;
+  const xs = new Float32Array(n * seqLength * 3);
+  const pitch = new Int32Array(n);
+  const step = new Float32Array(n);
+  const duration = new Float32Array(n);
+  for (let b = 0; b < n; b++) {
+    const w = windows[b];
+    const { values } = index.files[index.file[w]];
+    const from = index.offset[w] * 3;
+    xs.set(values.subarray(from, from + seqLength * 3), b * seqLength * 3);
+    for (let t = 0; t < seqLength; t++) xs[(b * seqLength + t) * 3] /= pitchScale;
+    const next = from + seqLength * 3;
+    pitch[b] = values[next];
+    step[b] = values[next + 1];
+    duration[b] = values[next + 2];
+  }
+  return {
+    xs: tf.tensor3d(xs, [n, seqLength, 3]),
+    ys: {
+      pitch: tf.tensor1d(pitch, "int32"),
+      step: tf.tensor2d(step, [n, 1]),
+      duration: tf.tensor2d(duration, [n, 1]),
+    },
+  };
+}
+
+/** Options for {@linkcode tutorialDataset}. */
+export interface TutorialDatasetOptions extends WindowOptions {
+  /**
+   * Windows per batch.
+   * @default {64}
+   */
+  batchSize?: number;
+  /**
+   * Shuffle buffer, in windows; 0 turns shuffling off. A buffer at least as large as the
+   * number of windows gives a full shuffle.
+   * @default {10000}
+   */
+  shuffleBuffer?: number;
+  /**
+   * Seed of the shuffle. Each pass over the data is one epoch and reshuffles; the order of
+   * epoch `e` depends only on `seed` and `e`, so a resumed run sees the same order as an
+   * uninterrupted one.
+   * @default {0}
+   */
+  seed?: number;
+  /**
+   * Epoch (0-based) of the first pass; later passes count up from it. A run resumed after
+   * `n` epochs passes `n`.
+   * @default {0}
+   */
+  epoch?: number;
+  /**
+   * Stop each pass after this many batches (`null`: all windows). Quick runs use it.
+   * @default {null}
+   */
+  maxBatches?: number | null;
+  /**
+   * Batches prepared ahead of the one being trained on.
+   * @default {2}
+   */
+  prefetch?: number;
+}
+
+/**
+ * Window numbers `0..count-1` in the order a shuffle buffer of `buffer` windows gives them
+ * (as `tf.data`'s `shuffle`): the buffer fills with the first windows, then each step emits a
+ * random window of the buffer and puts the next one in its place. A buffer as large as
+ * `count` gives a uniformly random permutation.
+ */
+function shuffledOrder(count: number, buffer: number, random: () => number): Int32Array {
+  const order = new Int32Array(count);
+  const held: number[] = [];
+  let out = 0;
+  for (let id = 0; id < count; id++) {
+    if (held.length < buffer) {
+      held.push(id);
+      continue;
+    }
+    const j = randomInt(random, held.length);
+    order[out++] = held[j];
+    held[j] = id;
+  }
+  while (held.length > 0) {
+    const j = randomInt(random, held.length);
+    order[out++] = held[j];
+    held[j] = held[held.length - 1];
+    held.pop();
+  }
+  return order;
+}
+
+/**
+ * The tutorial's input pipeline: window numbers -> shuffle -> batch -> gather -> prefetch.
+ * Each element is a {@linkcode TutorialBatch}, as `model.fitDataset` expects. Each
+ * iteration is one epoch with its own seeded order (see `seed` and `epoch`).
+ *
+ * @throws {Error} naming `batchSize` when it is not a positive integer
+ */
+export function tutorialDataset(
+  index: WindowIndex,
+  options: TutorialDatasetOptions = {},
+): tf.data.Dataset<tf.TensorContainer> {
+  const batchSize = options.batchSize ?? 64;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new Error(`batchSize: expected a positive integer, got ${batchSize}`);
+  }
+  const buffer = options.shuffleBuffer ?? 10000;
+  const seed = options.seed ?? 0;
+  let epoch = options.epoch ?? 0;
+  function* batches(): Iterator<tf.TensorContainer> {
+    const order = buffer > 0
+      ? shuffledOrder(index.count, buffer, mulberry32(deriveSeed(seed, SEED_TAG.shuffle, epoch)))
+      : Int32Array.from({ length: index.count }, (_, i) => i);
+    epoch++;
+    const end = Math.min(order.length, (options.maxBatches ?? Infinity) * batchSize);
+    for (let from = 0; from < end; from += batchSize) {
+      yield gatherBatch(
+        index,
+        order.subarray(from, Math.min(end, from + batchSize)),
+      ) as unknown as tf.TensorContainer;
+    }
+  }
+  return tf.data.generator(batches).prefetch(options.prefetch ?? 2);
+}

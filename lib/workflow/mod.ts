@@ -1,0 +1,7 @@
+/**
+ * One set of steps for both families, so the commands and notebooks read the same whichever
+ * family a run uses.
+ *
+ * @module
+ */
+export * from "./workflow.ts";

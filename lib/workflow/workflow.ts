@@ -1,0 +1,337 @@
+/**
+ * One set of steps for both model families, so the notebooks and the `demo` command read the
+ * same whichever family `01_setup` chose: read the corpus, prepare the data, build, train,
+ * load a run, generate. Each step hands over to `tutorial.ts` or `classic.ts`.
+ *
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs";
+import { join } from "node:path";
+import type { RunConfig } from "../config/config.ts";
+import type { MidiFolder, Note } from "../music/midi.ts";
+import { isChordToken, type TokenFolder, tokenPitches, tokensToNotes } from "../music/tokens.ts";
+import { tutorialDataset } from "../tutorial/windows.ts";
+import { classicDataset } from "../classic/windows.ts";
+import type { EpochInfo, TrainResult } from "../train/loop.ts";
+import { writeJsonAtomic } from "../io/model_files.ts";
+import { buildTutorialModel } from "../tutorial/model.ts";
+import { lstmFactory } from "../engine/fused_lstm.ts";
+import { buildClassicModel, classicTrainLoss } from "../classic/model.ts";
+import {
+  generateFromRun,
+  loadTutorialRun,
+  prepareTutorialData,
+  readTutorialNotes,
+  trainTutorial,
+  type TutorialData,
+  type TutorialRun,
+} from "../tutorial/run.ts";
+import {
+  type ClassicData,
+  type ClassicRun,
+  generateFromClassicRun,
+  loadClassicRun,
+  prepareClassicData,
+  readClassicTokens,
+  trainClassic,
+} from "../classic/run.ts";
+import type { LossFunction } from "../train/loop.ts";
+import { tutorialLoss } from "../tutorial/model.ts";
+
+/** The files read for a run: note tables (tutorial) or token lists (classic). */
+export type Corpus =
+  | { family: "tutorial"; folder: MidiFolder }
+  | { family: "classic"; folder: TokenFolder };
+
+/** Training data of either family. */
+export type PreparedData =
+  | { family: "tutorial"; data: TutorialData }
+  | { family: "classic"; data: ClassicData };
+
+/** A trained or loaded run of either family. */
+export type Run = (TutorialRun & { family: "tutorial" }) | (ClassicRun & { family: "classic" });
+
+/**
+ * Reads the configured data folder the way the config's family needs it.
+ *
+ * @throws {Error} naming the folder when it is missing or gives nothing usable
+ */
+export function readCorpus(config: RunConfig): Corpus {
+  return config.family === "tutorial"
+    ? { family: "tutorial", folder: readTutorialNotes(config) }
+    : { family: "classic", folder: readClassicTokens(config) };
+}
+
+/** A one-line description: files, notes or tokens, skipped files. */
+export function describeCorpus(corpus: Corpus): string {
+  const { files, skipped } = corpus.folder;
+  const count = corpus.family === "tutorial"
+    ? `${corpus.folder.files.reduce((n, f) => n + f.notes.length, 0)} notes`
+    : `${corpus.folder.files.reduce((n, f) => n + f.tokens.length, 0)} tokens`;
+  return `${files.length} files, ${count}; ${skipped.length} skipped`;
+}
+
+/** Saves the corpus in the run folder (`notes.json` or `tokens.json`); returns the path. */
+export async function saveCorpus(runDir: string, corpus: Corpus): Promise<string> {
+  const path = join(runDir, corpus.family === "tutorial" ? "notes.json" : "tokens.json");
+  await Deno.mkdir(runDir, { recursive: true });
+  await writeJsonAtomic(path, corpus.folder, { indent: 0 });
+  return path;
+}
+
+/**
+ * Reads the corpus {@linkcode saveCorpus} wrote for this config's family.
+ *
+ * @throws {Error} naming the file, and the notebook that writes it, when it is missing
+ */
+export async function loadCorpus(runDir: string, config: RunConfig): Promise<Corpus> {
+  const path = join(runDir, config.family === "tutorial" ? "notes.json" : "tokens.json");
+  let folder;
+  try {
+    folder = JSON.parse(await Deno.readTextFile(path));
+  } catch (e) {
+    throw new Error(
+      `${path}: cannot read the processed corpus (${(e as Error).message}); ` +
+        "run the preprocessing step (notebooks/02_preprocessing) first",
+    );
+  }
+  return { family: config.family, folder } as Corpus;
+}
+
+/**
+ * Windows, labels and the split by file, for either family.
+ *
+ * @param corpus files already read (not changed); read afresh when not given
+ * @throws {Error} naming `family` when the corpus belongs to the other family
+ */
+export function prepareData(config: RunConfig, corpus?: Corpus): PreparedData {
+  if (corpus && corpus.family !== config.family) {
+    throw new Error(`family: the corpus is ${corpus.family}, the config ${config.family}`);
+  }
+  return config.family === "tutorial"
+    ? {
+      family: "tutorial",
+      data: prepareTutorialData(config, corpus?.folder as MidiFolder | undefined),
+    }
+    : {
+      family: "classic",
+      data: prepareClassicData(config, corpus?.folder as TokenFolder | undefined),
+    };
+}
+
+/** Number of training and validation windows. */
+export function windowCounts(prepared: PreparedData): { train: number; validation: number } {
+  const { data } = prepared;
+  return { train: data.train.count, validation: data.validation?.count ?? 0 };
+}
+
+/** Builds (and compiles) the config's model, untrained. */
+export function buildModel(config: RunConfig, prepared: PreparedData): tf.LayersModel {
+  if (config.family === "tutorial") return buildTutorialModel(config);
+  const data = prepared.data as ClassicData;
+  return buildClassicModel(config.model, {
+    vocabSize: data.vocabulary.size,
+    seed: config.seed,
+    lstmLayer: lstmFactory(config.lstm),
+  });
+}
+
+/** The loss the training loop minimises for the config's family. */
+export function lossFor(config: RunConfig): LossFunction {
+  return config.family === "tutorial" ? tutorialLoss(config.model.lossWeights) : classicTrainLoss();
+}
+
+/** Options for {@linkcode trainRun}. */
+export interface TrainRunOptions {
+  /**
+   * Folder of the run.
+   * @default {`weights/${config.run}`}
+   */
+  runDir?: string;
+  /** Data from {@linkcode prepareData}; prepared afresh when not given. */
+  prepared?: PreparedData;
+  /** Called after each epoch. */
+  onEpochEnd?: (info: EpochInfo) => void | Promise<void>;
+  /**
+   * Continue the run in `runDir` from its last finished epoch; `config` must be the run's
+   * (only `train.epochs` and `backend` may change).
+   * @default {false}
+   */
+  resume?: boolean;
+}
+
+/**
+ * Trains the config's model into its run folder (see `trainTutorial` / `trainClassic`).
+ *
+ * @throws {Error} as `trainTutorial` / `trainClassic`
+ */
+export async function trainRun(
+  config: RunConfig,
+  options: TrainRunOptions = {},
+): Promise<Run & { result: TrainResult }> {
+  const common = {
+    runDir: options.runDir,
+    onEpochEnd: options.onEpochEnd,
+    resume: options.resume,
+  };
+  if (config.family === "tutorial") {
+    const data = options.prepared?.data as TutorialData | undefined;
+    return { family: "tutorial", ...(await trainTutorial(config, { ...common, data })) };
+  }
+  const data = options.prepared?.data as ClassicData | undefined;
+  return { family: "classic", ...(await trainClassic(config, { ...common, data })) };
+}
+
+/** Options for {@linkcode loadRun}. */
+export interface LoadRunOptions {
+  /**
+   * The family the caller expects; a run of the other family is an error.
+   * @default {whichever family config.json names}
+   */
+  family?: RunConfig["family"];
+}
+
+/**
+ * Loads a run folder of either family (the family is read from its `config.json`).
+ *
+ * @throws {Error} naming the folder when it has no readable config or model, when its
+ *   weights belong to the other family, or when it is not of `options.family`
+ */
+export async function loadRun(runDir: string, options: LoadRunOptions = {}): Promise<Run> {
+  let family: string | undefined;
+  try {
+    family = JSON.parse(await Deno.readTextFile(join(runDir, "config.json"))).family;
+  } catch (e) {
+    throw new Error(`run ${runDir}: cannot read config.json (${(e as Error).message})`);
+  }
+  if (options.family !== undefined && family !== options.family) {
+    throw new Error(
+      `family: expected a ${options.family}-family run, but ${join(runDir, "config.json")} ` +
+        `says ${JSON.stringify(family)}`,
+    );
+  }
+  if (family === "classic") return { family: "classic", ...(await loadClassicRun(runDir)) };
+  return { family: "tutorial", ...(await loadTutorialRun(runDir)) };
+}
+
+/** Options for {@linkcode generateMusic}. */
+export interface GenerateMusicOptions {
+  /**
+   * Notes (tutorial) or tokens (classic) to generate.
+   * @default {the config's generate.notes / generate.tokens}
+   */
+  count?: number;
+  /**
+   * Sampling temperature.
+   * @default {the config's generate.temperature}
+   */
+  temperature?: number;
+  /**
+   * Seed for the seed window and sampling.
+   * @default {the config's seed}
+   */
+  seed?: number;
+}
+
+/** Generated music: notes, and for the classic family the tokens they came from. */
+export interface GeneratedMusic {
+  notes: Note[];
+  tokens?: string[];
+}
+
+/**
+ * Generates music with a run's model, starting from a seeded random window of the corpus.
+ *
+ * @throws {Error} naming `family` when the corpus belongs to the other family
+ */
+export function generateMusic(
+  run: Run,
+  corpus: Corpus,
+  options: GenerateMusicOptions = {},
+): GeneratedMusic {
+  if (run.family !== corpus.family) {
+    throw new Error(`family: the run is ${run.family}, the corpus ${corpus.family}`);
+  }
+  if (run.family === "tutorial") {
+    const folder = corpus.folder as MidiFolder;
+    return { notes: generateFromRun(run, { ...options, seedFrom: folder.files }) };
+  }
+  const folder = corpus.folder as TokenFolder;
+  return generateFromClassicRun(run, { ...options, seedFrom: folder.files });
+}
+
+/** The config's tempo and program, for writing generated notes to MIDI. */
+export function midiOptionsFor(config: RunConfig): { bpm: number; program: number } {
+  return { bpm: config.generate.bpm, program: config.generate.program };
+}
+
+/**
+ * The first rows of one piece as the model family sees it: the note table (tutorial) or the
+ * token list with the pitches each token stands for (classic).
+ */
+export function previewRows(corpus: Corpus, fileIndex = 0): object[] {
+  if (corpus.family === "tutorial") return corpus.folder.files[fileIndex].notes;
+  return corpus.folder.files[fileIndex].tokens.map((token, i) => ({
+    index: i,
+    token,
+    kind: isChordToken(token) ? "chord" : "note",
+    pitches: tokenPitches(token).join(" "),
+  }));
+}
+
+/**
+ * The notes of one piece: as read (tutorial), or as its tokens sound when played back with
+ * the config's fixed step (classic), which shows what the tokens keep and what they drop.
+ */
+export function pieceNotes(corpus: Corpus, config: RunConfig, fileIndex = 0): Note[] {
+  if (corpus.family === "tutorial") return corpus.folder.files[fileIndex].notes;
+  const generate = config.family === "classic" ? config.generate : { stepBeats: 0.5, bpm: 120 };
+  return tokensToNotes(corpus.folder.files[fileIndex].tokens, {
+    stepBeats: generate.stepBeats,
+    bpm: generate.bpm,
+  });
+}
+
+/** Options for {@linkcode trainingDataset}. */
+export interface TrainingDatasetOptions {
+  /**
+   * Stop after this many batches (`null`: every window).
+   * @default {null}
+   */
+  maxBatches?: number | null;
+}
+
+/** The training `tf.data` pipeline of either family: elements `{xs, ys}`. */
+export function trainingDataset(
+  config: RunConfig,
+  prepared: PreparedData,
+  options: TrainingDatasetOptions = {},
+): tf.data.Dataset<tf.TensorContainer> {
+  if (config.family === "tutorial") {
+    const data = prepared.data as TutorialData;
+    return tutorialDataset(data.train, { ...config.dataset, seed: config.seed, ...options });
+  }
+  const data = prepared.data as ClassicData;
+  return classicDataset(data.train, {
+    batchSize: config.model.batchSize,
+    seed: config.seed,
+    ...options,
+  });
+}
+
+/** Shape and dtype of every tensor in a batch (`xs`, `ys.pitch`, ...), for a table. */
+export function tensorRows(
+  batch: tf.TensorContainer,
+): Array<{ tensor: string; shape: string; dtype: string }> {
+  const rows: Array<{ tensor: string; shape: string; dtype: string }> = [];
+  const walk = (value: unknown, path: string) => {
+    if (value && typeof value === "object" && "shape" in value && "dtype" in value) {
+      const t = value as tf.Tensor;
+      rows.push({ tensor: path, shape: JSON.stringify(t.shape), dtype: t.dtype });
+    } else if (value && typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k);
+    }
+  };
+  walk(batch, "");
+  return rows;
+}

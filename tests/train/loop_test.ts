@@ -1,0 +1,150 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { resolveTutorialConfig } from "../../lib/config/config.ts";
+import { tutorialDataset, tutorialWindows } from "../../lib/tutorial/windows.ts";
+import { tutorialLoss } from "../../lib/tutorial/model.ts";
+import { buildTutorialModel } from "../../lib/tutorial/model.ts";
+import { loadModel } from "../../lib/io/model_files.ts";
+import { type EpochInfo, formatCheckpointName, trainModel } from "../../lib/train/loop.ts";
+import { patternNotes, tempDir } from "../_helpers.ts";
+
+await tf.setBackend("cpu");
+
+const config = resolveTutorialConfig({
+  seed: 7,
+  dataset: { seqLength: 8, batchSize: 32 },
+  model: { lstmUnits: 32, learningRate: 0.01 },
+});
+const files = [{ path: "pattern.mid", notes: patternNotes(200) }];
+const index = tutorialWindows(files, config.dataset);
+
+Deno.test("formatCheckpointName() fills Keras-style epoch and loss fields", () => {
+  assert.equal(
+    formatCheckpointName("weights-improvement-{epoch:02d}-{loss:.4f}", 3, 0.123456),
+    "weights-improvement-03-0.1235",
+  );
+  assert.equal(formatCheckpointName("ckpt_{epoch}", 12, 1), "ckpt_12");
+  assert.equal(
+    formatCheckpointName("ckpt-{epoch:02d}-{loss:.2f}-{val_loss:.3f}", 4, {
+      loss: 1.234,
+      val_loss: 2,
+    }),
+    "ckpt-04-1.23-2.000",
+  );
+  assert.throws(() => formatCheckpointName("{acc}", 1, { loss: 1 }), /\{acc\} is not logged/);
+});
+
+Deno.test("trainModel() halves the loss on a learnable repeating sequence", async () => {
+  const model = buildTutorialModel(config);
+  const result = await trainModel(model, tutorialDataset(index, { ...config.dataset, seed: 1 }), {
+    loss: tutorialLoss(config.model.lossWeights),
+    epochs: 12,
+  });
+  const loss = result.history.loss;
+  assert.equal(loss.length, 12);
+  assert.ok(loss.at(-1)! < loss[0] / 2, `loss went from ${loss[0]} to ${loss.at(-1)}`);
+  assert.deepEqual(result.history.epoch, Array.from({ length: 12 }, (_, i) => i + 1));
+  for (const k of ["pitch_loss", "step_loss", "duration_loss"]) {
+    assert.equal(result.history[k].length, 12);
+  }
+  model.dispose();
+});
+
+Deno.test("trainModel() writes best-only checkpoints that load with identical predictions", async () => {
+  const dir = tempDir();
+  try {
+    const model = buildTutorialModel(config);
+    const seen: EpochInfo[] = [];
+    const x = tf.randomNormal([4, 8, 3], 0, 1, "float32", 3);
+    const predict = (m: tf.LayersModel) =>
+      (m.predict(x) as tf.Tensor[]).map((t) => Array.from(t.dataSync()));
+    let atCheckpoint: number[][] = [];
+    const result = await trainModel(model, tutorialDataset(index, { ...config.dataset, seed: 1 }), {
+      loss: tutorialLoss(config.model.lossWeights),
+      epochs: 3,
+      checkpoint: { dir, template: "ckpt-{epoch:02d}-{loss:.4f}", metadata: { note: "test" } },
+      onEpochEnd: (info) => {
+        seen.push(info);
+        if (info.checkpoint) atCheckpoint = predict(model);
+      },
+    });
+    assert.equal(seen.length, 3);
+    const written = seen.filter((s) => s.checkpoint).map((s) => s.checkpoint!);
+    assert.ok(written.length >= 1);
+    assert.equal(result.lastCheckpoint, written.at(-1));
+    for (const w of written) assert.match(w, /ckpt-0\d-\d+\.\d{4}$/);
+    const latest = JSON.parse(Deno.readTextFileSync(join(dir, "latest.json")));
+    assert.equal(join(dir, latest.checkpoint), result.lastCheckpoint);
+    const loaded = await loadModel(result.lastCheckpoint!);
+    assert.deepEqual(predict(loaded), atCheckpoint);
+    loaded.dispose();
+    model.dispose();
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("trainModel() stops early after `patience` epochs without improvement and restores the best", async () => {
+  const model = buildTutorialModel(config);
+  // A learning rate of 0 never improves after the first epoch.
+  const result = await trainModel(
+    model,
+    tutorialDataset(index, { ...config.dataset, seed: 1, maxBatches: 2 }),
+    {
+      loss: tutorialLoss(config.model.lossWeights),
+      optimizer: tf.train.sgd(0),
+      epochs: 20,
+      earlyStopping: { patience: 2 },
+    },
+  );
+  assert.equal(result.stoppedEarly, true);
+  assert.equal(result.history.loss.length, result.bestEpoch + 3);
+  model.dispose();
+});
+
+Deno.test("trainModel() logs validation losses as val_* and names an unknown monitor", async () => {
+  const model = buildTutorialModel(config);
+  const val = tutorialWindows(
+    [{ path: "v.mid", notes: patternNotes(40, [50, 52, 53]) }],
+    config.dataset,
+  );
+  const result = await trainModel(
+    model,
+    tutorialDataset(index, { ...config.dataset, maxBatches: 2 }),
+    {
+      loss: tutorialLoss(),
+      epochs: 1,
+      validation: tutorialDataset(val, { ...config.dataset, shuffleBuffer: 0 }),
+      monitor: "val_loss",
+    },
+  );
+  for (const k of ["val_loss", "val_pitch_loss", "val_step_loss", "val_duration_loss"]) {
+    assert.equal(result.history[k].length, 1, k);
+  }
+  const h = result.history;
+  const weighted = 0.05 * h.val_pitch_loss[0] + h.val_step_loss[0] + h.val_duration_loss[0];
+  assert.ok(
+    Math.abs(weighted - h.val_loss[0]) < 1e-4,
+    "val_loss is the weighted sum of the val head losses",
+  );
+  await assert.rejects(
+    trainModel(model, tutorialDataset(index, { ...config.dataset, maxBatches: 1 }), {
+      loss: tutorialLoss(),
+      epochs: 1,
+      monitor: "accuracy",
+    }),
+    /monitor: "accuracy" is not logged/,
+  );
+  model.dispose();
+});
+
+Deno.test("trainModel() does not leak tensors across epochs", async () => {
+  const model = buildTutorialModel(config);
+  const data = tutorialDataset(index, { ...config.dataset, maxBatches: 3 });
+  await trainModel(model, data, { loss: tutorialLoss(), epochs: 1 });
+  const before = tf.memory().numTensors;
+  await trainModel(model, data, { loss: tutorialLoss(), epochs: 3 });
+  assert.equal(tf.memory().numTensors, before);
+  model.dispose();
+});
