@@ -10,6 +10,7 @@
  * - `workflow/`: one set of steps for both families
  * - `judge/`: metrics, the copy check, evaluation, sweeps
  * - `notebook/`: figures, tables, audio, the notebook session
+ * - `web/`: the run as a web page that composes in the browser (`deno task export`)
  *
  * The speed machinery (fused LSTM, WebAssembly kernels and threads, the stateful runner,
  * Workers) is `midi-lstm/engine` (`lib/engine/mod.ts`); only backend choice and the seeded
@@ -26,5 +27,6 @@ export * from "./classic/mod.ts";
 export * from "./workflow/mod.ts";
 export * from "./judge/mod.ts";
 export * from "./notebook/mod.ts";
+export * from "./web/mod.ts";
 export * from "./engine/backend.ts";
 export { mulberry32 } from "./engine/random.ts";

@@ -37,10 +37,10 @@ export function tinyTutorial(
     backend: "cpu",
     ...over,
     data: { dir: dataDir, ...over.data },
-    dataset: { seqLength: 8, batchSize: 16, ...over.dataset },
-    model: { lstmUnits: 12, ...over.model },
+    dataset: { ...over.dataset },
+    model: { sequenceLength: 8, batchSize: 16, lstmUnits: 12, ...over.model },
     train: { epochs: 3, maxBatchesPerEpoch: 4, patience: 50, ...over.train },
-    generate: { notes: 24, ...over.generate },
+    generate: { length: 24, ...over.generate },
   };
 }
 
@@ -70,7 +70,7 @@ export function tinyClassic(
       ...over.model,
     } as DeepPartial<ClassicConfig["model"]>,
     train: { epochs: 3, maxBatchesPerEpoch: 4, patience: 50, ...over.train },
-    generate: { tokens: 24, ...over.generate },
+    generate: { length: 24, ...over.generate },
   };
 }
 

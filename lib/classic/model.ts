@@ -70,15 +70,10 @@ export interface BuildClassicModelOptions {
    * @default {tf.layers.lstm}
    */
   lstmLayer?: LstmFactory;
-  /**
-   * Compile the model with {@linkcode classicLoss} and the config's optimiser.
-   * @default {true}
-   */
-  compile?: boolean;
 }
 
 /**
- * Builds (and by default compiles) a classic model from a preset name or a full config.
+ * Builds a classic model from a preset name or a full config.
  * Layers are named as in the original Keras summary (`lstm_1`, `dropout_1`, ...,
  * `dense_2`). Weights are initialised from `options.seed` (Glorot-uniform kernels,
  * orthogonal recurrent kernels, zero biases).
@@ -141,23 +136,16 @@ export function buildClassicModel(
   dropout(c.dropoutAfterDense);
   apply(tf.layers.dense({ units: vocabSize, kernelInitializer: glorot(), name: name("dense") }));
   apply(tf.layers.activation({ activation: "softmax", name: name("activation") }));
-  const model = tf.model({ inputs: input, outputs: x, name: c.preset.replace("-", "_") });
+  const model = tf.model({ inputs: input, outputs: x, name: c.preset.replaceAll("-", "_") });
   initRecurrentOrthogonal(lstms, seed + 1);
-  if (options.compile ?? true) compileClassicModel(model, c);
   return model;
 }
 
-/**
- * Compiles a classic model with {@linkcode classicLoss} and the config's optimiser. Changes
- * `model` in place.
- */
-export function compileClassicModel(model: tf.LayersModel, config: ClassicModelConfig): void {
-  model.compile({
-    optimizer: config.optimizer === "adam"
-      ? tf.train.adam(config.learningRate)
-      : tf.train.rmsprop(config.learningRate),
-    loss: classicLoss,
-  });
+/** A classic model's optimiser: RMSprop or Adam at its learning rate, as the config says. */
+export function classicOptimizer(config: ClassicModelConfig): tf.Optimizer {
+  return config.optimizer === "adam"
+    ? tf.train.adam(config.learningRate)
+    : tf.train.rmsprop(config.learningRate);
 }
 
 /** The classic loss as the training loop takes it: `loss`, and the metric `accuracy`. */

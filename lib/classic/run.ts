@@ -26,14 +26,9 @@ import { join } from "node:path";
 import { type ClassicConfig, resolveClassicConfig } from "../config/config.ts";
 import { splitForWindows } from "../train/split.ts";
 import { classicDataset, type ClassicWindowIndex, classicWindowIndex } from "./windows.ts";
-import {
-  buildClassicModel,
-  classicLossSpec,
-  classicTrainLoss,
-  compileClassicModel,
-} from "./model.ts";
-import { pickSeedWindow } from "./sample.ts";
-import { generateTokensStateful } from "./sample.ts";
+import { buildClassicModel, classicLossSpec, classicOptimizer, classicTrainLoss } from "./model.ts";
+import { generateTokensStateful, pickSeedWindow } from "./sample.ts";
+import type { Temperature } from "../engine/random.ts";
 import {
   loadTokenFolder,
   midiToTokenEvents,
@@ -44,6 +39,7 @@ import { type Note, parseMidi } from "../music/midi.ts";
 import {
   assertVocabularyMatches,
   buildVocabulary,
+  decodeIds,
   encodeTokens,
   loadVocabulary,
   saveVocabulary,
@@ -60,6 +56,7 @@ import {
   openRunFolder,
   runTrainOptions,
 } from "../train/run_steps.ts";
+import { runPaths } from "../io/run_folder.ts";
 
 /** Token data prepared for training. */
 export interface ClassicData {
@@ -212,11 +209,16 @@ export interface TrainClassicOptions {
   /**
    * Continue the run in `runDir` from its last finished epoch (weights, optimiser state,
    * history, early stopping), after checking that `config` and the vocabulary are the run's
-   * (only `train.epochs` and `backend` may change). Without a saved epoch the run starts
+   * (only `train.epochs`, `train.workers` and `backend` may change). Without a saved epoch the run starts
    * afresh.
    * @default {false}
    */
   resume?: boolean;
+  /**
+   * Hears that the run folder's lock, left by a process that no longer runs, was taken over.
+   * @default {undefined}
+   */
+  onLockTakenOver?: (message: string) => void;
 }
 
 /**
@@ -234,7 +236,7 @@ export async function trainClassic(
   const runDir = options.runDir ?? join("weights", config.run);
   const state = options.resume ? await checkResume(runDir, config) : null;
   const data = options.data ?? prepareClassicData(config);
-  const vocabularyPath = join(runDir, "vocabulary.json");
+  const vocabularyPath = runPaths(runDir).vocabulary;
   if (state) {
     const saved = loadVocabulary(vocabularyPath);
     if (saved.fingerprint !== data.vocabulary.fingerprint) {
@@ -247,7 +249,8 @@ export async function trainClassic(
     }
   }
   const fromEpoch = state?.epochsDone ?? 0;
-  await beginRun(runDir, config, {
+  const lock = await beginRun(config, {
+    runDir,
     folder: data.folder,
     sequences: data.folder.files.map((f) => f.tokens),
     normalisation: {
@@ -256,9 +259,24 @@ export async function trainClassic(
       vocabularyFingerprint: data.vocabulary.fingerprint,
     },
     fromEpoch,
+    onLockTakenOver: options.onLockTakenOver,
   });
-  saveVocabulary(vocabularyPath, data.vocabulary);
-  await writeJsonAtomic(join(runDir, "timing.json"), learnTokenTiming(config, data.folder.files));
+  try {
+    return await trainInRunFolder(config, { runDir, data, fromEpoch, options });
+  } finally {
+    await lock.release();
+  }
+}
+
+/** The training of {@linkcode trainClassic}, inside the locked run folder. */
+async function trainInRunFolder(
+  config: ClassicConfig,
+  run: { runDir: string; data: ClassicData; fromEpoch: number; options: TrainClassicOptions },
+): Promise<ClassicRun & { result: TrainResult }> {
+  const { runDir, data, fromEpoch, options } = run;
+  const paths = runPaths(runDir);
+  saveVocabulary(paths.vocabulary, data.vocabulary);
+  await writeJsonAtomic(paths.timing, learnTokenTiming(config, data.folder.files));
   const seeds = dropoutSeeds(config.seed);
   const model = buildClassicModel(config.model, {
     vocabSize: data.vocabulary.size,
@@ -278,10 +296,12 @@ export async function trainClassic(
     }),
     {
       loss: classicTrainLoss(),
+      optimizer: classicOptimizer(config.model),
       validation: data.validation
         ? classicDataset(data.validation, { batchSize, shuffle: false })
         : undefined,
-      ...runTrainOptions(config, runDir, {
+      ...runTrainOptions(config, {
+        runDir,
         hasValidation: data.validation !== null,
         metadata,
         seeds,
@@ -291,7 +311,7 @@ export async function trainClassic(
       }),
     },
   );
-  await finishRun(model, runDir, result, metadata);
+  await finishRun(model, { runDir, result, metadata });
   return {
     config,
     model,
@@ -302,6 +322,15 @@ export async function trainClassic(
   };
 }
 
+/** Options for {@linkcode loadClassicRun}. */
+export interface LoadClassicRunOptions {
+  /**
+   * Hears each setting of an older `config.json` that was renamed on loading.
+   * @default {undefined}
+   */
+  onRenamed?: (note: string) => void;
+}
+
 /**
  * Loads a classic run folder: config, vocabulary and model, checking that the vocabulary
  * is the one the weights were trained with.
@@ -309,10 +338,13 @@ export async function trainClassic(
  * @throws {Error} naming the folder when it is not a classic run, and saying what was
  *   expected and what arrived when vocabulary and weights do not match
  */
-export async function loadClassicRun(runDir: string): Promise<ClassicRun> {
+export async function loadClassicRun(
+  runDir: string,
+  options: LoadClassicRunOptions = {},
+): Promise<ClassicRun> {
   const { rawConfig, model, metadata, modelDir } = await openRunFolder(runDir, "classic");
-  const config = resolveClassicConfig(rawConfig as ClassicConfig);
-  const vocabulary = loadVocabulary(join(runDir, "vocabulary.json"));
+  const config = resolveClassicConfig(rawConfig as ClassicConfig, options);
+  const vocabulary = loadVocabulary(runPaths(runDir).vocabulary);
   if (model.outputs.length !== 1 || model.inputs[0].shape.at(-1) !== 1) {
     const shape = `input [${model.inputs[0].shape.map((d) => d ?? "batch")}], ` +
       `${model.outputs.length} output(s)`;
@@ -327,14 +359,13 @@ export async function loadClassicRun(runDir: string): Promise<ClassicRun> {
     expectedFingerprint: metadata.vocabularyFingerprint as string | undefined,
     modelName: `the model in ${modelDir}`,
   });
-  compileClassicModel(model, config.model);
   let history: Record<string, number[]> | undefined;
   try {
-    history = JSON.parse(await Deno.readTextFile(join(runDir, "history.json")));
+    history = JSON.parse(await Deno.readTextFile(runPaths(runDir).history));
   } catch { /* a run without history still generates */ }
   let timing: TokenTimingTable | undefined;
   try {
-    timing = JSON.parse(await Deno.readTextFile(join(runDir, "timing.json")));
+    timing = JSON.parse(await Deno.readTextFile(runPaths(runDir).timing));
   } catch { /* runs from before learnt timing play with the fixed step */ }
   return { config, model, vocabulary, runDir, history, timing };
 }
@@ -345,19 +376,21 @@ export interface GenerateFromClassicRunOptions {
   seedFrom: Array<{ tokens: string[] }>;
   /**
    * Tokens to generate.
-   * @default {config.generate.tokens}
+   * @default {config.generate.length}
    */
-  count?: number;
+  length?: number;
   /**
-   * Sampling temperature; 0 is argmax.
+   * The probabilities, as logits, are divided by this before sampling, or `"argmax"`.
    * @default {config.generate.temperature}
    */
-  temperature?: number;
+  temperature?: Temperature;
   /**
    * Seed for the seed window and sampling.
    * @default {config.seed}
    */
   seed?: number;
+  /** Called after each token with (tokens so far, length). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** Generated music of the classic family: the tokens and the notes they stand for. */
@@ -386,17 +419,18 @@ export function generateFromClassicRun(
   });
   const ids = generateTokensStateful(run.model, window.ids, {
     memory: config.generate.memory,
-    steps: options.count ?? config.generate.tokens,
+    length: options.length ?? config.generate.length,
     temperature: options.temperature ?? config.generate.temperature,
     topK: config.generate.topK,
     seed: seed + 1,
     vocabulary,
+    onProgress: options.onProgress,
   });
-  const tokens = ids.map((id) => vocabulary.intToNote[id]);
+  const tokens = decodeIds(vocabulary, ids);
   const table = config.generate.timing === "learned" ? run.timing : undefined;
   if (config.generate.timing === "learned" && !table) {
     throw new Error(
-      `generate.timing: "learned" needs ${join(run.runDir, "timing.json")}, which this run ` +
+      `generate.timing: "learned" needs ${runPaths(run.runDir).timing}, which this run ` +
         'lacks (retrain it, or use "fixed")',
     );
   }

@@ -1,86 +1,46 @@
 /**
- * Generation for the classic family: feed a window of token ids, pick the next token from
- * the predicted probabilities, slide the window by one, repeat.
+ * Generation for the classic family, as the sources do it: feed a window of token ids, pick
+ * the next token from the predicted probabilities, slide the window by one, repeat.
  *
- * The original notebooks always took the most likely token (argmax, `temperature: 0` here),
- * which tends to repeat itself; sampling with a temperature below 1 (default 0.8) keeps to
- * likely tokens while still varying. Sampling is seeded, so the same seed gives the same
- * piece.
+ * The sources always took the most likely token (`temperature: "argmax"`), which soon
+ * repeats itself; sampling with a temperature (the model's probabilities as logits, divided by
+ * T) keeps to likely tokens while still varying. Sampling is seeded, so the same seed gives
+ * the same piece. `generateTokens` is the plain loop; `generateTokensStateful` gives the same
+ * tokens faster by carrying the LSTM states (`lib/engine/stateful.ts`).
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import { readTidy } from "../engine/read_tensors.ts";
-import { mulberry32, randomInt } from "../engine/random.ts";
+import { mulberry32, randomInt, sampleLogits, type SampleOptions } from "../engine/random.ts";
 import { createStatefulRunner, type LayerMath, type StateMemory } from "../engine/stateful.ts";
 import { assertVocabularyMatches, type Vocabulary } from "../music/vocabulary.ts";
-
-/** Options for {@linkcode sampleToken}. */
-export interface SampleTokenOptions {
-  /**
-   * Sharpens (below 1) or flattens (above 1) the distribution: probabilities are raised to
-   * `1 / temperature` and renormalised. `0` takes the most likely token (argmax; the first
-   * one on a tie), as the original notebooks did.
-   * @default {0.8}
-   */
-  temperature?: number;
-  /**
-   * Sample only among the `topK` most likely tokens; `0` keeps all.
-   * @default {0}
-   */
-  topK?: number;
-  /**
-   * Source of uniform numbers in [0, 1).
-   * @default {Math.random}
-   */
-  random?: () => number;
-}
+import { encodeIds, idsTensor, probabilitiesToLogits } from "./encode.ts";
 
 /**
- * Picks a token id from a probability vector.
+ * Picks a token id from the model's probabilities with the shared sampling rules:
+ * `"argmax"` takes the most likely id (the first on a tie), a temperature T samples from the
+ * probabilities raised to `1 / T` (the softmax of `log p / T`), `topK` keeps the k likeliest.
  *
  * @param probs `[vocab]` probabilities (not changed; need not sum exactly to 1)
- * @throws {Error} naming the setting when `temperature` is negative or `topK` is not an
- *   integer >= 0, and when `probs` is empty or has no positive entry
+ * @throws {Error} naming the setting when `temperature` or `topK` is invalid, and when
+ *   `probs` is empty or has no positive entry
  */
-export function sampleToken(probs: ArrayLike<number>, options: SampleTokenOptions = {}): number {
-  const temperature = options.temperature ?? 0.8;
-  const topK = options.topK ?? 0;
-  if (!(temperature >= 0)) {
-    throw new Error(`temperature: expected a number >= 0, got ${temperature}`);
-  }
-  if (!Number.isInteger(topK) || topK < 0) {
-    throw new Error(`topK: expected an integer >= 0, got ${topK}`);
-  }
+export function sampleToken(probs: ArrayLike<number>, options: SampleOptions = {}): number {
   if (probs.length === 0) throw new Error("probs: expected at least one probability, got none");
-  let best = 0;
-  for (let i = 1; i < probs.length; i++) if (probs[i] > probs[best]) best = i;
-  if (!(probs[best] > 0)) throw new Error("probs: expected at least one positive probability");
-  if (temperature === 0 || topK === 1) return best;
-  let candidates = Array.from({ length: probs.length }, (_, i) => i).filter((i) => probs[i] > 0);
-  if (topK > 0 && topK < candidates.length) {
-    candidates = candidates.sort((a, b) => probs[b] - probs[a] || a - b).slice(0, topK)
-      .sort((a, b) => a - b);
+  if (!Array.prototype.some.call(probs, (p: number) => p > 0)) {
+    throw new Error("probs: expected at least one positive probability");
   }
-  // p^(1/T), computed in log space relative to the largest for numerical safety.
-  const logMax = Math.log(probs[best]);
-  const weights = candidates.map((i) => Math.exp((Math.log(probs[i]) - logMax) / temperature));
-  const total = weights.reduce((a, b) => a + b, 0);
-  let r = (options.random ?? Math.random)() * total;
-  for (let j = 0; j < candidates.length; j++) {
-    r -= weights[j];
-    if (r < 0) return candidates[j];
-  }
-  return candidates[candidates.length - 1];
+  return sampleLogits(probabilitiesToLogits(probs), options);
 }
 
 /** Options for {@linkcode generateTokens}. */
-export interface GenerateTokensOptions extends SampleTokenOptions {
+export interface GenerateTokensOptions extends SampleOptions {
   /**
    * Number of tokens to generate.
    * @default {500}
    */
-  steps?: number;
+  length?: number;
   /**
    * Seed of the sampling when `random` is not given.
    * @default {0}
@@ -92,48 +52,40 @@ export interface GenerateTokensOptions extends SampleTokenOptions {
    * @default {undefined}
    */
   vocabulary?: Vocabulary;
-  /**
-   * Called after each generated token with its id and its position (0-based).
-   * @default {undefined}
-   */
-  onToken?: (id: number, step: number) => void;
+  /** Called after each token with (tokens so far, `length`). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /**
- * Generates token ids with a classic model, re-feeding the last `sequenceLength` ids each
- * step (divided by the vocabulary size, the model's output width). Tensors are freed every
- * step.
+ * Generates token ids with a classic model, re-feeding the last `sequenceLength` ids for
+ * every token. Tensors are freed every step.
  *
  * @param model a classic model (input `[batch, sequenceLength, 1]`, output `[batch, vocab]`)
  * @param seedIds at least `sequenceLength` ids to start from, oldest first; only the last
  *   `sequenceLength` are used (not changed)
  * @returns the generated ids only (without the seed)
  * @throws {Error} when the seed is too short or holds an id outside the vocabulary, when
- *   `options.vocabulary` does not match the model, or when a sampling setting is invalid
+ *   `options.vocabulary` does not match the model, or when a setting is invalid
  */
 export function generateTokens(
   model: tf.LayersModel,
   seedIds: readonly number[],
   options: GenerateTokensOptions = {},
 ): number[] {
-  const { sequenceLength, vocabSize, steps, sampling } = checkTokenGeneration(
+  const { sequenceLength, vocabSize, length, sampling } = checkTokenGeneration(
     model,
     seedIds,
     options,
   );
   const window = seedIds.slice(-sequenceLength);
-  const x = new Float32Array(sequenceLength);
   const out: number[] = [];
-  for (let step = 0; step < steps; step++) {
-    window.forEach((id, i) => (x[i] = id / vocabSize));
-    const [probs] = readTidy(() => [
-      model.predict(tf.tensor3d(x, [1, sequenceLength, 1])) as tf.Tensor,
-    ]);
+  for (let i = 0; i < length; i++) {
+    const [probs] = readTidy(() => [model.predict(idsTensor(window, vocabSize)) as tf.Tensor]);
     const id = sampleToken(probs, sampling);
     out.push(id);
     window.shift();
     window.push(id);
-    options.onToken?.(id, step);
+    options.onProgress?.(i + 1, length);
   }
   return out;
 }
@@ -195,13 +147,12 @@ export interface GenerateTokensStatefulOptions extends GenerateTokensOptions {
   /**
    * What the LSTM state remembers: `"carried"` (one step per token; differs from
    * `generateTokens` from the second token on) or `"window"` (the same tokens as
-   * `generateTokens`). See the module notes.
+   * `generateTokens`). See `lib/engine/stateful.ts`.
    * @default {"carried"}
    */
   memory?: StateMemory;
   /**
-   * How the layers after the LSTMs are computed; see
-   * {@linkcode StatefulRunnerOptions.layerMath}.
+   * How the layers after the LSTMs are computed; see `StatefulRunnerOptions.layerMath`.
    * @default {"js"}
    */
   layerMath?: LayerMath;
@@ -229,46 +180,37 @@ export function generateTokensStateful(
   seedIds: readonly number[],
   options: GenerateTokensStatefulOptions = {},
 ): number[] {
-  const { sequenceLength, vocabSize, steps, sampling } = checkTokenGeneration(
+  const { sequenceLength, vocabSize, length, sampling } = checkTokenGeneration(
     model,
     seedIds,
     options,
   );
+  const out: number[] = [];
+  if (length === 0) return out;
   const runner = createStatefulRunner(model, {
     memory: options.memory,
     windowLength: sequenceLength,
     layerMath: options.layerMath,
   });
-  const out: number[] = [];
-  if (steps === 0) return out;
-  let [probs] = runner.feed(seedIds.slice(-sequenceLength).map((id) => id / vocabSize));
-  for (let step = 0; step < steps; step++) {
+  let [probs] = runner.feed(encodeIds(seedIds.slice(-sequenceLength), vocabSize));
+  for (let i = 0; i < length; i++) {
     const id = sampleToken(probs, sampling);
     out.push(id);
-    options.onToken?.(id, step);
-    if (step + 1 < steps) [probs] = runner.feed([id / vocabSize]);
+    options.onProgress?.(i + 1, length);
+    if (i + 1 < length) [probs] = runner.feed(encodeIds([id], vocabSize));
   }
   return out;
 }
 
-/** What a token generator needs once its inputs are checked. */
-export interface CheckedTokenGeneration {
-  sequenceLength: number;
-  vocabSize: number;
-  steps: number;
-  sampling: { temperature?: number; topK?: number; random: () => number };
-}
-
 /**
- * Validates a token generation request.
- *
- * @throws {Error} saying what was expected and what arrived
+ * Validates a token generation request: the model has a fixed window and output width, the
+ * vocabulary (when given) matches it, the seed is long enough and in range, `length` is valid.
  */
-export function checkTokenGeneration(
+function checkTokenGeneration(
   model: tf.LayersModel,
   seedIds: readonly number[],
   options: GenerateTokensOptions,
-): CheckedTokenGeneration {
+): { sequenceLength: number; vocabSize: number; length: number; sampling: SampleOptions } {
   const inputShape = model.inputs[0].shape;
   const outputShape = model.outputs[0].shape;
   const sequenceLength = inputShape[1];
@@ -291,11 +233,11 @@ export function checkTokenGeneration(
       throw new Error(`seed id ${i}: expected an integer in 0..${vocabSize - 1}, got ${id}`);
     }
   });
-  const steps = options.steps ?? 500;
-  if (!Number.isInteger(steps) || steps < 0) {
-    throw new Error(`steps: expected an integer >= 0, got ${steps}`);
+  const length = options.length ?? 500;
+  if (!Number.isInteger(length) || length < 0) {
+    throw new Error(`length: expected an integer >= 0, got ${JSON.stringify(length)}`);
   }
   const random = options.random ?? mulberry32(options.seed ?? 0);
   const sampling = { temperature: options.temperature, topK: options.topK, random };
-  return { sequenceLength, vocabSize, steps, sampling };
+  return { sequenceLength, vocabSize, length, sampling };
 }

@@ -12,6 +12,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { scaleId } from "./encode.ts";
 import { mulberry32, shuffleInPlace } from "../engine/random.ts";
 
 /** Options for {@linkcode classicWindowIndex} and {@linkcode classicWindows}. */
@@ -154,7 +155,7 @@ export function gatherClassicWindows(
     const seq = index.sequences[index.sequence[w]];
     const from = index.offset[w];
     for (let t = 0; t < sequenceLength; t++) {
-      inputs[b * sequenceLength + t] = seq[from + t] / vocabSize;
+      inputs[b * sequenceLength + t] = scaleId(seq[from + t], vocabSize);
     }
     labels[b] = seq[from + sequenceLength];
   }

@@ -68,9 +68,8 @@ export function numberArg(
 /** Lines describing the data of a run: the folder, skipped files, the windows. */
 export function dataLines(config: RunConfig, corpus: Corpus, prepared: PreparedData): string[] {
   const windows = windowCounts(prepared);
-  const length = config.family === "tutorial"
-    ? `${config.dataset.seqLength} notes`
-    : `${config.model.sequenceLength} tokens`;
+  const unit = config.family === "tutorial" ? "notes" : "tokens";
+  const length = `${config.model.sequenceLength} ${unit}`;
   return [
     `data: ${config.data.dir}: ${describeCorpus(corpus)}`,
     ...formatSkipped(corpus.folder.skipped),

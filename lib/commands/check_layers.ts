@@ -8,7 +8,7 @@
  * 1. `train`
  * 2. `tutorial`, `classic` (neither imports the other)
  * 3. `workflow`
- * 4. `judge`, `notebook`
+ * 4. `judge`, `notebook`, `web`
  * 5. `commands`, and the entry points `lib/mod.ts`
  *
  * Usage: `deno run -A lib/commands/check_layers.ts [lib]`
@@ -30,6 +30,7 @@ export const LAYERS: Readonly<Record<string, number>> = {
   workflow: 3,
   judge: 4,
   notebook: 4,
+  web: 4,
   commands: 5,
   ".": 5,
 };

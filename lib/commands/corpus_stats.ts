@@ -5,12 +5,21 @@
  *
  * ```
  * deno run -A lib/commands/corpus_stats.ts DIR [--family tutorial|classic]
- *          [--instrument first|all|N] [--max-files N] [--top N]
+ *          [--instrument first-instrument|first-track|all-merged|N] [--max-files N] [--top N]
  * ```
+ *
+ * `--instrument` picks the tracks read from each file (see `InstrumentChoice` in
+ * `lib/music/midi.ts`); by default the family's own: `first-instrument` for the classic
+ * family (music21's grouping), `first-track` for the tutorial family.
  *
  * @module
  */
-import { loadMidiFolder, type SkippedFile } from "../music/midi.ts";
+import {
+  checkInstrumentChoice,
+  type InstrumentChoice,
+  loadMidiFolder,
+  type SkippedFile,
+} from "../music/midi.ts";
 import { loadTokenFolder, pitchName } from "../music/tokens.ts";
 import { buildVocabulary } from "../music/vocabulary.ts";
 import { parseCommandLine } from "./_format.ts";
@@ -23,10 +32,11 @@ export interface CorpusStatsOptions {
    */
   family?: "tutorial" | "classic";
   /**
-   * Instrument read from each file: a track index, `"first"` or `"all"`.
-   * @default {"first"}
+   * Tracks read from each file (see `InstrumentChoice` in `lib/music/midi.ts`); by default
+   * the family's: `"first-instrument"` (classic) or `"first-track"` (tutorial).
+   * @default {undefined}
    */
-  instrument?: number | "first" | "all";
+  instrument?: InstrumentChoice;
   /**
    * Read at most this many files.
    * @default {Infinity}
@@ -43,6 +53,8 @@ export interface CorpusStatsOptions {
 export interface CorpusStats {
   dir: string;
   family: "tutorial" | "classic";
+  /** The tracks read from each file. */
+  instrument: InstrumentChoice;
   filesRead: number;
   filesSkipped: number;
   skipped: SkippedFile[];
@@ -78,10 +90,13 @@ export function corpusStats(dir: string, options: CorpusStatsOptions = {}): Corp
   const t0 = performance.now();
   const family = options.family ?? "tutorial";
   const top = options.top ?? 20;
-  const read = { instrument: options.instrument ?? "first", maxFiles: options.maxFiles };
+  const instrument = options.instrument ??
+    (family === "classic" ? "first-instrument" : "first-track");
+  const read = { instrument, maxFiles: options.maxFiles };
   const summary = (folder: { files: unknown[]; skipped: SkippedFile[] }) => ({
     dir,
     family,
+    instrument,
     filesRead: folder.files.length,
     filesSkipped: folder.skipped.length,
     skipped: folder.skipped,
@@ -115,13 +130,13 @@ export function corpusStats(dir: string, options: CorpusStatsOptions = {}): Corp
 }
 
 const USAGE = "deno run -A lib/commands/corpus_stats.ts DIR [--family tutorial|classic] " +
-  "[--instrument first|all|N] [--max-files N] [--top N]";
+  "[--instrument first-instrument|first-track|all-merged|N] [--max-files N] [--top N]";
 
 function main(): number {
   const { values: args, positionals } = parseCommandLine(
     {
       family: { type: "string", default: "tutorial" },
-      instrument: { type: "string", default: "first" },
+      instrument: { type: "string" },
       "max-files": { type: "string" },
       top: { type: "string", default: "20" },
     },
@@ -136,9 +151,15 @@ function main(): number {
     console.error(`--family: expected "tutorial" or "classic", got "${args.family}"`);
     return 2;
   }
-  const instrument = args.instrument === "first" || args.instrument === "all"
-    ? args.instrument
-    : Number(args.instrument);
+  const instrument = args.instrument !== undefined && /^\d+$/.test(args.instrument)
+    ? Number(args.instrument)
+    : args.instrument as InstrumentChoice | undefined;
+  try {
+    if (instrument !== undefined) checkInstrumentChoice(instrument, "--instrument");
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
   const numbers = { "--max-files": args["max-files"] ?? "1", "--top": args.top };
   for (const [flag, value] of Object.entries(numbers)) {
     if (!/^\d+$/.test(value) || Number(value) < 1) {

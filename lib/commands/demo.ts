@@ -45,7 +45,7 @@ const { values: args } = parseCommandLine({
 /**
  * Epochs the demo trains for when `--epochs` is not given, chosen so each family finishes in
  * under 5 minutes on 2 CPU cores (tutorial: up to 50 short epochs with early stopping;
- * classic-small: about 16 s per epoch on wasm).
+ * lstm2x256-cpu: about 16 s per epoch on wasm).
  */
 const DEMO_EPOCHS = { tutorial: 50, classic: 12 };
 
@@ -89,6 +89,7 @@ try {
     runDir,
     prepared,
     onEpochEnd: (info) => console.log(formatEpochLine(info)),
+    onLockTakenOver: (message) => console.log(message),
   });
   const { result } = run;
   console.log(

@@ -4,12 +4,13 @@
  * the same MIDI bytes.
  *
  * ```
- * deno task generate --run DIR [--temperature T] [--notes N] [--seed S] [--out FILE.mid]
+ * deno task generate --run DIR [--temperature T|argmax] [--length N] [--seed S] [--out FILE.mid]
  *                    [--data DIR] [--family tutorial|classic] [--backend auto|wasm|cpu|tensorflow]
  * ```
  *
- * `--notes` counts notes (tutorial) or tokens (classic). Without `--out` the file goes to
- * `<run>/outputs/generated-seed<S>-t<T>-n<N>.mid`.
+ * `--length` counts notes (tutorial) or tokens (classic); `--notes` and `--tokens` are other
+ * names for it. `--temperature` is a number above 0 (logits divided by it) or `argmax`.
+ * Without `--out` the file goes to `<run>/outputs/generated-seed<S>-t<T>-n<N>.mid`.
  *
  * @module
  */
@@ -17,15 +18,19 @@ import { dirname, join } from "node:path";
 import { selectBackend } from "../engine/backend.ts";
 import type { BackendRequest } from "../engine/backend.ts";
 import { notesToMidi } from "../music/midi.ts";
+import type { Temperature } from "../engine/random.ts";
 import { fail, numberArg, parseCommandLine } from "./_format.ts";
 import { generateMusic, loadRun, midiOptionsFor, readCorpus } from "../workflow/workflow.ts";
+import { runPaths } from "../io/run_folder.ts";
 
-const USAGE = "usage: deno task generate --run DIR [--temperature T] [--notes N] [--seed S] " +
+const USAGE =
+  "usage: deno task generate --run DIR [--temperature T|argmax] [--length N] [--seed S] " +
   "[--out FILE.mid] [--data DIR] [--family tutorial|classic] [--backend auto|wasm|cpu|tensorflow]";
 
 const { values: args } = parseCommandLine({
   run: { type: "string" },
   temperature: { type: "string" },
+  length: { type: "string" },
   notes: { type: "string" },
   tokens: { type: "string" },
   seed: { type: "string" },
@@ -36,10 +41,18 @@ const { values: args } = parseCommandLine({
 }, USAGE);
 if (!args.run) fail(`--run: expected the folder of a trained run\n${USAGE}`);
 
-const temperature = numberArg("temperature", args.temperature, false);
-const count = numberArg("notes", args.notes, true) ?? numberArg("tokens", args.tokens, true);
+const temperature: Temperature | undefined = args.temperature === "argmax"
+  ? "argmax"
+  : numberArg("temperature", args.temperature, false);
+if (temperature !== undefined && temperature !== "argmax" && !(temperature > 0)) {
+  fail(`--temperature: expected a number above 0 or argmax, got ${args.temperature}`);
+}
+const length = numberArg("length", args.length, true) ?? numberArg("notes", args.notes, true) ??
+  numberArg("tokens", args.tokens, true);
 const seed = numberArg("seed", args.seed, true);
-if (count !== undefined && count < 1) fail(`--notes: expected a positive integer, got ${count}`);
+if (length !== undefined && length < 1) {
+  fail(`--length: expected a positive integer, got ${length}`);
+}
 if (args.family !== undefined && args.family !== "tutorial" && args.family !== "classic") {
   fail(`--family: expected tutorial or classic, got "${args.family}"`);
 }
@@ -49,43 +62,35 @@ try {
   let backendRequest = args.backend as BackendRequest | undefined;
   if (!backendRequest) {
     try {
-      backendRequest = JSON.parse(await Deno.readTextFile(join(runDir, "config.json"))).backend;
+      backendRequest = JSON.parse(await Deno.readTextFile(runPaths(runDir).config)).backend;
     } catch { /* loadRun below names the problem */ }
   }
   const backend = await selectBackend({ backend: backendRequest ?? "auto" });
   console.log(`backend: ${backend.name} (${backend.reason})`);
   const run = await loadRun(runDir, {
     family: args.family as "tutorial" | "classic" | undefined,
+    onRenamed: (note) => console.log(note),
   });
   const config = run.config;
-  if (temperature !== undefined) {
-    if (run.family === "tutorial" && !(temperature > 0)) {
-      fail(
-        `--temperature: expected a number above 0 for a tutorial-family run, got ${temperature}`,
-      );
-    }
-    if (run.family === "classic" && !(temperature >= 0)) {
-      fail(
-        `--temperature: expected a number >= 0 (0: argmax) for a classic run, got ${temperature}`,
-      );
-    }
-  }
   const dataConfig = args.data ? { ...config, data: { ...config.data, dir: args.data } } : config;
   const corpus = readCorpus(dataConfig);
   const used = {
     seed: seed ?? config.seed,
     temperature: temperature ?? config.generate.temperature,
-    count: count ?? (config.family === "tutorial" ? config.generate.notes : config.generate.tokens),
+    length: length ?? config.generate.length,
   };
   console.log(
     `run: ${runDir} (${run.family} family); seed window from ${dataConfig.data.dir}; ` +
-      `seed ${used.seed}, temperature ${used.temperature}, ${used.count} ` +
+      `seed ${used.seed}, temperature ${used.temperature}, ${used.length} ` +
       (run.family === "tutorial" ? "notes" : "tokens"),
   );
   const music = generateMusic(run, corpus, used);
   const midi = notesToMidi(music.notes, midiOptionsFor(config));
   const out = args.out ??
-    join(runDir, "outputs", `generated-seed${used.seed}-t${used.temperature}-n${used.count}.mid`);
+    join(
+      runPaths(runDir).outputs,
+      `generated-seed${used.seed}-t${used.temperature}-n${used.length}.mid`,
+    );
   await Deno.mkdir(dirname(out), { recursive: true });
   await Deno.writeFile(out, midi);
   const what = music.tokens

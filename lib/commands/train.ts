@@ -5,14 +5,15 @@
  * ```
  * deno task train --config FILE [flags]          a JSON config (partial: defaults fill the rest)
  * deno task train --family tutorial|classic [--quick] [--seed S] [--run-dir DIR]
- *                 [--epochs N] [--data DIR] [--max-files N] [--preset classic|classic-bn|classic-small]
+ *                 [--epochs N] [--data DIR] [--max-files N] [--preset P]
  *                 [--lstm layers|fused] [--workers N] [--backend auto|wasm|cpu|tensorflow]
  * deno task train --resume --run-dir DIR [--epochs N] [--backend ...]
  * ```
  *
- * Flags override the config file. `--resume` continues the run in `--run-dir` from its last
- * finished epoch with the run's own `config.json`; only `--epochs` (to train longer) and
- * `--backend` may change.
+ * Flags override the config file. `--preset` names a classic model preset (`CLASSIC_PRESETS`
+ * in `lib/config/classic_presets.ts`). `--resume` continues the run in `--run-dir` from its
+ * last finished epoch with the run's own `config.json`; only `--epochs` (to train longer),
+ * `--workers` and `--backend` may change.
  *
  * @module
  */
@@ -24,15 +25,16 @@ import {
   resolveConfig,
   type RunConfig,
 } from "../config/config.ts";
-import { RESUME_FOLDER } from "../train/run_steps.ts";
+import { CLASSIC_PRESETS } from "../config/classic_presets.ts";
 import { readTrainState } from "../train/loop.ts";
 import { prepareData, readCorpus, trainRun } from "../workflow/workflow.ts";
 import { dataLines, fail, formatEpochLine, numberArg, parseCommandLine } from "./_format.ts";
+import { runPaths } from "../io/run_folder.ts";
 
 const USAGE = `usage:
   deno task train --config FILE [flags]
   deno task train --family tutorial|classic [--quick] [--seed S] [--run-dir DIR] [--epochs N]
-                  [--data DIR] [--max-files N] [--preset classic|classic-bn|classic-small]
+                  [--data DIR] [--max-files N] [--preset P (classic: ${CLASSIC_PRESETS.join("|")})]
                   [--lstm layers|fused] [--workers N] [--backend auto|wasm|cpu|tensorflow]
   deno task train --resume --run-dir DIR [--epochs N] [--backend ...]`;
 
@@ -92,12 +94,12 @@ async function buildConfig(): Promise<{ config: RunConfig; runDir: string }> {
     for (const [flag, value] of Object.entries(fixed)) {
       if (value !== undefined) {
         fail(
-          `--${flag}: a resumed run keeps the settings of ${join(runDir, "config.json")}; ` +
+          `--${flag}: a resumed run keeps the settings of ${runPaths(runDir).config}; ` +
             "only --epochs, --workers and --backend may change",
         );
       }
     }
-    const saved = await readJsonFile(join(runDir, "config.json"), "--resume: run config");
+    const saved = await readJsonFile(runPaths(runDir).config, "--resume: run config");
     const over: Record<string, unknown> = { ...saved };
     if (epochs !== undefined || workers !== undefined) {
       over.train = {
@@ -107,7 +109,8 @@ async function buildConfig(): Promise<{ config: RunConfig; runDir: string }> {
       };
     }
     if (args.backend) over.backend = args.backend;
-    return { config: resolveConfig(over as DeepPartial<RunConfig>), runDir };
+    const onRenamed = (note: string) => console.log(note);
+    return { config: resolveConfig(over as DeepPartial<RunConfig>, { onRenamed }), runDir };
   }
   const file = args.config ? await readJsonFile(args.config, "--config") : {};
   if (args.family && file.family && args.family !== file.family) {
@@ -135,7 +138,10 @@ async function buildConfig(): Promise<{ config: RunConfig; runDir: string }> {
   if (args["run-dir"] && over.run === undefined) over.run = basename(args["run-dir"]);
   let config: RunConfig;
   try {
-    config = resolveConfig(over as DeepPartial<RunConfig>, { quick: args.quick });
+    config = resolveConfig(over as DeepPartial<RunConfig>, {
+      quick: args.quick,
+      onRenamed: (note) => console.log(`${args.config ?? "config"}: ${note}`),
+    });
   } catch (e) {
     const where = args.config ? ` (config file ${args.config} and flags)` : "";
     fail(`${(e as Error).message}${where}`);
@@ -148,7 +154,7 @@ const { config, runDir } = await buildConfig();
 try {
   const backend = await selectBackend(backendOptions(config));
   console.log(`backend: ${backend.name} (${backend.reason})`);
-  const resumeState = args.resume ? await readTrainState(join(runDir, RESUME_FOLDER)) : null;
+  const resumeState = args.resume ? await readTrainState(runPaths(runDir).resume) : null;
   const lstm = config.family === "classic" ? `${config.model.preset}, ` : "";
   console.log(
     `run: ${runDir} (${config.family} family, ${lstm}lstm ${config.lstm}, seed ${config.seed}, ` +
@@ -177,6 +183,7 @@ try {
     prepared,
     resume: args.resume,
     onEpochEnd: (info) => console.log(formatEpochLine(info)),
+    onLockTakenOver: (message) => console.log(message),
   });
   const { result } = run;
   if (result.bestEpoch >= 0) {
@@ -187,15 +194,15 @@ try {
     );
   }
   console.log(`run folder  ${runDir}`);
-  console.log(`  config      ${join(runDir, "config.json")}`);
-  console.log(`  provenance  ${join(runDir, "run.json")} (backend, versions, data fingerprint)`);
+  console.log(`  config      ${runPaths(runDir).config}`);
+  console.log(`  provenance  ${runPaths(runDir).run} (backend, versions, data fingerprint)`);
   if (config.family === "classic") {
-    console.log(`  vocabulary  ${join(runDir, "vocabulary.json")}`);
+    console.log(`  vocabulary  ${runPaths(runDir).vocabulary}`);
   }
-  console.log(`  history     ${join(runDir, "history.json")}`);
+  console.log(`  history     ${runPaths(runDir).history}`);
   if (result.lastCheckpoint) console.log(`  checkpoint  ${result.lastCheckpoint} (best)`);
-  console.log(`  model       ${join(runDir, "model")}`);
-  console.log(`  resume      ${join(runDir, RESUME_FOLDER)} (continue with --resume)`);
+  console.log(`  model       ${runPaths(runDir).model}`);
+  console.log(`  resume      ${runPaths(runDir).resume} (continue with --resume)`);
   console.log(`generate with: deno task generate --run ${runDir}`);
   console.log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 } catch (e) {

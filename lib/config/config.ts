@@ -10,9 +10,13 @@ import {
   type ClassicModelConfig,
   type ClassicPreset,
   classicPresetConfig,
+  classicPresetInfo,
 } from "./classic_presets.ts";
+import { checkInstrumentChoice, type InstrumentChoice } from "../music/midi.ts";
 
+import { check, isPositiveInt } from "./_check.ts";
 import type { SelectBackendOptions } from "../engine/backend.ts";
+import type { Temperature } from "../engine/random.ts";
 
 /** Settings both families share: where the data is, how training runs, which backend. */
 export interface CommonConfig {
@@ -23,8 +27,14 @@ export interface CommonConfig {
   data: {
     /** Folder searched recursively for `.mid` / `.midi` files. */
     dir: string;
-    /** Instrument read from each file: a track index, `"first"` or `"all"`. */
-    instrument: number | "first" | "all";
+    /**
+     * Tracks read from each file (see `InstrumentChoice` in `lib/music/midi.ts`):
+     * `"first-instrument"` (every track of the first instrument, as music21 groups them: the
+     * classic family's default), `"first-track"` (pretty_midi's `instruments[0]`: the
+     * tutorial family's default), `"all-merged"` or a track index. Drum tracks are read only
+     * by index. `"first"` and `"all"` are older names of `"first-track"` and `"all-merged"`.
+     */
+    instrument: InstrumentChoice;
     /** Read at most this many files (`null`: all). */
     maxFiles: number | null;
     /** Share of files held out for validation. */
@@ -55,27 +65,38 @@ export interface CommonConfig {
   backend: "auto" | "tensorflow" | "wasm" | "cpu";
 }
 
+/** Weights of the tutorial model's three losses in the total it minimises. */
+export interface LossWeights {
+  pitch: number;
+  step: number;
+  duration: number;
+}
+
 /** The settings of one tutorial-family run (pitch, step and duration per note). */
 export interface TutorialConfig extends CommonConfig {
   family: "tutorial";
   dataset: {
-    /** Notes per input window. */
-    seqLength: number;
     /** Input pitches are divided by this. */
     pitchScale: number;
-    batchSize: number;
     /** Shuffle buffer in windows. */
     shuffleBuffer: number;
   };
   model: {
+    /** Notes per input window. */
+    sequenceLength: number;
+    /** Windows per training batch. */
+    batchSize: number;
     lstmUnits: number;
     learningRate: number;
-    /** Weights of the pitch, step and duration losses. */
-    lossWeights: { pitch: number; step: number; duration: number };
+    /**
+     * Weights of the pitch, step and duration losses (the source's 0.05, 1, 1: pitch's
+     * cross-entropy is scaled down so the three are comparable).
+     */
+    lossWeights: LossWeights;
   };
   generate: {
     /** Notes to generate. */
-    notes: number;
+    length: number;
     /**
      * What the LSTM remembers while generating: `"window"` reads only the last window, as
      * the sources do (computed with the fast stateful runner, same notes as re-feeding the
@@ -84,11 +105,13 @@ export interface TutorialConfig extends CommonConfig {
      */
     memory: "window" | "carried";
     /**
-     * Softmax temperature of pitch sampling; above 1 is more adventurous. The TensorFlow
-     * tutorial uses 2.0, which on a small model mostly gives random pitches; 1.0 samples the
-     * model's own distribution.
+     * Pitch logits are divided by this before sampling (above 1 is more adventurous), or
+     * `"argmax"`. The TensorFlow tutorial uses 2.0, which on a small model mostly gives
+     * random pitches; 1.0 samples the model's own distribution.
      */
-    temperature: number;
+    temperature: Temperature;
+    /** Sample only among the k most likely pitches (0: all). */
+    topK: number;
     /** Tempo written to the MIDI file. */
     bpm: number;
     /** General MIDI program (0 = Acoustic Grand Piano). */
@@ -109,11 +132,15 @@ export interface ClassicConfig extends CommonConfig {
   model: ClassicModelConfig;
   generate: {
     /** Tokens to generate. */
-    tokens: number;
+    length: number;
     /** What the LSTM remembers while generating (see {@linkcode TutorialConfig}). */
     memory: "window" | "carried";
-    /** Softmax temperature; 0 takes the most likely token (argmax) every time. */
-    temperature: number;
+    /**
+     * The model's probabilities, as logits, are divided by this before sampling (the same
+     * rule as the tutorial family's), or `"argmax"`: the most likely token every time, as the
+     * sources do (it soon repeats itself).
+     */
+    temperature: Temperature;
     /** Sample only among the k most likely tokens (0: all). */
     topK: number;
     /** Quarter notes between generated onsets (with `timing: "fixed"`). */
@@ -146,9 +173,11 @@ export function defaultTutorialConfig(): TutorialConfig {
     family: "tutorial",
     run: "tutorial",
     seed: 42,
-    data: { dir: "data/tunes", instrument: "first", maxFiles: null, validationFraction: 0.1 },
-    dataset: { seqLength: 25, pitchScale: 128, batchSize: 64, shuffleBuffer: 10000 },
+    data: { dir: "data/tunes", instrument: "first-track", maxFiles: null, validationFraction: 0.1 },
+    dataset: { pitchScale: 128, shuffleBuffer: 10000 },
     model: {
+      sequenceLength: 25,
+      batchSize: 64,
       lstmUnits: 128,
       learningRate: 0.005,
       lossWeights: { pitch: 0.05, step: 1, duration: 1 },
@@ -162,7 +191,14 @@ export function defaultTutorialConfig(): TutorialConfig {
       maxBatchesPerEpoch: null,
       workers: 1,
     },
-    generate: { notes: 120, memory: "window", temperature: 1.0, bpm: 120, program: 0 },
+    generate: {
+      length: 120,
+      memory: "window",
+      temperature: 1.0,
+      topK: 0,
+      bpm: 120,
+      program: 0,
+    },
     backend: "auto",
   };
 }
@@ -170,11 +206,69 @@ export function defaultTutorialConfig(): TutorialConfig {
 /** Options for {@linkcode resolveTutorialConfig} and {@linkcode resolveClassicConfig}. */
 export interface ResolveConfigOptions {
   /**
+   * Hears one sentence per setting of an older config that was renamed or given a new
+   * meaning on loading (e.g. `dataset.seqLength` is now `model.sequenceLength`).
+   * @default {undefined}
+   */
+  onRenamed?: (note: string) => void;
+  /**
    * Quick mode: few epochs and batches so a whole run takes seconds (used by the notebooks
    * in CI via `NOTEBOOK_QUICK=1`).
    * @default {false}
    */
   quick?: boolean;
+}
+
+/** A setting renamed since earlier versions: where it was, where it is, per family. */
+interface RenamedSetting {
+  family: Family;
+  from: string;
+  to: string;
+}
+
+/** Settings of older configs and where they live now. */
+const RENAMED_SETTINGS: readonly RenamedSetting[] = [
+  { family: "tutorial", from: "dataset.seqLength", to: "model.sequenceLength" },
+  { family: "tutorial", from: "dataset.batchSize", to: "model.batchSize" },
+  { family: "tutorial", from: "generate.notes", to: "generate.length" },
+  { family: "classic", from: "generate.tokens", to: "generate.length" },
+];
+
+/** Options for {@linkcode upgradeConfig}. */
+export interface UpgradeConfigOptions {
+  /** The family whose renamed settings apply. */
+  family: Family;
+  /**
+   * Hears one sentence per change.
+   * @default {undefined}
+   */
+  onRenamed?: (note: string) => void;
+}
+
+/**
+ * An older config brought up to date: renamed settings moved (a value already under the new
+ * name wins), and a classic `generate.temperature` of 0, which meant argmax, written as
+ * `"argmax"`. The input is not changed; each change is reported to `onRenamed`.
+ */
+export function upgradeConfig<T>(overrides: T, options: UpgradeConfigOptions): T {
+  const { family, onRenamed } = options;
+  const out = structuredClone(overrides ?? {}) as Record<string, Record<string, unknown>>;
+  for (const r of RENAMED_SETTINGS.filter((r) => r.family === family)) {
+    const [fromSection, fromKey] = r.from.split(".");
+    const [toSection, toKey] = r.to.split(".");
+    const section = out[fromSection];
+    if (section === null || typeof section !== "object" || !(fromKey in section)) continue;
+    const value = section[fromKey];
+    delete section[fromKey];
+    out[toSection] ??= {};
+    if (!(toKey in out[toSection])) out[toSection][toKey] = value;
+    onRenamed?.(`config: ${r.from} is now ${r.to} (value ${JSON.stringify(value)} kept)`);
+  }
+  if (family === "classic" && out.generate?.temperature === 0) {
+    out.generate.temperature = "argmax";
+    onRenamed?.('config: generate.temperature 0 meant argmax; it is now written "argmax"');
+  }
+  return out as T;
 }
 
 function merge<T>(base: T, over: DeepPartial<T> | undefined, path: string): T {
@@ -191,12 +285,6 @@ function merge<T>(base: T, over: DeepPartial<T> | undefined, path: string): T {
   return out as T;
 }
 
-function check(ok: boolean, setting: string, expected: string, got: unknown): void {
-  if (!ok) throw new Error(`config: ${setting}: expected ${expected}, got ${JSON.stringify(got)}`);
-}
-
-const isPositiveInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
-
 /**
  * Fills in defaults, applies quick mode and checks every value. The input is not changed.
  *
@@ -206,26 +294,28 @@ export function resolveTutorialConfig(
   overrides: DeepPartial<TutorialConfig> = {},
   options: ResolveConfigOptions = {},
 ): TutorialConfig {
-  const c = merge(defaultTutorialConfig(), overrides, "");
+  const upgraded = upgradeConfig(overrides, { family: "tutorial", onRenamed: options.onRenamed });
+  const c = merge(defaultTutorialConfig(), upgraded, "");
   if (options.quick) {
     c.train.epochs = Math.min(c.train.epochs, 2);
     c.train.maxBatchesPerEpoch = Math.min(c.train.maxBatchesPerEpoch ?? 20, 20);
-    c.generate.notes = Math.min(c.generate.notes, 40);
+    c.generate.length = Math.min(c.generate.length, 40);
   }
   check(c.family === "tutorial", "family", '"tutorial"', c.family);
   check(Number.isInteger(c.seed), "seed", "an integer", c.seed);
   check(
-    isPositiveInt(c.dataset.seqLength),
-    "dataset.seqLength",
+    isPositiveInt(c.model.sequenceLength),
+    "model.sequenceLength",
     "a positive integer",
-    c.dataset.seqLength,
+    c.model.sequenceLength,
   );
   check(
-    isPositiveInt(c.dataset.batchSize),
-    "dataset.batchSize",
+    isPositiveInt(c.model.batchSize),
+    "model.batchSize",
     "a positive integer",
-    c.dataset.batchSize,
+    c.model.batchSize,
   );
+  check(c.dataset.pitchScale > 0, "dataset.pitchScale", "a number above 0", c.dataset.pitchScale);
   check(
     isPositiveInt(c.model.lstmUnits),
     "model.lstmUnits",
@@ -234,17 +324,30 @@ export function resolveTutorialConfig(
   );
   check(c.model.learningRate > 0, "model.learningRate", "a number above 0", c.model.learningRate);
   checkCommon(c);
-  check(isPositiveInt(c.generate.notes), "generate.notes", "a positive integer", c.generate.notes);
-  check(
-    c.generate.temperature > 0,
-    "generate.temperature",
-    "a number above 0",
-    c.generate.temperature,
-  );
   return c;
 }
 
 function checkCommon(c: RunConfig): void {
+  checkInstrumentChoice(c.data.instrument, "config: data.instrument");
+  check(
+    isPositiveInt(c.generate.length),
+    "generate.length",
+    "a positive integer",
+    c.generate.length,
+  );
+  const t = c.generate.temperature;
+  check(
+    t === "argmax" || (typeof t === "number" && t > 0 && Number.isFinite(t)),
+    "generate.temperature",
+    'a number above 0 or "argmax"',
+    t,
+  );
+  check(
+    Number.isInteger(c.generate.topK) && c.generate.topK >= 0,
+    "generate.topK",
+    "an integer >= 0 (0: all)",
+    c.generate.topK,
+  );
   check(
     ["window", "carried"].includes(c.generate.memory),
     "generate.memory",
@@ -287,22 +390,30 @@ function checkCommon(c: RunConfig): void {
 }
 
 /**
- * The classic family's defaults: the `classic-small` preset (2 x LSTM(256), windows of 32),
- * which trains in minutes on a CPU; choose `model.preset: "classic"` for the sources' model.
+ * The classic family's defaults: the `lstm2x256-cpu` preset (2 x LSTM(256), windows of 32),
+ * which trains in minutes on a CPU; choose another `model.preset` (see
+ * `lib/config/classic_presets.ts`) for one of the sources' models. `train.epochs` defaults
+ * to the epochs of the preset's source.
  *
  * @param preset model preset whose values fill `model`
  * @throws {Error} naming the setting when `preset` is unknown
  */
-export function defaultClassicConfig(preset: ClassicPreset = "classic-small"): ClassicConfig {
+export function defaultClassicConfig(preset: ClassicPreset = "lstm2x256-cpu"): ClassicConfig {
   return {
     family: "classic",
     run: "classic",
     seed: 42,
-    data: { dir: "data/tunes", instrument: "first", maxFiles: null, validationFraction: 0.1 },
+    data: {
+      dir: "data/tunes",
+      instrument: "first-instrument",
+      maxFiles: null,
+      validationFraction: 0.1,
+    },
     tokens: { quarterLengthDivisors: [4, 3], convention: "forte" },
     model: classicPresetConfig(preset),
     train: {
-      epochs: 50,
+      // The epochs the preset's source trained for; an explicit train.epochs wins.
+      epochs: classicPresetInfo(preset).epochs,
       patience: 5,
       monitor: "loss",
       checkpointTemplate: "weights-improvement-{epoch:02d}-{loss:.4f}",
@@ -310,7 +421,7 @@ export function defaultClassicConfig(preset: ClassicPreset = "classic-small"): C
       workers: 1,
     },
     generate: {
-      tokens: 500,
+      length: 500,
       memory: "window",
       temperature: 0.8,
       topK: 0,
@@ -326,7 +437,8 @@ export function defaultClassicConfig(preset: ClassicPreset = "classic-small"): C
 
 /**
  * Fills in a classic config's defaults (those of `overrides.model.preset`, else
- * `classic-small`), applies quick mode and checks every value. The input is not changed.
+ * `lstm2x256-cpu`, including the preset's `train.epochs` unless `overrides.train.epochs` is
+ * set), applies quick mode and checks every value. The input is not changed.
  *
  * @throws {Error} naming the setting when a value is unknown or out of range
  */
@@ -334,28 +446,17 @@ export function resolveClassicConfig(
   overrides: DeepPartial<ClassicConfig> = {},
   options: ResolveConfigOptions = {},
 ): ClassicConfig {
-  const preset = (overrides.model?.preset ?? "classic-small") as ClassicPreset;
-  const c = merge(defaultClassicConfig(preset), overrides, "");
+  const upgraded = upgradeConfig(overrides, { family: "classic", onRenamed: options.onRenamed });
+  const preset = (upgraded.model?.preset ?? "lstm2x256-cpu") as ClassicPreset;
+  const c = merge(defaultClassicConfig(preset), upgraded, "");
   if (options.quick) {
     c.train.epochs = Math.min(c.train.epochs, 2);
     c.train.maxBatchesPerEpoch = Math.min(c.train.maxBatchesPerEpoch ?? 10, 10);
-    c.generate.tokens = Math.min(c.generate.tokens, 60);
+    c.generate.length = Math.min(c.generate.length, 60);
   }
   check(c.family === "classic", "family", '"classic"', c.family);
   checkCommon(c);
   checkClassicModelConfig(c.model);
-  check(
-    isPositiveInt(c.generate.tokens),
-    "generate.tokens",
-    "a positive integer",
-    c.generate.tokens,
-  );
-  check(
-    c.generate.temperature >= 0,
-    "generate.temperature",
-    "a number >= 0 (0: argmax)",
-    c.generate.temperature,
-  );
   check(c.generate.stepBeats > 0, "generate.stepBeats", "a number above 0", c.generate.stepBeats);
   check(
     ["fixed", "learned"].includes(c.generate.timing),
@@ -404,7 +505,7 @@ export function backendOptions(config: RunConfig): SelectBackendOptions {
     : { backend: config.backend };
 }
 
-/** A config flattened to `{setting, value}` rows (`dataset.seqLength`, ...), for a table. */
+/** A config flattened to `{setting, value}` rows (`model.sequenceLength`, ...), for a table. */
 export function configRows(config: RunConfig): Array<{ setting: string; value: string }> {
   const rows: Array<{ setting: string; value: string }> = [];
   const walk = (value: unknown, path: string) => {

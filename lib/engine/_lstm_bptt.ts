@@ -2,8 +2,10 @@
  * Forward pass and backpropagation through time of an LSTM over a whole sequence, for the
  * fused layer in `fused_lstm.ts`.
  *
- * Matrix products run on the tfjs backend (XNNPACK on wasm), always without transpose flags,
- * or, on the cpu backend, in a blocked JS loop about three times faster than its kernel.
+ * Matrix products run on the system's BLAS when one is active (`blas.ts`: OpenBLAS,
+ * Accelerate), straight on the arrays of the cell's memory with transposes as flags; else on
+ * the tfjs backend (XNNPACK on wasm), always without transpose flags, or, on the cpu backend,
+ * in a blocked JS loop about three times faster than its kernel.
  * The elementwise work of each step (gate activations, the cell update, their derivatives)
  * runs in the step kernels of `_lstm_cell.ts` (WebAssembly SIMD, or JS loops), layout changes
  * in plain loops over Float32Arrays: per time step that is one backend op plus one copy in
@@ -17,6 +19,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { readTidy } from "./read_tensors.ts";
 import { lstmCell } from "./_lstm_cell.ts";
+import { activeBlas, type Blas } from "./blas.ts";
 
 /** Activation of the input, forget and output gates (tfjs `recurrentActivation`). */
 export type GateActivation = "hardSigmoid" | "sigmoid";
@@ -41,14 +44,16 @@ export interface SequenceArgs {
   /** Multiplies the recurrent state fed to every step: `[batch * units]`, or `null`. */
   stateMask: Float32Array | null;
   /**
-   * Where matrix products run: `"backend"` (tfjs ops) or `"js"` (plain loops).
-   * @default {"js" on the cpu backend, else "backend"}
+   * Where matrix products run: `"blas"` (the system's BLAS, see `blas.ts`; throws when none
+   * is active), `"backend"` (tfjs ops) or `"js"` (plain loops).
+   * @default {"blas" when a BLAS is active (`activeBlas()`), else "js" on the cpu backend,
+   *   else "backend"}
    */
   matMul?: MatMulMode;
 }
 
 /** Where matrix products run. */
-export type MatMulMode = "backend" | "js";
+export type MatMulMode = "blas" | "backend" | "js";
 
 /** Gradients from {@linkcode SequenceRun.backward}, shaped like the inputs. */
 export interface SequenceGradients {
@@ -235,6 +240,35 @@ function backendSums(dz: Float32Array, inputs: SumInputs): SummedGradients {
   });
 }
 
+/**
+ * {@linkcode SummedGradients} on the BLAS, reading `dz` `[time * batch, 4 * units]` where it
+ * lies (in the cell's memory): `dx = dz x kernel^T`, `dKernel = xt^T x dz`,
+ * `dRecurrent = hIn^T x dz` and `dBias = 1^T x dz`, transposes as flags (no copies).
+ */
+function blasSums(blas: Blas, dz: Float32Array, inputs: SumInputs): SummedGradients {
+  const { hIn, xt, inputMask, kernel, batch, seqLength, units } = inputs;
+  const rows = batch * seqLength;
+  const inputDim = kernel.shape[0];
+  const gates4 = 4 * units;
+  const dxt = new Float32Array(rows * inputDim);
+  const k = kernel.dataSync() as Float32Array;
+  blas.sgemm({ transB: true, m: rows, n: inputDim, k: gates4, a: dz, b: k, c: dxt });
+  const dKernel = new Float32Array(inputDim * gates4);
+  blas.sgemm({ transA: true, m: inputDim, n: gates4, k: rows, a: xt, b: dz, c: dKernel });
+  const dRecurrent = new Float32Array(units * gates4);
+  blas.sgemm({ transA: true, m: units, n: gates4, k: rows, a: hIn, b: dz, c: dRecurrent });
+  const dBias = new Float32Array(gates4);
+  const ones = new Float32Array(rows).fill(1);
+  blas.sgemm({ m: 1, n: gates4, k: rows, a: ones, b: dz, c: dBias });
+  const dx = reorder(dxt, [batch, seqLength, inputDim], inputMask, "batchMajor");
+  return {
+    x: tf.tensor3d(dx, [batch, seqLength, inputDim]),
+    kernel: tf.tensor2d(dKernel, [inputDim, gates4]),
+    recurrentKernel: tf.tensor2d(dRecurrent, [units, gates4]),
+    bias: tf.tensor1d(dBias),
+  };
+}
+
 /** {@linkcode SummedGradients} in plain JS loops (the cpu backend's path). */
 function jsSums(dz: Float32Array, inputs: SumInputs): SummedGradients {
   const { hIn, xt, inputMask, kernel, batch, seqLength, units } = inputs;
@@ -358,12 +392,33 @@ export function runSequence(args: SequenceArgs): SequenceRun {
   const inputMask = args.inputMask;
   const masked = args.stateMask != null;
 
-  const mode = args.matMul ?? (tf.getBackend() === "cpu" ? "js" : "backend");
+  const blas = activeBlas();
+  const mode = args.matMul ??
+    (blas != null ? "blas" : tf.getBackend() === "cpu" ? "js" : "backend");
+  if (mode === "blas" && blas == null) {
+    throw new Error('runSequence: matMul "blas" needs an active BLAS (setActiveBlas), got none');
+  }
   const cell = lstmCell({ batch, seqLength, units, hard: args.gate === "hardSigmoid", masked });
   const buf = cell.buffers;
   if (masked) buf.stateMask.set(args.stateMask!);
   const xt = reorder(args.x.dataSync() as Float32Array, args.x.shape, inputMask, "timeMajor");
-  if (mode === "backend") {
+  if (mode === "blas") {
+    // The bias in every row, then one product added onto it, straight into the cell's memory.
+    const proj = buf.proj;
+    if (args.bias != null) {
+      const bias = args.bias.dataSync() as Float32Array;
+      for (let r = 0; r < rows; r++) proj.set(bias, r * gates4);
+    }
+    blas!.sgemm({
+      m: rows,
+      n: gates4,
+      k: inputDim,
+      a: xt,
+      b: args.kernel.dataSync() as Float32Array,
+      beta: args.bias != null ? 1 : 0,
+      c: proj,
+    });
+  } else if (mode === "backend") {
     // One product with the bias fused in (XNNPACK adds it while writing the output).
     const [proj] = readTidy(() => [
       tf.fused.matMul({
@@ -383,7 +438,8 @@ export function runSequence(args: SequenceArgs): SequenceRun {
       }
     }
   }
-  const recurrent = operand(args.recurrentKernel, mode, false);
+  const recurrent = mode === "blas" ? null : operand(args.recurrentKernel, mode, false);
+  const recurrentData = mode === "blas" ? args.recurrentKernel.dataSync() as Float32Array : null;
   const hasState = args.h0 != null && args.c0 != null;
   if (hasState) {
     buf.cs.set(args.c0!.dataSync() as Float32Array, 0);
@@ -396,7 +452,12 @@ export function runSequence(args: SequenceArgs): SequenceRun {
   }
   for (let t = 0; t < seqLength; t++) {
     if (t > 0 || hasState) {
-      buf.zRec.set(product(buf.hIn.subarray(t * bu, (t + 1) * bu), batch, units, recurrent));
+      const h = buf.hIn.subarray(t * bu, (t + 1) * bu);
+      if (recurrent == null) {
+        blas!.sgemm({ m: batch, n: gates4, k: units, a: h, b: recurrentData!, c: buf.zRec });
+      } else {
+        buf.zRec.set(product(h, batch, units, recurrent));
+      }
     }
     cell.forwardStep(t);
   }
@@ -429,18 +490,29 @@ export function runSequence(args: SequenceArgs): SequenceRun {
       const src = (b * (seqLength + 1) + seqLength) * units;
       dcNext.set(dy.subarray(src, src + units), b * units);
     }
-    const recurrentT = operand(weights.recurrentKernel, mode, true);
+    const recurrentT = mode === "blas" ? null : operand(weights.recurrentKernel, mode, true);
+    const recurrentW = mode === "blas" ? weights.recurrentKernel.dataSync() as Float32Array : null;
     for (let t = seqLength - 1; t >= 0; t--) {
       cell.backwardStep(t);
       if (t > 0 || hasState) {
         const rows = dz.subarray(t * batch * gates4, (t + 1) * batch * gates4);
-        dhRec.set(product(rows, batch, gates4, recurrentT));
+        if (recurrentT == null) {
+          // dh = dz x recurrentKernel^T, straight into dhRec (the transpose is a flag).
+          const b = recurrentW!;
+          blas!.sgemm({ transB: true, m: batch, n: units, k: gates4, a: rows, b, c: dhRec });
+        } else {
+          dhRec.set(product(rows, batch, gates4, recurrentT));
+        }
         if (masked) { for (let k = 0; k < bu; k++) dhRec[k] *= stateMask[k]; }
       }
     }
-    if (recurrentT.tensor != null) recurrentT.tensor.dispose();
+    if (recurrentT?.tensor != null) recurrentT.tensor.dispose();
     const inputs = { hIn: buf.hIn, xt, inputMask, kernel: weights.kernel, batch, seqLength, units };
-    const sums = mode === "backend" ? backendSums(dz, inputs) : jsSums(dz, inputs);
+    const sums = mode === "blas"
+      ? blasSums(blas!, dz, inputs)
+      : mode === "backend"
+      ? backendSums(dz, inputs)
+      : jsSums(dz, inputs);
     const gradients = {
       ...sums,
       // Copies: the cpu backend keeps the array it is given, and the memory gets reused.

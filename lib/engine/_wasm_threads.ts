@@ -29,19 +29,19 @@ import { Worker as NodeWorker } from "node:worker_threads";
 export const MAX_WASM_THREADS = 4;
 
 /**
- * The thread count `"auto"` means: one per idle core, at most {@linkcode MAX_WASM_THREADS}.
- * A core counts as busy from the 1-minute load average: XNNPACK's pool spins while it waits,
- * and next to another busy process two threads on two cores ran three times slower than one
- * (measured: 95 ms against 32 ms per tutorial batch).
+ * The thread count `"auto"` means, for the wasm backend and the BLAS alike: one per idle
+ * core, at most {@linkcode MAX_WASM_THREADS}. Busy cores count: XNNPACK's pool (and
+ * OpenBLAS's) spins while it waits, and next to another busy process two threads on two cores
+ * ran three times slower than one (measured: 95 ms against 32 ms per tutorial batch).
  *
  * @param cores logical cores (`navigator.hardwareConcurrency`)
- * @param loadAverage the 1-minute load average (`Deno.loadavg()[0]`), or `null` when unknown
- *   (then every core counts as idle)
+ * @param busyCores cores' worth of work other processes do now (`busyCoresNow()` in
+ *   `_busy_cores.ts`), or `null` when unknown (then every core counts as idle)
  */
-export function autoWasmThreads(cores: number, loadAverage: number | null): number {
-  const idle = cores - (loadAverage ?? 0);
-  // A load a little under one core (a process that just ended, the notebook kernel itself)
-  // still leaves a core idle.
+export function autoWasmThreads(cores: number, busyCores: number | null): number {
+  const idle = cores - (busyCores ?? 0);
+  // Work a little under one core (a short-lived process, the notebook kernel's own
+  // housekeeping) still leaves a core idle.
   return Math.max(1, Math.min(MAX_WASM_THREADS, cores, Math.round(idle + 0.25)));
 }
 

@@ -1,10 +1,13 @@
 /**
  * Chooses the TensorFlow.js backend: native TensorFlow when a tfjs-node package is installed,
- * otherwise WebAssembly, otherwise plain JavaScript.
+ * otherwise WebAssembly, otherwise plain JavaScript; and, on WebAssembly or JavaScript, runs
+ * the fused LSTM's matrix products on the system's BLAS when there is one (`blas.ts`).
  *
  * ```ts
  * const choice = await selectBackend();
  * console.log(`backend: ${choice.name} (${choice.reason})`);
+ * // backend: wasm (auto: ...; using wasm, 2 threads; LSTM products on OpenBLAS 0.3.21
+ * // (libopenblas.so.0), 2 threads)
  * ```
  *
  * @module
@@ -18,6 +21,8 @@ import {
   registerWasmThreads,
   runningWasmThreads,
 } from "./_wasm_threads.ts";
+import { busyCoresNow } from "./_busy_cores.ts";
+import { type BlasInfo, blasInfo, describeBlas, loadBlas, setActiveBlas } from "./blas.ts";
 
 /** A backend this project can run on. */
 export type BackendName = "tensorflow" | "wasm" | "cpu";
@@ -40,16 +45,27 @@ export interface SelectBackendOptions {
    */
   wasmMatMulWorkaround?: boolean;
   /**
-   * Threads of the wasm backend: `1` is tfjs's single-threaded build; more starts its
-   * multi-threaded build (XNNPACK's thread pool, see `lib/engine/_wasm_threads.ts`), at most 4;
-   * `"auto"` uses one thread per idle core (at most 4; a core whose work shows in the 1-minute
-   * load average is not idle: the pool's spinning threads slow down badly next to another busy
-   * process; decided on the first call, then kept). When the threaded build fails to start,
-   * the backend falls back to one thread and `reason` says why. Changing the count of a
-   * running wasm backend restarts it: tensors made on it before are lost.
+   * Threads of the wasm backend and of the BLAS (one rule for both): `1` is tfjs's
+   * single-threaded build; more starts its multi-threaded build (XNNPACK's thread pool, see
+   * `lib/engine/_wasm_threads.ts`), at most 4; `"auto"` uses one thread per idle core (at most
+   * 4; a core that other processes keep busy now, sampled from `/proc/stat` for 150 ms, is
+   * not idle: the pools' spinning threads slow down badly next to another busy process;
+   * decided on the first call, then kept). When the threaded build fails to start, the
+   * backend falls back to one thread and `reason` says why. Changing the count of a running
+   * wasm backend restarts it: tensors made on it before are lost. The BLAS runs with the
+   * wasm backend's running count (on `cpu`, with this count).
    * @default {the environment variable TFJS_WASM_THREADS when set, else "auto"}
    */
   wasmThreads?: number | "auto";
+  /**
+   * The BLAS for the fused LSTM's products on `wasm` and `cpu` (never on `tensorflow`, whose
+   * products are native already): `"auto"` looks in the usual places (see `blasCandidates`
+   * in `blas.ts`), a path or library name loads that one, `"off"` keeps the products on the
+   * tfjs backend. A missing or broken library is not an error: the products stay on the
+   * backend and `reason` says why and how to install one.
+   * @default {the environment variable MIDI_LSTM_BLAS when set and not empty, else "auto"}
+   */
+  blas?: string;
 }
 
 /** The backend {@linkcode selectBackend} switched to, and why. */
@@ -68,6 +84,15 @@ export interface BackendChoice {
   wasmMatMulWorkaround: boolean;
   /** Threads of the wasm backend when it is the choice (XNNPACK's count), else `null`. */
   wasmThreads: number | null;
+  /** The BLAS the fused LSTM's products run on now, or `null` (they run on the backend). */
+  blas: BlasInfo | null;
+  /**
+   * Where the LSTM products run and, without a BLAS, why and how to get one: e.g.
+   * `"LSTM products on OpenBLAS 0.3.21 (libopenblas.so.0), 2 threads"`, or `"LSTM products on
+   * wasm (no BLAS found (tried ...); for speed, install one: ...)"`. Also the last part of
+   * `reason`.
+   */
+  lstmProducts: string;
   /**
    * Console messages tfjs emitted while the backend was loaded and started (for example
    * the "install our node backend" banner of the cpu backend). They are captured rather
@@ -156,7 +181,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     }
   }
   if (name === undefined && (requested === "auto" || requested === "wasm")) {
-    let { threads, note } = readThreads(options.wasmThreads);
+    let { threads, note } = await readThreads(options.wasmThreads);
     if (note) notes.push(note);
     if (threads > 1 && threadedFailure != null) {
       notes.push(`the threaded wasm build failed to start earlier (${threadedFailure})`);
@@ -200,11 +225,17 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   }
 
   const wasmThreads = name === "wasm" ? runningWasmThreads() : null;
+  const products = await chooseBlas(name, options, wasmThreads);
   const what = `${name}${nodePackage ? ` (${nodePackage})` : ""}` +
     (wasmThreads != null ? `, ${wasmThreads} thread${wasmThreads === 1 ? "" : "s"}` : "");
   const reason = requested === "auto"
-    ? `auto: ${[...notes, `using ${what}`].join("; ")}`
-    : [`requested by ${setting}`, ...notes, ...(wasmThreads != null ? [what] : [])].join("; ");
+    ? `auto: ${[...notes, `using ${what}`, products.line].join("; ")}`
+    : [
+      `requested by ${setting}`,
+      ...notes,
+      ...(wasmThreads != null ? [what] : []),
+      products.line,
+    ].join("; ");
   return {
     name,
     reason,
@@ -213,15 +244,45 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     nodePackage,
     wasmMatMulWorkaround: workaround,
     wasmThreads,
+    blas: products.blas,
+    lstmProducts: products.line,
     warnings,
   };
 }
 
 /**
- * The wasm thread count from the option or TFJS_WASM_THREADS; `"auto"`:
- * {@linkcode autoWasmThreads}, and `note` says so when busy cores lowered it.
+ * Loads the BLAS for `backend` (not on `tensorflow`), sets its threads (the wasm backend's
+ * running count, else the `wasmThreads` rule) and makes it the fused LSTM's, or makes none
+ * active; returns it and the line for `reason`.
  */
-function readThreads(option: number | "auto" | undefined): { threads: number; note?: string } {
+async function chooseBlas(
+  backend: BackendName,
+  options: SelectBackendOptions,
+  wasmThreads: number | null,
+): Promise<{ blas: BlasInfo | null; line: string }> {
+  if (backend === "tensorflow") {
+    setActiveBlas(null);
+    return { blas: null, line: "LSTM products on TensorFlow" };
+  }
+  const load = loadBlas({ library: options.blas });
+  if (load.blas == null) {
+    setActiveBlas(null);
+    const install = load.install === "" ? "" : `; for speed, install one: ${load.install}`;
+    return { blas: null, line: `LSTM products on ${backend} (${load.reason}${install})` };
+  }
+  const threads = wasmThreads ?? (await readThreads(options.wasmThreads)).threads;
+  load.blas.setThreads(threads);
+  setActiveBlas(load.blas);
+  return { blas: blasInfo(load.blas), line: `LSTM products on ${describeBlas(load.blas)}` };
+}
+
+/**
+ * The thread count from the option or TFJS_WASM_THREADS; `"auto"`:
+ * {@linkcode autoWasmThreads} of the cores busy now, and `note` says so when they lowered it.
+ */
+async function readThreads(
+  option: number | "auto" | undefined,
+): Promise<{ threads: number; note?: string }> {
   let value: unknown = option;
   let shown = JSON.stringify(option);
   let setting = "option wasmThreads";
@@ -241,21 +302,18 @@ function readThreads(option: number | "auto" | undefined): { threads: number; no
     // Decided once per process: a later call must not restart the backend (and lose its
     // tensors) because this process's own work raised the load.
     if (autoThreads != null) return { threads: autoThreads };
-    let load: number | null = null;
-    try {
-      load = Deno.loadavg()[0];
-    } catch {
-      load = null; // no --allow-sys: count every core as idle
-    }
     const cores = navigator.hardwareConcurrency ?? 1;
-    const threads = autoWasmThreads(cores, load);
-    autoThreads = threads;
     const idle = autoWasmThreads(cores, null);
+    // One core: nothing to decide (and no need to wait for a sample).
+    const { busy, source } = idle > 1 ? await busyCoresNow() : { busy: null, source: "" };
+    const threads = autoWasmThreads(cores, busy);
+    autoThreads = threads;
     return threads < idle
       ? {
         threads,
-        note: `${threads} wasm thread${threads === 1 ? "" : "s"}, not ${idle}: load average ` +
-          `${load!.toFixed(2)} on ${cores} cores (set TFJS_WASM_THREADS to choose)`,
+        note: `${threads} thread${threads === 1 ? "" : "s"}, not ${idle}: other processes ` +
+          `keep ${busy!.toFixed(2)} of ${cores} cores busy (${source}; set TFJS_WASM_THREADS ` +
+          `to choose)`,
       }
       : { threads };
   }

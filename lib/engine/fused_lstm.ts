@@ -7,7 +7,8 @@
  * runs only the recurrent product per step. The backward pass is a hand-written
  * backpropagation through time registered with `tf.customGrad`: one recurrent product per
  * step, and the weight gradients of all steps summed in a few large products. Gate arithmetic
- * runs in plain loops over typed arrays (see `_lstm_bptt.ts`).
+ * runs in plain loops over typed arrays (see `_lstm_bptt.ts`); the products run on the
+ * system's BLAS when `selectBackend()` found one (`blas.ts`), else on the tfjs backend.
  *
  * Weights, their names (`<layer>/kernel`, `<layer>/recurrent_kernel`, `<layer>/bias`), their
  * initialisation and the gate order (i, f, c, o) are those of `tf.layers.lstm`, so weights

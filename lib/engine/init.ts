@@ -9,14 +9,36 @@
 import * as tf from "@tensorflow/tfjs";
 import { mulberry32 } from "./random.ts";
 
+/** Options for {@linkcode orthogonalMatrix}. */
+export interface OrthogonalMatrixOptions {
+  /**
+   * Seed of the normal draws.
+   * @default {0}
+   */
+  seed?: number;
+  /**
+   * Every entry is multiplied by this.
+   * @default {1}
+   */
+  gain?: number;
+}
+
 /**
  * A `[rows, cols]` matrix whose shorter side is orthonormal (rows orthonormal when
  * rows <= cols, columns otherwise), drawn from a seeded normal distribution, times `gain`.
+ *
+ * @param shape `[rows, cols]`
+ * @returns the matrix, row-major
  */
-export function orthogonalMatrix(rows: number, cols: number, seed: number, gain = 1): Float32Array {
+export function orthogonalMatrix(
+  shape: readonly [number, number],
+  options: OrthogonalMatrixOptions = {},
+): Float32Array {
+  const [rows, cols] = shape;
+  const gain = options.gain ?? 1;
   const n = Math.min(rows, cols);
   const len = Math.max(rows, cols);
-  const random = mulberry32(seed);
+  const random = mulberry32(options.seed ?? 0);
   const normal = () => {
     const u = 1 - random();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
@@ -58,7 +80,7 @@ export function initRecurrentOrthogonal(layers: tf.layers.Layer[], seed: number)
   layers.forEach((layer, i) => {
     const weights = layer.getWeights();
     const [rows, cols] = weights[1].shape as [number, number];
-    const values = orthogonalMatrix(rows, cols, seed + 1000 * i);
+    const values = orthogonalMatrix([rows, cols], { seed: seed + 1000 * i });
     const recurrent = tf.tensor2d(values, [rows, cols]);
     layer.setWeights([weights[0], recurrent, ...weights.slice(2)]);
     recurrent.dispose(); // setWeights copied the values

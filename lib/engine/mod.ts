@@ -5,6 +5,7 @@
  * @module
  */
 export * from "./backend.ts";
+export * from "./blas.ts";
 export * from "./fused_lstm.ts";
 export * from "./init.ts";
 export * from "./random.ts";

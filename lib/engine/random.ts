@@ -34,3 +34,84 @@ export function shuffleInPlace<T>(items: T[], random: () => number): T[] {
   }
   return items;
 }
+
+/**
+ * How sharply a sampler follows the model: `"argmax"` always takes the most likely class (the
+ * classic sources' choice); a number `T > 0` divides the logits by `T` before the softmax, so
+ * below 1 keeps to likely classes and above 1 explores (1 samples the model's own distribution).
+ */
+export type Temperature = number | "argmax";
+
+/** Options for {@linkcode sampleLogits}: the sampling rules both families share. */
+export interface SampleOptions {
+  /**
+   * Logits are divided by this before the softmax; `"argmax"` takes the most likely class.
+   * @default {1}
+   */
+  temperature?: Temperature;
+  /**
+   * Sample only among the `topK` most likely classes; `0` keeps all.
+   * @default {0}
+   */
+  topK?: number;
+  /**
+   * Source of uniform numbers in [0, 1); exactly one is drawn per sample (none for argmax).
+   * @default {Math.random}
+   */
+  random?: () => number;
+}
+
+/**
+ * Checks a temperature: `"argmax"` or a finite number above 0.
+ *
+ * @throws {Error} naming `setting` and saying what arrived otherwise
+ */
+export function checkTemperature(temperature: unknown, setting = "temperature"): Temperature {
+  if (temperature === "argmax") return temperature;
+  if (typeof temperature === "number" && temperature > 0 && Number.isFinite(temperature)) {
+    return temperature;
+  }
+  throw new Error(
+    `${setting}: expected a number above 0 or "argmax", got ${JSON.stringify(temperature)}`,
+  );
+}
+
+/**
+ * Draws a class from logits: softmax of `logits / temperature` over the `topK` most likely
+ * classes (all when 0), or the most likely class for `"argmax"` (the first one on a tie).
+ *
+ * @param logits `[classes]` unnormalised log-probabilities (not changed); `-Infinity` marks a
+ *   class that can never be drawn
+ * @returns the class index
+ * @throws {Error} naming the setting when `temperature` or `topK` is invalid, and when
+ *   `logits` is empty or every entry is `-Infinity`
+ */
+export function sampleLogits(logits: ArrayLike<number>, options: SampleOptions = {}): number {
+  const temperature = checkTemperature(options.temperature ?? 1);
+  const topK = options.topK ?? 0;
+  if (!Number.isInteger(topK) || topK < 0) {
+    throw new Error(`topK: expected an integer >= 0, got ${JSON.stringify(topK)}`);
+  }
+  if (logits.length === 0) throw new Error("logits: expected at least one class, got none");
+  let best = 0;
+  for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+  if (logits[best] === -Infinity || Number.isNaN(logits[best])) {
+    throw new Error("logits: expected at least one finite logit");
+  }
+  if (temperature === "argmax" || topK === 1) return best;
+  let classes = Array.from({ length: logits.length }, (_, i) => i)
+    .filter((i) => logits[i] > -Infinity);
+  if (topK > 0 && topK < classes.length) {
+    classes = classes.sort((a, b) => logits[b] - logits[a] || a - b).slice(0, topK)
+      .sort((a, b) => a - b);
+  }
+  // Softmax of logits / T, shifted by the largest for numerical safety.
+  const max = logits[best] / temperature;
+  const weights = classes.map((i) => Math.exp(logits[i] / temperature - max));
+  let r = (options.random ?? Math.random)() * weights.reduce((a, b) => a + b, 0);
+  for (let j = 0; j < classes.length; j++) {
+    r -= weights[j];
+    if (r < 0) return classes[j];
+  }
+  return classes[classes.length - 1];
+}

@@ -37,6 +37,7 @@ import * as tf from "@tensorflow/tfjs";
 import { lstmSequence, type LstmWeights, lstmWeights } from "./fused_lstm.ts";
 import { type LstmCell, lstmCell } from "./_lstm_cell.ts";
 import { readTidy } from "./read_tensors.ts";
+import { activeBlas, type Blas } from "./blas.ts";
 
 /**
  * What an LSTM state holds during stateful generation: `"carried"` (everything since the
@@ -369,11 +370,13 @@ export function createStatefulRunner(
  * An LSTM layer advanced one row at a time: `z = x kernel + bias + h recurrentKernel` by
  * matrix-vector products, then the gate math of the row in a one-step `lstmCell` (the same
  * kernels as the sequence path, wasm SIMD where it can). Holds no tensors: tfjs products read
- * the layer's own weight tensors, JS products copies made when the stepper is.
+ * the layer's own weight tensors, JS and BLAS products copies made when the stepper is.
  */
 interface LstmStepper {
   /** The tfjs backend the products were planned for (planned again when it changes). */
   backend: string;
+  /** The BLAS the large products run on (planned again when it changes), or `null`. */
+  blas: Blas | null;
   cell: LstmCell;
   /** `[inputDim, 4 * units]` when the input product runs in JS, else `null` (tfjs). */
   kernel: Float32Array | null;
@@ -383,6 +386,15 @@ interface LstmStepper {
   recurrentKernel: Float32Array | null;
 }
 
+/** `out = a [1, a.length] x b [a.length, out.length]` (+ `out` when `accumulate`) on the BLAS. */
+function blasRowTimes(
+  blas: Blas,
+  product: { a: Float32Array; b: Float32Array; out: Float32Array; accumulate: boolean },
+): void {
+  const { a, b, out, accumulate } = product;
+  blas.sgemm({ m: 1, n: out.length, k: a.length, a, b, c: out, beta: accumulate ? 1 : 0 });
+}
+
 /** The state of one LSTM node. */
 type LstmNode = NonNullable<PlanNode["lstm"]>;
 
@@ -390,21 +402,24 @@ type LstmNode = NonNullable<PlanNode["lstm"]>;
  * Off the cpu backend, products with more weights than this (LSTM kernels of a single step,
  * Dense kernels with `layerMath: "js"`) run as tfjs products, smaller ones in plain JS: below
  * it a tfjs call (tensor, kernel, read back) costs more than the loop. On the cpu backend
- * every product runs in JS (its matMul is slower than the loop).
+ * every product runs in JS (its matMul is slower than the loop). With a BLAS active, the
+ * large products run on it instead of tfjs (no tensors, no copies: a few microseconds).
  */
 const JS_PRODUCT_MAX_WEIGHTS = 16384;
 
 /** Plans the single-step products of an LSTM node for the current backend. */
 function makeStepper(s: LstmNode): LstmStepper {
   const backend = tf.getBackend();
+  const blas = activeBlas();
   const { weights, units } = s;
   const inJs = (t: tf.Tensor2D) =>
-    backend === "cpu" || t.size <= JS_PRODUCT_MAX_WEIGHTS
+    backend === "cpu" || blas != null || t.size <= JS_PRODUCT_MAX_WEIGHTS
       ? (t.dataSync() as Float32Array).slice()
       : null;
   const kernel = inJs(weights.kernel);
   return {
     backend,
+    blas,
     cell: lstmCell({
       batch: 1,
       seqLength: 1,
@@ -437,10 +452,13 @@ function rowTimes(a: Float32Array, b: Float32Array, out: Float32Array): void {
 /** One carried step of an LSTM layer for a single row `x`; updates the node's state. */
 function stepOne(s: LstmNode, x: Rows): Rows {
   let stepper = s.stepper;
-  if (stepper === undefined || stepper.backend !== tf.getBackend()) {
+  if (
+    stepper === undefined || stepper.backend !== tf.getBackend() ||
+    stepper.blas !== activeBlas()
+  ) {
     stepper = s.stepper = makeStepper(s);
   }
-  const { cell, kernel, bias, recurrentKernel } = stepper;
+  const { cell, kernel, bias, recurrentKernel, blas } = stepper;
   const { proj, zRec, cs, packed } = cell.buffers;
   const units = s.units;
   const xRow = x.data.subarray(x.select * x.dim, (x.select + 1) * x.dim);
@@ -467,6 +485,9 @@ function stepOne(s: LstmNode, x: Rows): Rows {
   let next = 0;
   if (backendInput) {
     proj.set(products[next++]);
+  } else if (blas != null && kernel.length > JS_PRODUCT_MAX_WEIGHTS) {
+    if (bias != null) proj.set(bias);
+    blasRowTimes(blas, { a: xRow, b: kernel, out: proj, accumulate: bias != null });
   } else {
     rowTimes(xRow, kernel, proj);
     if (bias != null) {
@@ -475,7 +496,9 @@ function stepOne(s: LstmNode, x: Rows): Rows {
   }
   if (h == null) zRec.fill(0);
   else if (backendRecurrent) zRec.set(products[next++]);
-  else rowTimes(h, recurrentKernel!, zRec);
+  else if (blas != null && recurrentKernel!.length > JS_PRODUCT_MAX_WEIGHTS) {
+    blasRowTimes(blas, { a: h, b: recurrentKernel!, out: zRec, accumulate: false });
+  } else rowTimes(h, recurrentKernel!, zRec);
   if (s.c == null) cs.fill(0, 0, units);
   else cs.set(s.c, 0);
   cell.forwardStep(0);
@@ -644,6 +667,16 @@ function applyLayer(node: PlanNode, x: Rows): Rows {
       return x;
     case "dense": {
       const { kernel, bias, units, activation, kernelTensor, biasTensor } = node.dense!;
+      const blas = activeBlas();
+      if (kernel.length > JS_PRODUCT_MAX_WEIGHTS && blas != null) {
+        const out = new Float32Array(x.rows * units);
+        if (bias != null) { for (let r = 0; r < x.rows; r++) out.set(bias, r * units); }
+        blas.sgemm({ m: x.rows, n: units, k: x.dim, a: x.data, b: kernel, c: out, beta: 1 });
+        for (let r = 0; r < x.rows; r++) {
+          activate(out.subarray(r * units, (r + 1) * units), activation);
+        }
+        return { data: out, rows: x.rows, dim: units, select: x.select };
+      }
       if (kernel.length > JS_PRODUCT_MAX_WEIGHTS && tf.getBackend() !== "cpu") {
         // One tfjs product (bias fused) beats the JS loop by far for large kernels.
         const out = readTidy(() => [

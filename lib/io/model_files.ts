@@ -14,13 +14,24 @@
  * place, and `model.json` (which names the weights file) is renamed last, so a crash or kill
  * at any moment leaves either the previous checkpoint or the new one loadable, never a mix.
  *
+ * Standard files: the project's fused LSTM (`FusedLSTM`, `engine/fused_lstm.ts`) has the
+ * config, weights, weight names and gate order of `tf.layers.lstm`, so every save writes it
+ * as the standard `"LSTM"` class and plain TensorFlow.js (`tf.loadLayersModel` in a browser
+ * or Node) loads any saved model and predicts the same values. {@linkcode loadModel} puts
+ * the fused layer back when the model's config says `lstm: "fused"` (or when asked), and
+ * still loads files saved with `"FusedLSTM"` before; {@linkcode upgradeModelFolder}
+ * rewrites those in place.
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import { basename, dirname, join } from "node:path";
+import { FusedLSTM } from "../engine/fused_lstm.ts";
 
 /** File name of the model description in a model folder. */
-const MODEL_JSON = "model.json";
+export const MODEL_JSON = "model.json";
+/** The standard tfjs layer class each project layer class is saved as. */
+const STANDARD_CLASS: Readonly<Record<string, string>> = { [FusedLSTM.className]: "LSTM" };
 /** File name of the optimizer description in a model folder. */
 const OPTIMIZER_JSON = "optimizer.json";
 /** `format` written to optimizer.json. */
@@ -91,6 +102,13 @@ export interface LoadModelOptions {
    * @default {[]}
    */
   classes?: tf.serialization.SerializableConstructor<tf.serialization.Serializable>[];
+  /**
+   * The class to build the LSTM layers with: `"fused"` the project's fused layer (fast
+   * training, same values), `"layers"` plain `tf.layers.lstm`. Applies to layers saved as
+   * `"LSTM"` and to old files' `"FusedLSTM"` alike.
+   * @default {the `config.lstm` in the model's metadata when it has one, else the classes as saved}
+   */
+  lstm?: "fused" | "layers";
 }
 
 /**
@@ -240,6 +258,7 @@ export async function saveModel(
  * Loads a layers model saved by {@linkcode saveModel} (or any tfjs layers model folder with
  * `model.json` and its weight files). The model comes back uncompiled even when the folder
  * has a training config: compile it (with its custom losses) before training it further.
+ * Its LSTM layers are fused or plain as `options.lstm` says (see the module docs).
  *
  * @param dir the model folder
  * @throws {Error} naming the folder or file when `dir` or `model.json` does not exist, a
@@ -255,6 +274,14 @@ export async function loadModel(
     load: async () => {
       const artifacts = await loadArtifacts(dir);
       delete artifacts.trainingConfig; // custom losses cannot be deserialised
+      const lstm = options.lstm ?? savedLstmKind(artifacts.userDefinedMetadata);
+      if (lstm !== undefined) {
+        const to = lstm === "fused" ? FusedLSTM.className : "LSTM";
+        artifacts.modelTopology = renameLayerClasses(
+          artifacts.modelTopology as tf.io.ModelJSON["modelTopology"],
+          (name) => name === "LSTM" || name === FusedLSTM.className ? to : undefined,
+        ).topology;
+      }
       return artifacts;
     },
   };
@@ -265,6 +292,41 @@ export async function loadModel(
     if (message.includes(dir)) throw error;
     throw new Error(`cannot load the model in "${dir}": ${message}`, { cause: error });
   }
+}
+
+/**
+ * Rewrites the `model.json` of a model folder saved with project-only layer classes
+ * (`"FusedLSTM"`, by versions before standard files) to the standard classes, so plain
+ * TensorFlow.js loads it. Only `model.json` changes (atomically); the weights files are
+ * not touched.
+ *
+ * @param dir the model folder
+ * @returns the number of layers rewritten (0: the folder was standard already, unchanged)
+ * @throws {Error} naming the folder or file when `model.json` is missing or malformed, or
+ *   cannot be written
+ */
+export async function upgradeModelFolder(
+  dir: string,
+  options: WriteFileAtomicOptions = {},
+): Promise<number> {
+  const json = await readModelJson(dir);
+  const { topology, renamed } = standardTopology(json.modelTopology);
+  if (renamed === 0) return 0;
+  json.modelTopology = topology;
+  await writeJsonAtomic(join(dir, MODEL_JSON), json, { ...options, indent: 0 });
+  return renamed;
+}
+
+/**
+ * A layers-model topology (`model.json`'s `modelTopology`, or `model.toJSON(null, false)`)
+ * with every project layer class replaced by the standard tfjs class it is saved as
+ * (`"FusedLSTM"` -> `"LSTM"`, same config), so plain TensorFlow.js can build it.
+ *
+ * @param topology the topology (not changed)
+ * @returns a rewritten copy and the number of layers renamed
+ */
+export function standardTopology<T>(topology: T): { topology: T; renamed: number } {
+  return renameLayerClasses(topology, (name) => STANDARD_CLASS[name]);
 }
 
 /**
@@ -397,7 +459,7 @@ async function saveArtifacts(
   }
   const metadata = { ...(artifacts.userDefinedMetadata ?? {}), ...(options.metadata ?? {}) };
   const modelJson: tf.io.ModelJSON = {
-    modelTopology: artifacts.modelTopology,
+    modelTopology: standardTopology(artifacts.modelTopology).topology,
     format: artifacts.format,
     generatedBy: artifacts.generatedBy,
     convertedBy: artifacts.convertedBy ?? null,
@@ -415,6 +477,40 @@ async function saveArtifacts(
   await writeJsonAtomic(join(dir, MODEL_JSON), modelJson, { ...sync, indent: 0 });
   await removeStale(dir, /^weights\.[0-9a-f]+\.bin$/, weightsName, MODEL_JSON);
   return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+}
+
+/**
+ * A deep copy of `value` in which every `{class_name, config}` object (a layer, also inside
+ * nested models and wrappers) whose class `rename` maps is given the new class.
+ */
+function renameLayerClasses<T>(
+  value: T,
+  rename: (className: string) => string | undefined,
+): { topology: T; renamed: number } {
+  let renamed = 0;
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (node === null || typeof node !== "object") return node;
+    const out: Record<string, unknown> = {};
+    for (const [key, child] of Object.entries(node)) out[key] = walk(child);
+    for (const key of ["class_name", "className"]) {
+      const name = out[key];
+      if (typeof name !== "string" || typeof out.config !== "object") continue;
+      const to = rename(name);
+      if (to !== undefined && to !== name) {
+        out[key] = to;
+        renamed++;
+      }
+    }
+    return out;
+  };
+  return { topology: walk(value) as T, renamed };
+}
+
+/** The `config.lstm` of a saved model's metadata, when it is a known kind. */
+function savedLstmKind(metadata: unknown): "fused" | "layers" | undefined {
+  const lstm = (metadata as { config?: { lstm?: unknown } } | undefined)?.config?.lstm;
+  return lstm === "fused" || lstm === "layers" ? lstm : undefined;
 }
 
 async function loadArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {

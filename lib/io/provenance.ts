@@ -12,7 +12,8 @@
  *   "data": { "dir": "data/tunes", "files": 59, "skipped": 0, "fingerprint": "3f9c..." },
  *   "normalisation": { "pitchScale": 128 },
  *   "sessions": [
- *     { "startedAt": "2025-...Z", "fromEpoch": 0, "backend": "wasm", "environment": {...} }
+ *     { "startedAt": "2025-...Z", "fromEpoch": 0, "backend": "wasm", "wasmThreads": 2,
+ *       "blas": { "name": "OpenBLAS 0.3.21", "threads": 2, ... }, "environment": {...} }
  *   ]
  * }
  * ```
@@ -21,9 +22,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { runningWasmThreads } from "../engine/_wasm_threads.ts";
+import { activeBlas, type BlasInfo, blasInfo } from "../engine/blas.ts";
 import { join } from "node:path";
 import type { RunConfig } from "../config/config.ts";
 import { readJsonIfExists, writeJsonAtomic } from "./model_files.ts";
+import { RUN_JSON } from "./run_folder.ts";
 
 /** Versions and platform of the process that trained (or resumed) a run. */
 export interface EnvironmentInfo {
@@ -51,6 +54,11 @@ export interface RunSession {
   backend: string;
   /** Threads of the wasm backend (`null` on other backends): speed, not results, depends on it. */
   wasmThreads: number | null;
+  /**
+   * The BLAS the fused LSTM's products ran on (name, file, build, threads), or `null` when
+   * they ran on the backend. Absent in runs recorded before it existed.
+   */
+  blas?: BlasInfo | null;
   environment: EnvironmentInfo;
 }
 
@@ -82,8 +90,6 @@ export interface RunProvenance {
 }
 
 const FORMAT = "midi-lstm-run";
-/** File name of the provenance record in a run folder. */
-export const RUN_JSON = "run.json";
 
 async function readTextOrNull(url: URL): Promise<string | null> {
   try {
@@ -194,11 +200,13 @@ export async function recordRunSession(
     );
   }
   const { config } = input;
+  const blas = activeBlas();
   const session: RunSession = {
     startedAt: new Date().toISOString(),
     fromEpoch: input.fromEpoch,
     backend: tf.getBackend(),
     wasmThreads: tf.getBackend() === "wasm" ? runningWasmThreads() : null,
+    blas: blas == null ? null : blasInfo(blas),
     environment: await environmentInfo(),
   };
   const record: RunProvenance = {

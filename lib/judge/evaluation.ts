@@ -29,6 +29,17 @@ export interface EvaluateMusicOptions {
    * @default {16}
    */
   flagSpan?: number;
+  /**
+   * Tempo the metrics measure beats at (the run's `generate.bpm`).
+   * @default {120}
+   */
+  bpm?: number;
+  /**
+   * Quarter notes between classic tokens when the corpus's tokens are played back (the run's
+   * `generate.stepBeats`).
+   * @default {0.5}
+   */
+  stepBeats?: number;
 }
 
 /** The verdict on one generated piece. */
@@ -53,17 +64,17 @@ export interface EvaluatedCorpus {
  * Measures a generated piece against the corpus: metrics of the piece beside the corpus's
  * mean and spread, and the copy check over pitches (tutorial) or tokens (classic). For the
  * classic family the corpus is measured as its tokens sound with the config's fixed step,
- * the way the generated tokens are played. Nothing is changed.
+ * the way the generated tokens are played (`evaluationOptions(config)` gives a run's tempo and
+ * step). Nothing is changed.
  *
  * @throws {Error} when the piece has no notes
  */
 export function evaluateMusic(
   music: { notes: Note[]; tokens?: string[] },
   corpus: EvaluatedCorpus,
-  config: RunConfig,
   options: EvaluateMusicOptions = {},
 ): MusicEvaluation {
-  const bpm = config.generate.bpm;
+  const bpm = options.bpm ?? 120;
   let pieces: Array<{ name: string; notes: Note[]; symbols: CopySymbol[] }>;
   let generated: CopySymbol[];
   if (corpus.family === "tutorial") {
@@ -76,7 +87,7 @@ export function evaluateMusic(
     generated = noteCopySequence(music.notes);
   } else {
     const folder = corpus.folder as TokenFolder;
-    const stepBeats = config.family === "classic" ? config.generate.stepBeats : 0.5;
+    const stepBeats = options.stepBeats ?? 0.5;
     pieces = folder.files.map((f) => ({
       name: f.path,
       notes: tokensToNotes(f.tokens, { stepBeats, bpm }),
@@ -102,4 +113,12 @@ export function evaluateMusic(
     }) from ${longest.source} at ${longest.sourceStart}` +
       (copy.flagged ? ` — FLAGGED: ${copy.flagSpan} or more ${unit} copied verbatim` : "");
   return { table, copy, flagged: copy.flagged, summary };
+}
+
+/** A run's tempo and classic step, as {@linkcode evaluateMusic} measures with them. */
+export function evaluationOptions(config: RunConfig): EvaluateMusicOptions {
+  return {
+    bpm: config.generate.bpm,
+    stepBeats: config.family === "classic" ? config.generate.stepBeats : undefined,
+  };
 }

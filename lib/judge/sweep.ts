@@ -16,7 +16,7 @@ import {
 } from "../config/config.ts";
 import type { EpochInfo, History } from "../train/loop.ts";
 import { generateMusic, prepareData, readCorpus, trainRun } from "../workflow/workflow.ts";
-import { evaluateMusic } from "./evaluation.ts";
+import { evaluateMusic, evaluationOptions } from "./evaluation.ts";
 import { pieceMetrics } from "./metrics.ts";
 import { writeJsonAtomic } from "../io/model_files.ts";
 
@@ -158,7 +158,7 @@ export async function runSweep(
       onEpochEnd: (info) => options.onEpochEnd?.(name, info),
     });
     const music = generateMusic(run, corpus);
-    const verdict = evaluateMusic(music, corpus, config);
+    const verdict = evaluateMusic(music, corpus, evaluationOptions(config));
     const metrics = pieceMetrics(music.notes, { bpm: config.generate.bpm });
     const h = run.result.history;
     const best = run.result.bestEpoch;

@@ -21,6 +21,9 @@
  *   file track and channel, so a note held across a program change is kept.)
  * - a track's channel is the channel of its note-ons.
  *
+ * It also records, per split track, the program of its first program-change event (or
+ * none), which @tonejs/midi does not keep apart from "program 0".
+ *
  * @module
  */
 
@@ -49,6 +52,8 @@ export interface PreparedSmf {
   notes: SmfNote[][];
   /** Per split track: the channel of its note-ons, or -1 when it has none. */
   channels: number[];
+  /** Per split track: the program of its first program change, or -1 when it has none. */
+  programs: number[];
 }
 
 /** Fixed lengths of the meta events `midi-file` checks (it throws on any other length). */
@@ -181,7 +186,7 @@ export function prepareSmf(bytes: Uint8Array): PreparedSmf {
   out.byte(division >> 8);
   out.byte(division & 0xff);
 
-  const split: SplitState = { count: 0, notes: [], channels: [] };
+  const split: SplitState = { count: 0, notes: [], channels: [], programs: [] };
   let events = 0;
   tracks.forEach(([start, end], t) => {
     events += scanTrack(bytes, start, end, t + 1, out, split);
@@ -193,6 +198,7 @@ export function prepareSmf(bytes: Uint8Array): PreparedSmf {
     format,
     notes: split.notes,
     channels: split.channels,
+    programs: split.programs,
   };
 }
 
@@ -201,6 +207,7 @@ interface SplitState {
   count: number;
   notes: SmfNote[][];
   channels: number[];
+  programs: number[];
 }
 
 /**
@@ -248,6 +255,7 @@ function scanTrack(
       split.count++;
       split.notes.push([]);
       split.channels.push(-1);
+      split.programs.push(-1);
     } else if (index > split.count) {
       throw new Error(`${where(0)}: internal error splitting tracks`);
     }
@@ -356,6 +364,7 @@ function scanTrack(
     if (kind === 0xc) program[channel] = bytes[dataPos];
     const index = target(channel);
     use(index);
+    if (kind === 0xc && split.programs[index] < 0) split.programs[index] = bytes[dataPos];
     emitDelta(delta);
     const p1 = bytes[dataPos];
     const p2 = dataLength === 2 ? bytes[dataPos + 1] : -1;

@@ -42,18 +42,69 @@ export interface SkippedFile {
   reason: string;
 }
 
+/**
+ * Which notes of a file to read. Drum tracks (MIDI channel 10) are never read, except by
+ * index; nor are tracks without notes.
+ * - `"first-instrument"`: every track playing the file's first instrument, as music21's
+ *   `instrument.partitionByInstrument(midi).parts[0]` (what the classic sources read). The
+ *   instrument is the General MIDI program of a track's first program change; the first
+ *   instrument is that of the first track with one, and every track with the same program
+ *   belongs to it, so a piano piece written as two tracks (right hand, left hand, both
+ *   program 0) reads both hands. Tracks without a program change are left out, as music21
+ *   leaves them out of every part; when no track has one, every track is read (music21's
+ *   fallback `midi.flat.notes`). The classic family's default.
+ * - `"first-track"`: the first track (pretty_midi's `instruments[0]`, what the tutorial
+ *   source reads, except that a drum track is passed over). The tutorial family's default.
+ * - `"all-merged"`: every track.
+ * - a track index: that track only (drums included).
+ * - `"first"` and `"all"`: older names of `"first-track"` and `"all-merged"`, still read so
+ *   that saved runs keep their meaning.
+ *
+ * `"first-instrument"` follows music21 as the sources used it (2019-2020, version 5, where
+ * only program changes make instruments). Two differences: music21 groups parts by
+ * instrument name, which merges some programs (later versions name programs 0-5 all
+ * "Piano"; version 5 gives programs it has no class for no name), where this groups by
+ * program number; and music21 reads drum tracks like any other.
+ *
+ * Tracks are as {@linkcode midiToNotes} describes: one per (program, channel) pair of each
+ * file track. A note table merges the notes of the chosen tracks; tokens (see
+ * `midiToTokens` in `lib/music/tokens.ts`) keep each track's chords apart with
+ * `"first-instrument"` and merge them with `"all-merged"`.
+ */
+export type InstrumentChoice =
+  | number
+  | "first-instrument"
+  | "first-track"
+  | "all-merged"
+  | "first"
+  | "all";
+
+/** The named instrument choices (a track index is the other kind); see {@linkcode InstrumentChoice}. */
+export const INSTRUMENT_CHOICES: readonly string[] = [
+  "first-instrument",
+  "first-track",
+  "all-merged",
+  "first",
+  "all",
+];
+
 /** Options for {@linkcode midiToNotes}. */
 export interface MidiToNotesOptions {
   /**
-   * Which instrument to read: a track index, `"first"` (the first track with notes that is
-   * not a drum track; drums are MIDI channel 10) or `"all"` (every non-drum track merged).
-   * @default {"first"}
+   * Which tracks to read (see {@linkcode InstrumentChoice}); their notes are merged.
+   * @default {"first-track"}
    */
-  instrument?: number | "first" | "all";
+  instrument?: InstrumentChoice;
 }
 
 /** A parsed MIDI file as @tonejs/midi gives it. */
 export type ParsedMidi = InstanceType<typeof Midi>;
+
+/** One track of a parsed MIDI file. */
+export type MidiTrack = ParsedMidi["tracks"][number];
+
+/** Program of each track's first program change (null: none), for files read by parseMidi. */
+const TRACK_PROGRAMS = new WeakMap<MidiTrack, number | null>();
 
 /**
  * Parses MIDI bytes. The chunk and event structure is checked first (lengths, variable-length
@@ -92,6 +143,7 @@ export function parseMidi(bytes: Uint8Array, name = "<bytes>"): ParsedMidi {
     midi.tracks.forEach((track, i) => {
       if (prepared.channels[i] >= 0) track.channel = prepared.channels[i];
       for (const note of prepared.notes[i]) track.addNote(note);
+      TRACK_PROGRAMS.set(track, prepared.programs[i] >= 0 ? prepared.programs[i] : null);
     });
     // As @tonejs/midi does: a format-1 file's first track without notes (the tempo track)
     // is not an instrument.
@@ -134,19 +186,81 @@ function unwrapRiff(bytes: Uint8Array, name: string): Uint8Array {
   throw new Error(`${name}: not a MIDI file (a RIFF RMID file without a "data" chunk)`);
 }
 
-function isDrumTrack(track: ParsedMidi["tracks"][number]): boolean {
+function isDrumTrack(track: MidiTrack): boolean {
   return track.channel === 9 || track.instrument.percussion;
 }
 
 /**
- * Reads the notes of one instrument into a note table.
+ * The General MIDI program (0..127) of a track's first program change, or `null` when the
+ * track has none (@tonejs/midi reports program 0 then). For a file not read by
+ * {@linkcode parseMidi}, the program @tonejs/midi reports.
+ */
+export function trackProgram(track: MidiTrack): number | null {
+  const program = TRACK_PROGRAMS.get(track);
+  return program === undefined ? track.instrument.number : program;
+}
+
+/**
+ * Checks an instrument choice (see {@linkcode InstrumentChoice}).
+ *
+ * @param setting the setting's name, for the message
+ * @throws {Error} naming the setting and the valid values when `value` is neither a named
+ *   choice nor a track index (an integer >= 0)
+ */
+export function checkInstrumentChoice(value: unknown, setting = "instrument"): void {
+  const named = typeof value === "string" && INSTRUMENT_CHOICES.includes(value);
+  if (named || (Number.isInteger(value) && (value as number) >= 0)) return;
+  throw new Error(
+    `${setting}: expected "first-instrument", "first-track", "all-merged" or a track index, ` +
+      `got ${JSON.stringify(value)}`,
+  );
+}
+
+/**
+ * The tracks an instrument choice reads (see {@linkcode InstrumentChoice}), in file order.
+ *
+ * @returns the chosen tracks; empty when the file has no non-drum notes (or, for
+ *   `"first-track"`, `"first-instrument"` and `"all-merged"`, only drum notes)
+ * @throws {Error} naming `instrument` when it is not a valid choice, or a track index that
+ *   the file does not have
+ */
+export function instrumentTracks(midi: ParsedMidi, instrument: InstrumentChoice): MidiTrack[] {
+  checkInstrumentChoice(instrument);
+  const melodic = midi.tracks.filter((t) => !isDrumTrack(t) && t.notes.length > 0);
+  switch (instrument) {
+    case "first-instrument": {
+      const withProgram = melodic.filter((t) => trackProgram(t) !== null);
+      if (withProgram.length === 0) return melodic;
+      const program = trackProgram(withProgram[0]);
+      return withProgram.filter((t) => trackProgram(t) === program);
+    }
+    case "first-track":
+    case "first":
+      return melodic.slice(0, 1);
+    case "all-merged":
+    case "all":
+      return melodic;
+  }
+  if ((instrument as number) >= midi.tracks.length) {
+    throw new Error(
+      `instrument: expected a track index in 0..${midi.tracks.length - 1}, ` +
+        `"first-instrument", "first-track" or "all-merged", got ${instrument}`,
+    );
+  }
+  return [midi.tracks[instrument as number]];
+}
+
+/**
+ * Reads the notes of the chosen tracks (by default the first; see
+ * {@linkcode InstrumentChoice}) into one note table.
  *
  * Tracks are as @tonejs/midi numbers them: a track that mixes channels or programs is split
  * into one track per (program, channel) pair, in order of first appearance, so a format-0
  * file (everything in one track) gives one track per channel, and a format-1 file's leading
- * tempo track without notes is left out. `"first"` is therefore the first channel to appear
- * in a format-0 file. Drum tracks (MIDI channel 10, index 9) are skipped by `"first"` and
- * `"all"` but can be read by index.
+ * tempo track without notes is left out. `"first-track"` is therefore the first channel to
+ * appear in a format-0 file (pretty_midi also makes one instrument per program, channel and
+ * track). Drum tracks (MIDI channel 10, index 9) are skipped by the named choices but can
+ * be read by index.
  *
  * Note-ons are paired with note-offs (or note-ons of velocity 0) per track, channel and
  * pitch: each note-on takes the earliest unused note-off at or after it. So overlapping
@@ -156,32 +270,18 @@ function isDrumTrack(track: ParsedMidi["tracks"][number]): boolean {
  * that is never released is dropped, and a note-off that releases nothing is ignored.
  *
  * @param midi a parsed MIDI file, or its bytes
- * @param options which instrument to read
+ * @param options which tracks to read
  * @returns notes sorted by start then pitch, with `step` and `duration` filled in; empty if the
- *   chosen instrument has no notes
- * @throws {Error} when `options.instrument` names a track that does not exist, or (bytes
- *   only) as {@linkcode parseMidi}
+ *   chosen tracks have no notes
+ * @throws {Error} when `options.instrument` is not a valid choice or names a track that does
+ *   not exist, or (bytes only) as {@linkcode parseMidi}
  */
 export function midiToNotes(
   midi: ParsedMidi | Uint8Array,
   options: MidiToNotesOptions = {},
 ): Note[] {
   const parsed = midi instanceof Uint8Array ? parseMidi(midi) : midi;
-  const instrument = options.instrument ?? "first";
-  const melodic = parsed.tracks.filter((t) => !isDrumTrack(t) && t.notes.length > 0);
-  let tracks;
-  if (instrument === "first") tracks = melodic.slice(0, 1);
-  else if (instrument === "all") tracks = melodic;
-  else {
-    if (!Number.isInteger(instrument) || instrument < 0 || instrument >= parsed.tracks.length) {
-      throw new Error(
-        `instrument: expected a track index in 0..${
-          parsed.tracks.length - 1
-        }, "first" or "all", got ${instrument}`,
-      );
-    }
-    tracks = [parsed.tracks[instrument]];
-  }
+  const tracks = instrumentTracks(parsed, options.instrument ?? "first-track");
   const raw = tracks.flatMap((t) =>
     t.notes.map((n) => ({
       pitch: n.midi,

@@ -17,6 +17,15 @@
  * eighth-note triplets), whichever is closer, the finer grid winning a tie and an exact
  * half-way point rounding up. The grid is the `quarterLengthDivisors` setting.
  *
+ * Which tracks are read is the `instrument` option (see `InstrumentChoice` in
+ * `lib/music/midi.ts`). By default, `"first-instrument"`, every track of the file's first
+ * instrument is read, as the sources' `instrument.partitionByInstrument(midi).parts[0]`
+ * does, and each track keeps its own chords: the two hands of a piano piece written as two
+ * tracks give a right-hand token and a left-hand token when they strike together, in track
+ * order, and the tokens of all tracks are interleaved by onset. `"all-merged"` instead
+ * makes one chord of everything that begins together in any track; `"first-track"` reads
+ * only the first track.
+ *
  * Known differences from music21's reader, which the original notebooks used: music21
  * groups notes whose raw onsets lie within 1/16 of a quarter note *and* whose releases also
  * agree, puts same-onset notes with different lengths into separate voices (read back as
@@ -25,7 +34,15 @@
  *
  * @module
  */
-import { listMidiFiles, type Note, type ParsedMidi, parseMidi, type SkippedFile } from "./midi.ts";
+import {
+  type InstrumentChoice,
+  instrumentTracks,
+  listMidiFiles,
+  type Note,
+  type ParsedMidi,
+  parseMidi,
+  type SkippedFile,
+} from "./midi.ts";
 
 /** music21's spelling of pitch classes 0..11 read from MIDI (`-` is a flat). */
 export const PITCH_CLASS_NAMES = [
@@ -318,12 +335,14 @@ export function quantizeBeats(
 /** Options for {@linkcode midiToTokens} and {@linkcode midiToTokenEvents}. */
 export interface MidiToTokensOptions extends NormalOrderOptions {
   /**
-   * Which instrument to read: a track index, `"first"` (the first track with notes that is
-   * not a drum track; drums are MIDI channel 10) or `"all"` (every non-drum track merged,
-   * so notes of different tracks that begin together form one chord).
-   * @default {"first"}
+   * Which tracks to read (see `InstrumentChoice` in `lib/music/midi.ts`): `"first-instrument"`
+   * (every track of the first instrument, as music21 groups them; each track's chords kept
+   * apart, tokens interleaved by onset, tracks at the same onset in file order),
+   * `"first-track"`, `"all-merged"` (notes of different tracks that begin together form
+   * one chord) or a track index. Drum tracks (MIDI channel 10) are read only by index.
+   * @default {"first-instrument"}
    */
-  instrument?: number | "first" | "all";
+  instrument?: InstrumentChoice;
   /**
    * Onset grid, in divisions of a quarter note; onsets snap to the nearest multiple of
    * `1 / d` over all `d`. `[4, 3]` is music21's default (sixteenths and eighth-note
@@ -348,34 +367,15 @@ export interface TokenEvent {
   pitches: number[];
 }
 
-function isDrumTrack(track: ParsedMidi["tracks"][number]): boolean {
-  return track.channel === 9 || track.instrument.percussion;
-}
-
-function selectTracks(
-  parsed: ParsedMidi,
-  instrument: number | "first" | "all",
-): ParsedMidi["tracks"] {
-  const melodic = parsed.tracks.filter((t) => !isDrumTrack(t) && t.notes.length > 0);
-  if (instrument === "first") return melodic.slice(0, 1);
-  if (instrument === "all") return melodic;
-  if (!Number.isInteger(instrument) || instrument < 0 || instrument >= parsed.tracks.length) {
-    throw new Error(
-      `instrument: expected a track index in 0..${
-        parsed.tracks.length - 1
-      }, "first" or "all", got ${instrument}`,
-    );
-  }
-  return [parsed.tracks[instrument]];
-}
-
 /**
- * Reads one instrument of a MIDI file into onsets: notes are quantised in quarter notes
- * (`ticks / ppq`), grouped by quantised onset, and each group becomes one token (a note
- * name or a chord). Events are in time order.
+ * Reads the chosen tracks of a MIDI file into onsets: notes are quantised in quarter notes
+ * (`ticks / ppq`), grouped by quantised onset (per track with `"first-instrument"`, across
+ * tracks with `"all-merged"`), and each group becomes one token (a note name or a chord).
+ * Events are in onset order; groups of different tracks at the same onset follow the
+ * tracks' order in the file (music21 keeps that order for ties too).
  *
  * @param midi a parsed MIDI file, or its bytes (not changed)
- * @returns events in onset order; empty if the instrument has no notes
+ * @returns events in onset order; empty if the chosen tracks have no notes
  * @throws {Error} when the bytes are not MIDI, or a setting is invalid
  */
 export function midiToTokenEvents(
@@ -394,22 +394,29 @@ export function midiToTokenEvents(
     const [k, d] = snap(ticks / ppq, divisors);
     return k * (unit / d);
   };
-  const groups = new Map<number, { pitches: number[]; durationUnits: number }>();
-  for (const track of selectTracks(parsed, options.instrument ?? "first")) {
+  const instrument = options.instrument ?? "first-instrument";
+  const tracks = instrumentTracks(parsed, instrument);
+  // One lane per track keeps each track's chords apart; a single lane merges them.
+  const lanes = instrument === "first-instrument" ? tracks.length : 1;
+  type Group = { onset: number; lane: number; pitches: number[]; durationUnits: number };
+  const groups = new Map<number, Group>();
+  tracks.forEach((track, t) => {
+    const lane = lanes > 1 ? t : 0;
     for (const n of track.notes) {
       const onset = toUnits(n.ticks);
       const duration = Math.max(minDurationUnits, toUnits(n.ticks + n.durationTicks) - onset);
-      const group = groups.get(onset);
+      const key = onset * lanes + lane; // onsets are whole grid units (or ticks)
+      const group = groups.get(key);
       if (group) {
         group.pitches.push(n.midi);
         group.durationUnits = Math.max(group.durationUnits, duration);
-      } else groups.set(onset, { pitches: [n.midi], durationUnits: duration });
+      } else groups.set(key, { onset, lane, pitches: [n.midi], durationUnits: duration });
     }
-  }
+  });
   const scale = divisors.length === 0 ? ppq : unit;
-  return [...groups.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([onset, g]) => {
+  return [...groups.values()]
+    .sort((a, b) => a.onset - b.onset || a.lane - b.lane)
+    .map(({ onset, ...g }) => {
       const pitches = g.pitches.sort((a, b) => a - b);
       return {
         token: onsetToken(pitches, options),
@@ -421,8 +428,8 @@ export function midiToTokenEvents(
 }
 
 /**
- * Reads one instrument of a MIDI file into its token sequence (see the module notes):
- * `["E4", "4.9", "C#5", ...]`.
+ * Reads the chosen tracks of a MIDI file into their token sequence (see the module notes
+ * and {@linkcode midiToTokenEvents}): `["E4", "4.9", "C#5", ...]`.
  *
  * @param midi a parsed MIDI file, or its bytes (not changed)
  * @throws {Error} when the bytes are not MIDI, or a setting is invalid

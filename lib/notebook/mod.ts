@@ -1,10 +1,15 @@
 /**
- * What the notebooks show: plotly figures, tables, audio and the notebook session.
+ * What the notebooks show: plotly figures, tables, audio, the music player and the notebook
+ * session.
  *
  * @module
  */
+export * from "./check.ts";
 export * from "./corpus_figure.ts";
+export * from "./cycle.ts";
 export * from "./display.ts";
+export * from "./layer_shapes.ts";
 export * from "./plot.ts";
+export * from "./player.ts";
 export * from "./session.ts";
 export * from "./synth.ts";

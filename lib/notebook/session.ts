@@ -1,5 +1,5 @@
 /**
- * Notebook plumbing: the five notebooks run in separate kernels, so what one decides (the
+ * Notebook plumbing: the notebooks run in separate kernels, so what one decides (the
  * family, the run folder, the config) is written to a small session file that the next one
  * reads. Paths inside are relative to the repository root, which {@linkcode useRepoRoot}
  * makes the working directory, so notebooks and the command line share one layout.
@@ -7,8 +7,10 @@
  * @module
  */
 import { dirname, join, resolve } from "node:path";
-import { type Family, resolveConfig, type RunConfig } from "../config/config.ts";
+import { backendOptions, type Family, resolveConfig, type RunConfig } from "../config/config.ts";
 import { writeJsonAtomic } from "../io/model_files.ts";
+import { type BackendChoice, selectBackend } from "../engine/backend.ts";
+import { lockRunFolder, runPaths } from "../io/run_folder.ts";
 
 /** Where the notebooks keep their session, relative to the repository root. */
 export const SESSION_FILE = join("out", "notebook-session.json");
@@ -74,11 +76,19 @@ export function isQuickMode(): boolean {
 }
 
 /**
- * Saves the session and the run's config (`<runDir>/config.json`), both atomically.
+ * Saves the session and the run's config (`<runDir>/config.json`), both atomically. The run
+ * folder is locked while its config is written, so a run another kernel or command is
+ * training into is never changed under it.
+ *
+ * @throws {Error} naming the run folder and the process that trains into it
  */
 export async function saveSession(session: NotebookSession): Promise<void> {
-  await Deno.mkdir(session.runDir, { recursive: true });
-  await writeJsonAtomic(join(session.runDir, "config.json"), session.config);
+  const lock = await lockRunFolder(session.runDir);
+  try {
+    await writeJsonAtomic(runPaths(session.runDir).config, session.config);
+  } finally {
+    await lock.release();
+  }
   await Deno.mkdir(dirname(SESSION_FILE), { recursive: true });
   await writeJsonAtomic(SESSION_FILE, session);
 }
@@ -96,4 +106,26 @@ export async function loadSession(): Promise<NotebookSession> {
     throw new Error(`${SESSION_FILE}: no notebook session yet; run notebooks/01_setup first`);
   }
   return { ...raw, config: resolveConfig(raw.config) };
+}
+
+/** What {@linkcode openSession} gives a notebook: the session and the running backend. */
+export interface OpenedSession extends NotebookSession {
+  /** The backend started from the session's config (see `backendOptions`). */
+  backend: BackendChoice;
+}
+
+/**
+ * The first cell of every notebook after `01_setup`: makes the repository root the working
+ * directory ({@linkcode useRepoRoot}), reads the session ({@linkcode loadSession}) and starts
+ * the backend its config asks for (`selectBackend(backendOptions(config))`), so the engine
+ * settings live in `01_setup` alone. Changes the working directory and the tfjs backend.
+ *
+ * @throws {Error} as `loadSession` (no session yet) and `selectBackend` (a named backend
+ *   that cannot start)
+ */
+export async function openSession(): Promise<OpenedSession> {
+  useRepoRoot();
+  const session = await loadSession();
+  const backend = await selectBackend(backendOptions(session.config));
+  return { ...session, backend };
 }

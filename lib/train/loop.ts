@@ -33,6 +33,7 @@ import {
   type ParallelGradients,
   type ParallelLossSpec,
 } from "../engine/workers.ts";
+import { LATEST_CHECKPOINT_JSON, TRAIN_STATE_JSON } from "../io/run_folder.ts";
 
 /**
  * Losses (and metrics such as accuracy) of one batch by name; `loss` is the total that is
@@ -111,6 +112,12 @@ export interface TrainOptions {
    */
   onEpochBegin?: (epoch: number) => void | Promise<void>;
   /**
+   * Called with the error when training throws, before the error reaches the caller (for
+   * example to release a lock on the run folder). Its own errors are ignored.
+   * @default {no call}
+   */
+  onError?: (error: unknown) => void | Promise<void>;
+  /**
    * Folder of the resumable state, saved after every epoch (see the module docs). Starting
    * without `resume` clears an earlier state in it.
    * @default {no resumable state}
@@ -173,8 +180,6 @@ export interface TrainState {
 
 /** `format` of a saved {@linkcode TrainState}. */
 const STATE_FORMAT = "midi-lstm-train-state";
-/** File name of the loop state in a resume folder. */
-const STATE_JSON = "state.json";
 
 /** What {@linkcode trainModel} returns. */
 export interface TrainResult {
@@ -193,25 +198,21 @@ export interface TrainResult {
 
 /**
  * Fills a Keras-style file-name template: `{epoch:02d}` and any logged value by name, such as
- * `{loss:.4f}` or `{val_loss:.3f}` (plain `{epoch}`, `{loss}` too). A bare number as `logs`
- * stands for `{loss}`.
+ * `{loss:.4f}` or `{val_loss:.3f}` (plain `{epoch}`, `{loss}` too).
  *
- * @param epoch 1-based epoch number
- * @param logs the epoch's logged values (not changed)
+ * @param values the 1-based `epoch` and the epoch's logged values (not changed)
  * @throws {Error} naming the field when the template asks for a value that is not logged
  */
 export function formatCheckpointName(
   template: string,
-  epoch: number,
-  logs: number | Record<string, number>,
+  values: { epoch: number } & Record<string, number>,
 ): string {
-  const values: Record<string, number> = typeof logs === "number" ? { loss: logs } : logs;
   return template.replace(/\{(\w+)(?::([^}]*))?\}/g, (_, key: string, spec?: string) => {
-    const value = key === "epoch" ? epoch : values[key];
+    const value = values[key];
     if (value === undefined) {
       throw new Error(
         `checkpoint template: {${key}} is not logged; expected epoch or one of ${
-          Object.keys(values).join(", ")
+          Object.keys(values).filter((k) => k !== "epoch").join(", ")
         }`,
       );
     }
@@ -280,7 +281,7 @@ async function runEpoch(
  * @throws {Error} naming the file when `state.json` exists but is not a training state
  */
 export async function readTrainState(resumeDir: string): Promise<TrainState | null> {
-  const path = join(resumeDir, STATE_JSON);
+  const path = join(resumeDir, TRAIN_STATE_JSON);
   const state = await readJsonIfExists<TrainState>(path);
   if (state === null) return null;
   if (
@@ -366,8 +367,30 @@ export async function trainModel(
   train: tf.data.Dataset<tf.TensorContainer>,
   options: TrainOptions,
 ): Promise<TrainResult> {
+  try {
+    return await trainEpochs(model, train, options);
+  } catch (error) {
+    try {
+      await options.onError?.(error);
+    } catch {
+      // the training error is the one to report
+    }
+    throw error;
+  }
+}
+
+/** {@linkcode trainModel} without the error callback. */
+async function trainEpochs(
+  model: tf.LayersModel,
+  train: tf.data.Dataset<tf.TensorContainer>,
+  options: TrainOptions,
+): Promise<TrainResult> {
   const optimizer = options.optimizer ?? model.optimizer;
-  if (!optimizer) throw new Error("trainModel: the model is not compiled and no optimizer given");
+  if (!optimizer) {
+    throw new Error(
+      "trainModel: expected options.optimizer (e.g. tutorialOptimizer(config)) or a compiled model, got neither",
+    );
+  }
   const epochs = options.epochs ?? 10;
   const monitor = options.monitor ?? "loss";
   let history: History = { epoch: [] };
@@ -399,7 +422,7 @@ export async function trainModel(
   }
   try {
     if (state) {
-      const stateFile = join(resumeDir!, STATE_JSON);
+      const stateFile = join(resumeDir!, TRAIN_STATE_JSON);
       if (state.monitor !== monitor) {
         throw new Error(
           `"${stateFile}": the saved run monitored "${state.monitor}", this one monitors ` +
@@ -428,7 +451,7 @@ export async function trainModel(
       if (options.checkpoint && lastCheckpoint && bestEpoch >= 0) {
         // A crash after a checkpoint but before the state may have left latest.json naming
         // a checkpoint of the epoch being redone.
-        await writeJsonAtomic(join(options.checkpoint.dir, "latest.json"), {
+        await writeJsonAtomic(join(options.checkpoint.dir, LATEST_CHECKPOINT_JSON), {
           checkpoint: basename(lastCheckpoint),
           epoch: bestEpoch + 1,
           monitor,
@@ -481,14 +504,13 @@ export async function trainModel(
         if (options.checkpoint) {
           const name = formatCheckpointName(
             options.checkpoint.template ?? "ckpt-{epoch:02d}-{loss:.4f}",
-            epoch + 1,
-            logs,
+            { ...logs, epoch: epoch + 1 },
           );
           lastCheckpoint = join(options.checkpoint.dir, name);
           await saveModel(model, lastCheckpoint, {
             metadata: { ...options.checkpoint.metadata, epoch: epoch + 1, [monitor]: value },
           });
-          await writeJsonAtomic(join(options.checkpoint.dir, "latest.json"), {
+          await writeJsonAtomic(join(options.checkpoint.dir, LATEST_CHECKPOINT_JSON), {
             checkpoint: name,
             epoch: epoch + 1,
             monitor,
@@ -525,7 +547,7 @@ export async function trainModel(
           history,
           savedAt: new Date().toISOString(),
         };
-        await writeJsonAtomic(join(resumeDir, STATE_JSON), saved);
+        await writeJsonAtomic(join(resumeDir, TRAIN_STATE_JSON), saved);
         await removeStaleEpochs(resumeDir, new Set([last, saved.bestModel ?? last]));
       }
       await options.onEpochEnd?.(info);

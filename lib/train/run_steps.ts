@@ -1,12 +1,22 @@
 /**
  * Steps both families take around a run folder when training starts or resumes: check
- * that a resumed run still has its config, and record the session in `run.json`.
+ * that a resumed run still has its config, lock the folder against a second writer, record
+ * the session in `run.json`, and save the final model and release the lock at the end.
+ *
+ * The lock (`io/run_folder.ts`) is taken by {@linkcode beginRun} and released by
+ * {@linkcode finishRun}, or when training throws (the `onError` of
+ * {@linkcode runTrainOptions}), or on the process's normal exit.
  *
  * @module
  */
 import type { ParallelLossSpec } from "../engine/workers.ts";
-import { join } from "node:path";
-import { configDifferences, type RunConfig } from "../config/config.ts";
+import {
+  configDifferences,
+  defaultClassicConfig,
+  defaultTutorialConfig,
+  type RunConfig,
+  upgradeConfig,
+} from "../config/config.ts";
 import type * as tf from "@tensorflow/tfjs";
 import {
   type EpochInfo,
@@ -18,36 +28,40 @@ import {
 import { loadModel, readModelMetadata, saveModel, writeJsonAtomic } from "../io/model_files.ts";
 import type { DropoutSeeds } from "../engine/seeded_dropout.ts";
 import { fingerprintOf, recordRunSession } from "../io/provenance.ts";
+import { CONFIG_JSON, lockRunFolder, type RunFolderLock, runPaths } from "../io/run_folder.ts";
 
 /** Settings a resumed run may change: how long it trains, and the backend it runs on. */
 const MAY_CHANGE_ON_RESUME = new Set(["train.epochs", "train.workers", "backend"]);
 
-/** Sub-folder of a run folder holding the resumable training state. */
-export const RESUME_FOLDER = "resume";
+/** Sub-folder of a run folder holding the resumable training state (`io/run_folder.ts`). */
+export { RESUME_FOLDER } from "../io/run_folder.ts";
 
 /**
  * For a resumed run: reads the saved training state (`null` when no epoch finished yet) and
- * checks that `config` matches the run's `config.json` except for `train.epochs` and
- * `backend`.
+ * checks that `config` matches the run's `config.json` (brought up to date with
+ * `upgradeConfig`) except for the settings that may change on resume: `train.epochs`,
+ * `train.workers` and `backend`.
  *
  * @throws {Error} naming the run folder and every changed setting, or the family, when the
  *   config differs, or naming the file when `config.json` is missing though a state exists
  */
 export async function checkResume(runDir: string, config: RunConfig): Promise<TrainState | null> {
-  const state = await readTrainState(join(runDir, RESUME_FOLDER));
+  const paths = runPaths(runDir);
+  const state = await readTrainState(paths.resume);
   let saved: RunConfig;
   try {
-    saved = JSON.parse(await Deno.readTextFile(join(runDir, "config.json")));
+    const raw = JSON.parse(await Deno.readTextFile(paths.config));
+    saved = upgradeConfig(raw, { family: raw.family });
   } catch (e) {
     if (!state) return null;
     throw new Error(
-      `resume: run ${runDir} has a training state but no readable config.json ` +
+      `resume: run ${runDir} has a training state but no readable ${CONFIG_JSON} ` +
         `(${(e as Error).message})`,
     );
   }
   if (saved.family !== config.family) {
     throw new Error(
-      `resume: run ${runDir} is a ${saved.family}-family run (config.json), ` +
+      `resume: run ${runDir} is a ${saved.family}-family run (${CONFIG_JSON}), ` +
         `but the config to resume with is ${config.family}`,
     );
   }
@@ -57,8 +71,10 @@ export async function checkResume(runDir: string, config: RunConfig): Promise<Tr
   if (changed.length > 0) {
     const list = changed.map((d) => `${d.setting} (saved ${d.a}, now ${d.b})`).join(", ");
     throw new Error(
-      `resume: the config differs from ${join(runDir, "config.json")} in ${list}; ` +
-        "resume with the saved config (only train.epochs and backend may change) or start a new run",
+      `resume: the config differs from ${paths.config} in ${list}; ` +
+        `resume with the saved config (only ${
+          [...MAY_CHANGE_ON_RESUME].join(", ")
+        } may change) or start a new run`,
     );
   }
   return state;
@@ -66,6 +82,8 @@ export async function checkResume(runDir: string, config: RunConfig): Promise<Tr
 
 /** What {@linkcode runTrainOptions} needs to know about a run. */
 export interface RunTrainContext {
+  /** The run folder. */
+  runDir: string;
   /** Whether there are held-out windows (else `val_loss` cannot be monitored). */
   hasValidation: boolean;
   /** Saved with every checkpoint and the final model. */
@@ -87,9 +105,9 @@ export interface RunTrainContext {
  */
 export function runTrainOptions(
   config: RunConfig,
-  runDir: string,
   context: RunTrainContext,
-): Omit<TrainOptions, "loss" | "validation"> {
+): Omit<TrainOptions, "loss" | "optimizer" | "validation"> {
+  const paths = runPaths(context.runDir);
   return {
     epochs: config.train.epochs,
     workers: config.train.workers,
@@ -101,37 +119,43 @@ export function runTrainOptions(
       ? "loss"
       : config.train.monitor,
     checkpoint: {
-      dir: join(runDir, "checkpoints"),
+      dir: paths.checkpoints,
       template: config.train.checkpointTemplate,
       metadata: context.metadata,
     },
     earlyStopping: { patience: config.train.patience, restoreBestWeights: true },
-    resumeDir: join(runDir, RESUME_FOLDER),
+    resumeDir: paths.resume,
     resume: context.resume,
     onEpochBegin: (epoch) => context.seeds.startEpoch(epoch),
     onEpochEnd: async (info) => {
-      await writeJsonAtomic(join(runDir, "history.json"), info.history);
+      await writeJsonAtomic(paths.history, info.history);
       await context.onEpochEnd?.(info);
     },
   };
 }
 
+/** A finished training, as {@linkcode finishRun} saves it. */
+export interface FinishedRun {
+  /** The run folder. */
+  runDir: string;
+  /** What `trainModel` returned. */
+  result: TrainResult;
+  /** Saved with the model (`userDefinedMetadata`). */
+  metadata: Record<string, unknown>;
+}
+
 /** Writes the final history and saves the (best) model to `<runDir>/model`. */
-export async function finishRun(
-  model: tf.LayersModel,
-  runDir: string,
-  result: TrainResult,
-  metadata: Record<string, unknown>,
-): Promise<void> {
-  await writeJsonAtomic(join(runDir, "history.json"), result.history);
-  await saveModel(model, join(runDir, "model"), { metadata });
+export async function finishRun(model: tf.LayersModel, finished: FinishedRun): Promise<void> {
+  const paths = runPaths(finished.runDir);
+  await writeJsonAtomic(paths.history, finished.result.history);
+  await saveModel(model, paths.model, { metadata: finished.metadata });
 }
 
 /** A run folder opened by {@linkcode openRunFolder}. */
 export interface OpenedRun {
   /** `config.json` as saved (resolve it with the family's resolver). */
   rawConfig: unknown;
-  /** The final model, uncompiled. */
+  /** The final model, uncompiled, with fused LSTM layers when the config says `lstm: "fused"`. */
   model: tf.LayersModel;
   /** The model's `userDefinedMetadata`. */
   metadata: Record<string, unknown>;
@@ -141,7 +165,8 @@ export interface OpenedRun {
 
 /**
  * Opens a run folder of the expected family: reads `config.json`, checks its family and the
- * family recorded with the weights, and loads the final model.
+ * family recorded with the weights, and loads the final model, its LSTM layers built as the
+ * config's `lstm` says (the fused layer by default; the files hold the standard `LSTM`).
  *
  * @throws {Error} naming the folder when `config.json` is missing or of another family, or
  *   when the weights belong to a model of another family
@@ -152,28 +177,34 @@ export async function openRunFolder(
 ): Promise<OpenedRun> {
   let rawConfig: unknown;
   try {
-    rawConfig = JSON.parse(await Deno.readTextFile(join(runDir, "config.json")));
+    rawConfig = JSON.parse(await Deno.readTextFile(runPaths(runDir).config));
   } catch (e) {
-    throw new Error(`run ${runDir}: cannot read config.json (${(e as Error).message})`);
+    throw new Error(`run ${runDir}: cannot read ${CONFIG_JSON} (${(e as Error).message})`);
   }
   const saved = (rawConfig as { family?: string }).family;
   if (saved !== family) {
     throw new Error(`run ${runDir}: expected a ${family}-family run, got family ${saved}`);
   }
-  const modelDir = join(runDir, "model");
+  const modelDir = runPaths(runDir).model;
   const metadata = await readModelMetadata(modelDir);
   const weightsFamily = (metadata.config as { family?: string } | undefined)?.family;
   if (weightsFamily !== undefined && weightsFamily !== family) {
     throw new Error(
       `run ${runDir}: the weights in ${modelDir} are from a ${weightsFamily}-family model, ` +
-        `but config.json says ${family}`,
+        `but ${CONFIG_JSON} says ${family}`,
     );
   }
-  return { rawConfig, model: await loadModel(modelDir), metadata, modelDir };
+  const savedLstm = (rawConfig as { lstm?: unknown }).lstm;
+  const lstm = savedLstm === "layers" || savedLstm === "fused"
+    ? savedLstm
+    : (family === "tutorial" ? defaultTutorialConfig() : defaultClassicConfig()).lstm;
+  return { rawConfig, model: await loadModel(modelDir, { lstm }), metadata, modelDir };
 }
 
-/** What {@linkcode beginRun} records about a run's data. */
+/** The run {@linkcode beginRun} opens, and what it records about the run's data. */
 export interface RunDataRecord {
+  /** The run folder. */
+  runDir: string;
   /** The files read and skipped (notes or tokens per file). */
   folder: { files: unknown[]; skipped: unknown[] };
   /** The sequences the data fingerprint is taken over (notes or tokens per file). */
@@ -182,29 +213,49 @@ export interface RunDataRecord {
   normalisation: Record<string, unknown>;
   /** Epochs already done (0 for a fresh run). */
   fromEpoch: number;
+  /**
+   * Called when the run folder's lock was left by a process that no longer runs and is
+   * taken over, with a sentence saying so.
+   * @default {no call (the new lock file records the takeover)}
+   */
+  onLockTakenOver?: (message: string) => void;
 }
 
 /**
- * Opens a run folder for training: creates it, writes `config.json` (atomically) and records
- * the session in `run.json`.
+ * Opens a run folder for training: creates it, takes its lock (see `io/run_folder.ts`),
+ * writes `config.json` (atomically) and records the session in `run.json`. The caller holds
+ * the lock until it is done writing (release it in a `finally`); it is also released when the
+ * process exits, and at once on an error here.
  *
- * @throws {Error} as `recordRunSession` does when a resumed run's data changed
+ * @returns the lock
+ * @throws {Error} naming the folder and the process (pid, host, command, start time) when
+ *   another process or another call of this one trains into the folder; as
+ *   `recordRunSession` does when a resumed run's data changed
  */
 export async function beginRun(
-  runDir: string,
   config: RunConfig,
   record: RunDataRecord,
-): Promise<void> {
-  await Deno.mkdir(runDir, { recursive: true });
-  await writeJsonAtomic(join(runDir, "config.json"), config);
-  await recordRunSession(runDir, {
-    config,
-    data: {
-      files: record.folder.files.length,
-      skipped: record.folder.skipped.length,
-      fingerprint: await fingerprintOf(record.sequences),
-    },
-    normalisation: record.normalisation,
-    fromEpoch: record.fromEpoch,
+): Promise<RunFolderLock> {
+  const runDir = record.runDir;
+  const onLockTakenOver = record.onLockTakenOver;
+  const lock = await lockRunFolder(runDir, {
+    onTakeOver: onLockTakenOver && ((message) => onLockTakenOver(message)),
   });
+  try {
+    await writeJsonAtomic(runPaths(runDir).config, config);
+    await recordRunSession(runDir, {
+      config,
+      data: {
+        files: record.folder.files.length,
+        skipped: record.folder.skipped.length,
+        fingerprint: await fingerprintOf(record.sequences),
+      },
+      normalisation: record.normalisation,
+      fromEpoch: record.fromEpoch,
+    });
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+  return lock;
 }

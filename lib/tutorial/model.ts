@@ -8,7 +8,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { TutorialConfig } from "../config/config.ts";
+import type { LossWeights, TutorialConfig } from "../config/config.ts";
 import { initRecurrentOrthogonal } from "../engine/init.ts";
 import { type LstmFactory, lstmFactory } from "../engine/fused_lstm.ts";
 import type { ParallelLossSpec } from "../engine/workers.ts";
@@ -16,36 +16,32 @@ import type { LossFunction } from "../train/loop.ts";
 import { sparseAccuracy } from "../train/accuracy.ts";
 
 /** Options for {@linkcode buildTutorialModel}. */
-export interface BuildModelOptions {
+export interface BuildTutorialModelOptions {
   /**
    * Makes the LSTM layer; swap in another implementation with the same weights.
    * @default {lstmFactory(config.lstm)}
    */
   lstmLayer?: LstmFactory;
-  /**
-   * Compile the model with its losses and Adam optimiser.
-   * @default {true}
-   */
-  compile?: boolean;
 }
 
 /** Names of the model's outputs, in order. */
 export const OUTPUT_NAMES = ["pitch", "step", "duration"] as const;
 
 /**
- * Builds (and by default compiles) the tutorial model.
+ * Builds the tutorial model (train it with {@linkcode tutorialLoss} and
+ * {@linkcode tutorialOptimizer}).
  *
- * Input `[batch, seqLength, 3]` (pitch / 128, stepSec, durationSec); outputs `pitch`
+ * Input `[batch, sequenceLength, 3]` (pitch / pitchScale, stepSec, durationSec); outputs `pitch`
  * `[batch, 128]` logits, `step` `[batch, 1]` and `duration` `[batch, 1]` seconds.
  * Weight initialisation is seeded by `config.seed`.
  */
 export function buildTutorialModel(
   config: TutorialConfig,
-  options: BuildModelOptions = {},
+  options: BuildTutorialModelOptions = {},
 ): tf.LayersModel {
   const seed = config.seed;
   const lstmLayer = options.lstmLayer ?? lstmFactory(config.lstm);
-  const input = tf.input({ shape: [config.dataset.seqLength, 3], name: "notes" });
+  const input = tf.input({ shape: [config.model.sequenceLength, 3], name: "notes" });
   const lstm = lstmLayer({
     units: config.model.lstmUnits,
     name: "lstm",
@@ -66,28 +62,12 @@ export function buildTutorialModel(
     name: "tutorial",
   });
   initRecurrentOrthogonal([lstm], seed + 1);
-  if (options.compile ?? true) compileTutorialModel(model, config);
   return model;
 }
 
-/**
- * Compiles a tutorial model with Adam, cross-entropy on pitch and `mseWithPositivePressure`
- * on step and duration. tfjs has no `lossWeights`, so each head's loss is multiplied by its
- * weight here (Keras would report the unweighted per-head losses). Changes `model` in place.
- */
-export function compileTutorialModel(model: tf.LayersModel, config: TutorialConfig): void {
-  const w = config.model.lossWeights;
-  const weighted =
-    (weight: number, fn: (y: tf.Tensor, p: tf.Tensor) => tf.Scalar) =>
-    (y: tf.Tensor, p: tf.Tensor) => tf.tidy(() => tf.mul(weight, fn(y, p)) as tf.Scalar);
-  model.compile({
-    optimizer: tf.train.adam(config.model.learningRate),
-    loss: {
-      pitch: weighted(w.pitch, sparseCategoricalCrossentropyFromLogits),
-      step: weighted(w.step, mseWithPositivePressure),
-      duration: weighted(w.duration, mseWithPositivePressure),
-    },
-  });
+/** The tutorial's optimiser: Adam at `model.learningRate`. */
+export function tutorialOptimizer(config: TutorialConfig): tf.Optimizer {
+  return tf.train.adam(config.model.learningRate);
 }
 
 /** One row of a model summary. */
@@ -143,25 +123,12 @@ export function sparseCategoricalCrossentropyFromLogits(
   });
 }
 
-/** Weights of the three heads in the total loss. */
-export interface LossWeights {
-  /** @default {0.05} */
-  pitch: number;
-  /** @default {1} */
-  step: number;
-  /** @default {1} */
-  duration: number;
-}
-
-/** The tutorial's loss weights: pitch is scaled down so the three losses are comparable. */
-export const DEFAULT_LOSS_WEIGHTS: LossWeights = { pitch: 0.05, step: 1, duration: 1 };
-
 /**
  * The tutorial model's loss: `pitch_loss`, `step_loss`, `duration_loss` and their weighted
  * sum `loss`, plus the metric `pitch_accuracy`. Targets are `{pitch: [batch], step: [batch, 1], duration: [batch, 1]}`;
  * outputs are `[pitchLogits, step, duration]`.
  */
-export function tutorialLoss(weights: LossWeights = DEFAULT_LOSS_WEIGHTS): LossFunction {
+export function tutorialLoss(weights: LossWeights): LossFunction {
   return (ys, outputs) => {
     const y = ys as { pitch: tf.Tensor; step: tf.Tensor; duration: tf.Tensor };
     const [pitch, step, duration] = outputs;

@@ -14,7 +14,8 @@
  * ```
  *
  * One `config.seed` drives weight initialisation, the split, the shuffle of every epoch,
- * the seed window and sampling (the tutorial model has no dropout), so the same config on
+ * the seed window and sampling (the tutorial model has no dropout layer; dropout set on its LSTM
+ * would draw from the same seed), so the same config on
  * the same backend gives the same losses and the same generated notes.
  *
  * @module
@@ -25,17 +26,11 @@ import { resolveTutorialConfig, type TutorialConfig } from "../config/config.ts"
 import { loadMidiFolder, type MidiFolder, type Note } from "../music/midi.ts";
 import { tutorialDataset, tutorialWindows, type WindowIndex } from "./windows.ts";
 import { splitForWindows } from "../train/split.ts";
-import {
-  buildTutorialModel,
-  compileTutorialModel,
-  tutorialLoss,
-  tutorialLossSpec,
-} from "./model.ts";
+import { buildTutorialModel, tutorialLoss, tutorialLossSpec, tutorialOptimizer } from "./model.ts";
 import { type LstmFactory, lstmFactory } from "../engine/fused_lstm.ts";
 import { type EpochInfo, trainModel, type TrainResult } from "../train/loop.ts";
-import { writeJsonAtomic } from "../io/model_files.ts";
 import { generateNotesStateful } from "./sample.ts";
-import { mulberry32, randomInt } from "../engine/random.ts";
+import { checkTemperature, mulberry32, randomInt, type Temperature } from "../engine/random.ts";
 import { dropoutSeeds, seedDropoutLayers, withSeededDropout } from "../engine/seeded_dropout.ts";
 import {
   beginRun,
@@ -44,6 +39,7 @@ import {
   openRunFolder,
   runTrainOptions,
 } from "../train/run_steps.ts";
+import { runPaths } from "../io/run_folder.ts";
 
 /** Data prepared for training: the files read, the ones skipped and the windows. */
 export interface TutorialData {
@@ -60,9 +56,9 @@ export interface TutorialData {
  * Reads the configured MIDI folder (or takes notes already read), splits it by file and
  * indexes the windows.
  *
- * @param folder notes already read, e.g. by {@linkcode loadProcessedNotes}; not changed
+ * @param folder notes already read (e.g. by {@linkcode readTutorialNotes}); not changed
  * @throws {Error} naming the folder or setting when there is no usable data, and naming
- *   `dataset.seqLength` when no training file is longer than a window
+ *   `model.sequenceLength` when no training file is longer than a window
  */
 export function prepareTutorialData(config: TutorialConfig, folder?: MidiFolder): TutorialData {
   folder ??= readTutorialNotes(config);
@@ -70,13 +66,17 @@ export function prepareTutorialData(config: TutorialConfig, folder?: MidiFolder)
     validationFraction: config.data.validationFraction,
     seed: config.seed,
     lengthOf: (f) => f.notes.length,
-    windowLength: config.dataset.seqLength,
-    setting: "dataset.seqLength",
+    windowLength: config.model.sequenceLength,
+    setting: "model.sequenceLength",
     unit: "notes",
     source: config.data.dir,
   });
-  const train = tutorialWindows(split.train, config.dataset);
-  const validation = tutorialWindows(split.validation, config.dataset);
+  const windows = {
+    sequenceLength: config.model.sequenceLength,
+    pitchScale: config.dataset.pitchScale,
+  };
+  const train = tutorialWindows(split.train, windows);
+  const validation = tutorialWindows(split.validation, windows);
   const noteCount = folder.files.reduce((a, f) => a + f.notes.length, 0);
   return { folder, train, validation, noteCount };
 }
@@ -92,31 +92,6 @@ export function readTutorialNotes(config: TutorialConfig): MidiFolder {
     maxFiles: config.data.maxFiles ?? Infinity,
     minNotes: 2,
   });
-}
-
-/** Saves note tables as `<runDir>/notes.json`, so later steps need not parse MIDI again. */
-export async function saveProcessedNotes(runDir: string, folder: MidiFolder): Promise<string> {
-  const path = join(runDir, "notes.json");
-  await Deno.mkdir(runDir, { recursive: true });
-  await writeJsonAtomic(path, folder, { indent: 0 });
-  return path;
-}
-
-/**
- * Reads note tables saved by {@linkcode saveProcessedNotes}.
- *
- * @throws {Error} naming the file when it is missing, saying which step writes it
- */
-export async function loadProcessedNotes(runDir: string): Promise<MidiFolder> {
-  const path = join(runDir, "notes.json");
-  try {
-    return JSON.parse(await Deno.readTextFile(path));
-  } catch (e) {
-    throw new Error(
-      `${path}: cannot read the processed notes (${(e as Error).message}); ` +
-        "run the preprocessing step (notebooks/02_preprocessing) first",
-    );
-  }
 }
 
 /** Options for {@linkcode trainTutorial}. */
@@ -135,10 +110,16 @@ export interface TrainTutorialOptions {
   /**
    * Continue the run in `runDir` from its last finished epoch (weights, optimiser state,
    * history, early stopping), after checking that `config` is the run's config (only
-   * `train.epochs` and `backend` may change). Without a saved epoch the run starts afresh.
+   * `train.epochs`, `train.workers` and `backend` may change). Without a saved epoch the run
+   * starts afresh.
    * @default {false}
    */
   resume?: boolean;
+  /**
+   * Hears that the run folder's lock, left by a process that no longer runs, was taken over.
+   * @default {undefined}
+   */
+  onLockTakenOver?: (message: string) => void;
 }
 
 /** A trained (or loaded) tutorial run. */
@@ -165,18 +146,37 @@ export async function trainTutorial(
   const state = options.resume ? await checkResume(runDir, config) : null;
   const data = options.data ?? prepareTutorialData(config);
   const fromEpoch = state?.epochsDone ?? 0;
-  await beginRun(runDir, config, {
+  const lock = await beginRun(config, {
+    runDir,
     folder: data.folder,
     sequences: data.folder.files.map((f) => f.notes),
     normalisation: { pitchScale: config.dataset.pitchScale },
     fromEpoch,
+    onLockTakenOver: options.onLockTakenOver,
   });
+  try {
+    return await trainInRunFolder(config, { runDir, data, fromEpoch, options });
+  } finally {
+    await lock.release();
+  }
+}
+
+/** The training of {@linkcode trainTutorial}, inside the locked run folder. */
+async function trainInRunFolder(
+  config: TutorialConfig,
+  run: { runDir: string; data: TutorialData; fromEpoch: number; options: TrainTutorialOptions },
+): Promise<TutorialRun & { result: TrainResult }> {
+  const { runDir, data, fromEpoch, options } = run;
   const seeds = dropoutSeeds(config.seed);
   const model = buildTutorialModel(config, {
     lstmLayer: withSeededDropout(options.lstmLayer ?? lstmFactory(config.lstm), seeds),
   });
   seedDropoutLayers(model, seeds);
-  const datasetOptions = { ...config.dataset, seed: config.seed };
+  const datasetOptions = {
+    batchSize: config.model.batchSize,
+    shuffleBuffer: config.dataset.shuffleBuffer,
+    seed: config.seed,
+  };
   const trainOptions = {
     ...datasetOptions,
     maxBatches: config.train.maxBatchesPerEpoch,
@@ -185,10 +185,12 @@ export async function trainTutorial(
   const metadata = { config };
   const result = await trainModel(model, tutorialDataset(data.train, trainOptions), {
     loss: tutorialLoss(config.model.lossWeights),
+    optimizer: tutorialOptimizer(config),
     validation: data.validation.count
       ? tutorialDataset(data.validation, { ...datasetOptions, shuffleBuffer: 0 })
       : undefined,
-    ...runTrainOptions(config, runDir, {
+    ...runTrainOptions(config, {
+      runDir,
       hasValidation: data.validation.count > 0,
       metadata,
       seeds,
@@ -197,23 +199,35 @@ export async function trainTutorial(
       lossSpec: tutorialLossSpec(config.model.lossWeights),
     }),
   });
-  await finishRun(model, runDir, result, metadata);
+  await finishRun(model, { runDir, result, metadata });
   return { config, model, runDir, history: result.history, result };
 }
 
+/** Options for {@linkcode loadTutorialRun}. */
+export interface LoadTutorialRunOptions {
+  /**
+   * Hears each setting of an older `config.json` that was renamed on loading.
+   * @default {undefined}
+   */
+  onRenamed?: (note: string) => void;
+}
+
 /**
- * Loads a run folder written by {@linkcode trainTutorial}: its config, final model (compiled,
- * ready to generate or train further) and history.
+ * Loads a run folder written by {@linkcode trainTutorial}: its config, final model (ready to
+ * generate) and history.
  *
  * @throws {Error} naming the folder when it is not a tutorial run
  */
-export async function loadTutorialRun(runDir: string): Promise<TutorialRun> {
+export async function loadTutorialRun(
+  runDir: string,
+  options: LoadTutorialRunOptions = {},
+): Promise<TutorialRun> {
   const { rawConfig, model, modelDir } = await openRunFolder(runDir, "tutorial");
-  const config = resolveTutorialConfig(rawConfig as TutorialConfig);
+  const config = resolveTutorialConfig(rawConfig as TutorialConfig, options);
   const inputShape = model.inputs[0].shape;
   if (
     model.outputs.length !== 3 || inputShape.length !== 3 ||
-    inputShape[1] !== config.dataset.seqLength || inputShape[2] !== 3
+    inputShape[1] !== config.model.sequenceLength || inputShape[2] !== 3
   ) {
     const shape = `input [${
       inputShape.map((d) => d ?? "batch")
@@ -221,71 +235,72 @@ export async function loadTutorialRun(runDir: string): Promise<TutorialRun> {
     model.dispose();
     throw new Error(
       `run ${runDir}: the model in ${modelDir} is not a tutorial-family model for this config ` +
-        `(expected input [batch, ${config.dataset.seqLength}, 3] and 3 outputs, got ${shape})`,
+        `(expected input [batch, ${config.model.sequenceLength}, 3] and 3 outputs, got ${shape})`,
     );
   }
-  compileTutorialModel(model, config);
   let history: Record<string, number[]> | undefined;
   try {
-    history = JSON.parse(await Deno.readTextFile(join(runDir, "history.json")));
+    history = JSON.parse(await Deno.readTextFile(runPaths(runDir).history));
   } catch { /* a run without history (e.g. copied weights) still generates */ }
   return { config, model, runDir, history };
 }
 
-/** Options for {@linkcode generateFromRun}. */
-export interface GenerateFromRunOptions {
+/** Options for {@linkcode generateFromTutorialRun}. */
+export interface GenerateFromTutorialRunOptions {
+  /** Notes to start from; a seeded random window of these files is used. */
+  seedFrom: Array<{ notes: Note[] }>;
   /**
    * Notes to generate.
-   * @default {config.generate.notes}
+   * @default {config.generate.length}
    */
-  count?: number;
+  length?: number;
   /**
-   * Sampling temperature.
+   * Pitch logits are divided by this before sampling, or `"argmax"`.
    * @default {config.generate.temperature}
    */
-  temperature?: number;
+  temperature?: Temperature;
   /**
    * Seed for the seed window and sampling.
    * @default {config.seed}
    */
   seed?: number;
-  /** Notes to start from; a seeded random window of these files is used. */
-  seedFrom: Array<{ notes: Note[] }>;
+  /** Called after each note with (notes so far, length). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /**
  * Generates notes with a run's model, starting from a seeded random window of `seedFrom`.
- * The same run, `seedFrom`, count, temperature and seed give the same notes.
+ * The same run, `seedFrom`, length, temperature and seed give the same notes.
  *
- * @throws {Error} naming `dataset.seqLength` when no file is long enough for a window, and
- *   `temperature` when it is not above 0
+ * @throws {Error} naming `model.sequenceLength` when no file is long enough for a window, and
+ *   `temperature` when it is neither above 0 nor `"argmax"`
  */
-export function generateFromRun(run: TutorialRun, options: GenerateFromRunOptions): Note[] {
+export function generateFromTutorialRun(
+  run: TutorialRun,
+  options: GenerateFromTutorialRunOptions,
+): Note[] {
   const { config } = run;
   const seed = options.seed ?? config.seed;
   const random = mulberry32(seed);
-  const seqLength = config.dataset.seqLength;
-  const temperature = options.temperature ?? config.generate.temperature;
-  if (!(temperature > 0)) {
-    throw new Error(
-      `temperature: expected a number above 0 for a tutorial-family run, got ${temperature}`,
-    );
-  }
-  const long = options.seedFrom.filter((f) => f.notes.length >= seqLength);
+  const sequenceLength = config.model.sequenceLength;
+  const temperature = checkTemperature(options.temperature ?? config.generate.temperature);
+  const long = options.seedFrom.filter((f) => f.notes.length >= sequenceLength);
   if (long.length === 0) {
     const longest = Math.max(0, ...options.seedFrom.map((f) => f.notes.length));
     throw new Error(
-      `dataset.seqLength: a seed window needs a piece of at least ${seqLength} notes, but the ` +
-        `longest of the ${options.seedFrom.length} piece(s) to start from has ${longest}`,
+      `model.sequenceLength: a seed window needs a piece of at least ${sequenceLength} notes, ` +
+        `but the longest of the ${options.seedFrom.length} piece(s) to start from has ${longest}`,
     );
   }
   const file = long[randomInt(random, long.length)];
-  const start = randomInt(random, file.notes.length - seqLength + 1);
-  return generateNotesStateful(run.model, file.notes.slice(start, start + seqLength), {
-    count: options.count ?? config.generate.notes,
+  const start = randomInt(random, file.notes.length - sequenceLength + 1);
+  return generateNotesStateful(run.model, file.notes.slice(start, start + sequenceLength), {
+    length: options.length ?? config.generate.length,
     temperature,
+    topK: config.generate.topK,
     random,
     pitchScale: config.dataset.pitchScale,
     memory: config.generate.memory,
+    onProgress: options.onProgress,
   });
 }

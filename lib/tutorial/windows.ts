@@ -1,5 +1,5 @@
 /**
- * The tutorial family's training data: note tables cut into windows of `seqLength` notes,
+ * The tutorial family's training data: note tables cut into windows of `sequenceLength` notes,
  * each labelled with the note that follows, served as a `tf.data` pipeline
  * (shuffle -> batch -> prefetch), each epoch in an order fixed by the seed and the epoch.
  *
@@ -10,36 +10,10 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { MidiFileNotes, Note } from "../music/midi.ts";
+import type { MidiFileNotes } from "../music/midi.ts";
+import { DEFAULT_PITCH_SCALE, type NoteFeatures, notesToFeatures, scalePitches } from "./encode.ts";
 import { mulberry32, randomInt } from "../engine/random.ts";
 import { deriveSeed, SEED_TAG } from "../engine/seeds.ts";
-
-/** The three numbers the model reads for each note. */
-export const FEATURES = ["pitch", "step", "duration"] as const;
-
-/** Notes of one file as a flat feature array. */
-export interface NoteFeatures {
-  /** Where the notes came from. */
-  path: string;
-  /** `[notes, 3]` row-major: raw pitch (0..127), stepSec, durationSec. */
-  values: Float32Array;
-  /** Number of notes. */
-  count: number;
-}
-
-/**
- * Turns a note table into a flat `[notes, 3]` feature array (pitch, step, duration).
- * The notes are not changed.
- */
-export function notesToFeatures(notes: Note[], path = "<notes>"): NoteFeatures {
-  const values = new Float32Array(notes.length * 3);
-  notes.forEach((n, i) => {
-    values[i * 3] = n.pitch;
-    values[i * 3 + 1] = n.step;
-    values[i * 3 + 2] = n.duration;
-  });
-  return { path, values, count: notes.length };
-}
 
 /** Options for {@linkcode tutorialWindows} and {@linkcode tutorialDataset}. */
 export interface WindowOptions {
@@ -47,7 +21,7 @@ export interface WindowOptions {
    * Notes per input window.
    * @default {25}
    */
-  seqLength?: number;
+  sequenceLength?: number;
   /**
    * Input pitches are divided by this (the number of MIDI pitches).
    * @default {128}
@@ -64,33 +38,33 @@ export interface WindowIndex {
   offset: Int32Array;
   /** Number of windows. */
   count: number;
-  seqLength: number;
+  sequenceLength: number;
   pitchScale: number;
 }
 
 /**
- * Indexes every window of `seqLength` notes that has a following note to predict, within
- * each file. Files shorter than `seqLength + 1` notes give no windows. Nothing is copied.
+ * Indexes every window of `sequenceLength` notes that has a following note to predict, within
+ * each file. Files shorter than `sequenceLength + 1` notes give no windows. Nothing is copied.
  *
- * @throws {Error} naming `seqLength` when it is not a positive integer, or when no file is
+ * @throws {Error} naming `sequenceLength` when it is not a positive integer, or when no file is
  *   long enough to give a single window
  */
 export function tutorialWindows(
   files: Array<NoteFeatures | MidiFileNotes>,
   options: WindowOptions = {},
 ): WindowIndex {
-  const seqLength = options.seqLength ?? 25;
-  if (!Number.isInteger(seqLength) || seqLength < 1) {
-    throw new Error(`seqLength: expected a positive integer, got ${seqLength}`);
+  const sequenceLength = options.sequenceLength ?? 25;
+  if (!Number.isInteger(sequenceLength) || sequenceLength < 1) {
+    throw new Error(`sequenceLength: expected a positive integer, got ${sequenceLength}`);
   }
   const features = files.map((f) => "values" in f ? f : notesToFeatures(f.notes, f.path));
-  const perFile = features.map((f) => Math.max(0, f.count - seqLength));
+  const perFile = features.map((f) => Math.max(0, f.count - sequenceLength));
   const count = perFile.reduce((a, b) => a + b, 0);
   if (count === 0 && features.length > 0) {
     const longest = Math.max(...features.map((f) => f.count));
     throw new Error(
-      `seqLength: ${seqLength} needs files of at least ${
-        seqLength + 1
+      `sequenceLength: ${sequenceLength} needs files of at least ${
+        sequenceLength + 1
       } notes, but the longest of ${features.length} has ${longest}`,
     );
   }
@@ -103,12 +77,19 @@ export function tutorialWindows(
       offset[w] = i;
     }
   });
-  return { files: features, file, offset, count, seqLength, pitchScale: options.pitchScale ?? 128 };
+  return {
+    files: features,
+    file,
+    offset,
+    count,
+    sequenceLength,
+    pitchScale: options.pitchScale ?? DEFAULT_PITCH_SCALE,
+  };
 }
 
 /** One batch as the tutorial model takes it. */
 export interface TutorialBatch {
-  /** `[batch, seqLength, 3]`: pitch / pitchScale, stepSec, durationSec. */
+  /** `[batch, sequenceLength, 3]`: pitch / pitchScale, stepSec, durationSec. */
   xs: tf.Tensor3D;
   ys: {
     /** `[batch]` int32 pitch of the next note, 0..127. */
@@ -128,9 +109,9 @@ export interface TutorialBatch {
  * @param windows window numbers, each in `[0, index.count)`
  */
 export function gatherBatch(index: WindowIndex, windows: ArrayLike<number>): TutorialBatch {
-  const { seqLength, pitchScale } = index;
+  const { sequenceLength, pitchScale } = index;
   const n = windows.length;
-  const xs = new Float32Array(n * seqLength * 3);
+  const xs = new Float32Array(n * sequenceLength * 3);
   const pitch = new Int32Array(n);
   const step = new Float32Array(n);
   const duration = new Float32Array(n);
@@ -138,15 +119,15 @@ export function gatherBatch(index: WindowIndex, windows: ArrayLike<number>): Tut
     const w = windows[b];
     const { values } = index.files[index.file[w]];
     const from = index.offset[w] * 3;
-    xs.set(values.subarray(from, from + seqLength * 3), b * seqLength * 3);
-    for (let t = 0; t < seqLength; t++) xs[(b * seqLength + t) * 3] /= pitchScale;
-    const next = from + seqLength * 3;
+    xs.set(values.subarray(from, from + sequenceLength * 3), b * sequenceLength * 3);
+    const next = from + sequenceLength * 3;
     pitch[b] = values[next];
     step[b] = values[next + 1];
     duration[b] = values[next + 2];
   }
+  scalePitches(xs, pitchScale);
   return {
-    xs: tf.tensor3d(xs, [n, seqLength, 3]),
+    xs: tf.tensor3d(xs, [n, sequenceLength, 3]),
     ys: {
       pitch: tf.tensor1d(pitch, "int32"),
       step: tf.tensor2d(step, [n, 1]),
@@ -156,7 +137,7 @@ export function gatherBatch(index: WindowIndex, windows: ArrayLike<number>): Tut
 }
 
 /** Options for {@linkcode tutorialDataset}. */
-export interface TutorialDatasetOptions extends WindowOptions {
+export interface TutorialDatasetOptions {
   /**
    * Windows per batch.
    * @default {64}

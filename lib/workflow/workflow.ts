@@ -6,7 +6,6 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
-import { join } from "node:path";
 import type { RunConfig } from "../config/config.ts";
 import type { MidiFolder, Note } from "../music/midi.ts";
 import { isChordToken, type TokenFolder, tokenPitches, tokensToNotes } from "../music/tokens.ts";
@@ -18,7 +17,7 @@ import { buildTutorialModel } from "../tutorial/model.ts";
 import { lstmFactory } from "../engine/fused_lstm.ts";
 import { buildClassicModel, classicTrainLoss } from "../classic/model.ts";
 import {
-  generateFromRun,
+  generateFromTutorialRun,
   loadTutorialRun,
   prepareTutorialData,
   readTutorialNotes,
@@ -35,8 +34,10 @@ import {
   readClassicTokens,
   trainClassic,
 } from "../classic/run.ts";
+import type { Temperature } from "../engine/random.ts";
 import type { LossFunction } from "../train/loop.ts";
 import { tutorialLoss } from "../tutorial/model.ts";
+import { runPaths } from "../io/run_folder.ts";
 
 /** The files read for a run: note tables (tutorial) or token lists (classic). */
 export type Corpus =
@@ -73,7 +74,7 @@ export function describeCorpus(corpus: Corpus): string {
 
 /** Saves the corpus in the run folder (`notes.json` or `tokens.json`); returns the path. */
 export async function saveCorpus(runDir: string, corpus: Corpus): Promise<string> {
-  const path = join(runDir, corpus.family === "tutorial" ? "notes.json" : "tokens.json");
+  const path = corpus.family === "tutorial" ? runPaths(runDir).notes : runPaths(runDir).tokens;
   await Deno.mkdir(runDir, { recursive: true });
   await writeJsonAtomic(path, corpus.folder, { indent: 0 });
   return path;
@@ -85,7 +86,7 @@ export async function saveCorpus(runDir: string, corpus: Corpus): Promise<string
  * @throws {Error} naming the file, and the notebook that writes it, when it is missing
  */
 export async function loadCorpus(runDir: string, config: RunConfig): Promise<Corpus> {
-  const path = join(runDir, config.family === "tutorial" ? "notes.json" : "tokens.json");
+  const path = config.family === "tutorial" ? runPaths(runDir).notes : runPaths(runDir).tokens;
   let folder;
   try {
     folder = JSON.parse(await Deno.readTextFile(path));
@@ -125,7 +126,7 @@ export function windowCounts(prepared: PreparedData): { train: number; validatio
   return { train: data.train.count, validation: data.validation?.count ?? 0 };
 }
 
-/** Builds (and compiles) the config's model, untrained. */
+/** Builds the config's model, untrained. */
 export function buildModel(config: RunConfig, prepared: PreparedData): tf.LayersModel {
   if (config.family === "tutorial") return buildTutorialModel(config);
   const data = prepared.data as ClassicData;
@@ -154,10 +155,15 @@ export interface TrainRunOptions {
   onEpochEnd?: (info: EpochInfo) => void | Promise<void>;
   /**
    * Continue the run in `runDir` from its last finished epoch; `config` must be the run's
-   * (only `train.epochs` and `backend` may change).
+   * (only `train.epochs`, `train.workers` and `backend` may change).
    * @default {false}
    */
   resume?: boolean;
+  /**
+   * Hears that the run folder's lock, left by a process that no longer runs, was taken over.
+   * @default {undefined}
+   */
+  onLockTakenOver?: (message: string) => void;
 }
 
 /**
@@ -173,6 +179,7 @@ export async function trainRun(
     runDir: options.runDir,
     onEpochEnd: options.onEpochEnd,
     resume: options.resume,
+    onLockTakenOver: options.onLockTakenOver,
   };
   if (config.family === "tutorial") {
     const data = options.prepared?.data as TutorialData | undefined;
@@ -189,6 +196,11 @@ export interface LoadRunOptions {
    * @default {whichever family config.json names}
    */
   family?: RunConfig["family"];
+  /**
+   * Hears each setting of an older `config.json` that was renamed on loading.
+   * @default {undefined}
+   */
+  onRenamed?: (note: string) => void;
 }
 
 /**
@@ -200,37 +212,40 @@ export interface LoadRunOptions {
 export async function loadRun(runDir: string, options: LoadRunOptions = {}): Promise<Run> {
   let family: string | undefined;
   try {
-    family = JSON.parse(await Deno.readTextFile(join(runDir, "config.json"))).family;
+    family = JSON.parse(await Deno.readTextFile(runPaths(runDir).config)).family;
   } catch (e) {
     throw new Error(`run ${runDir}: cannot read config.json (${(e as Error).message})`);
   }
   if (options.family !== undefined && family !== options.family) {
     throw new Error(
-      `family: expected a ${options.family}-family run, but ${join(runDir, "config.json")} ` +
+      `family: expected a ${options.family}-family run, but ${runPaths(runDir).config} ` +
         `says ${JSON.stringify(family)}`,
     );
   }
-  if (family === "classic") return { family: "classic", ...(await loadClassicRun(runDir)) };
-  return { family: "tutorial", ...(await loadTutorialRun(runDir)) };
+  const load = { onRenamed: options.onRenamed };
+  if (family === "classic") return { family: "classic", ...(await loadClassicRun(runDir, load)) };
+  return { family: "tutorial", ...(await loadTutorialRun(runDir, load)) };
 }
 
 /** Options for {@linkcode generateMusic}. */
 export interface GenerateMusicOptions {
   /**
    * Notes (tutorial) or tokens (classic) to generate.
-   * @default {the config's generate.notes / generate.tokens}
+   * @default {the config's generate.length}
    */
-  count?: number;
+  length?: number;
   /**
-   * Sampling temperature.
+   * Logits are divided by this before sampling, or `"argmax"`.
    * @default {the config's generate.temperature}
    */
-  temperature?: number;
+  temperature?: Temperature;
   /**
    * Seed for the seed window and sampling.
    * @default {the config's seed}
    */
   seed?: number;
+  /** Called after each note or token with (done, length). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** Generated music: notes, and for the classic family the tokens they came from. */
@@ -254,7 +269,7 @@ export function generateMusic(
   }
   if (run.family === "tutorial") {
     const folder = corpus.folder as MidiFolder;
-    return { notes: generateFromRun(run, { ...options, seedFrom: folder.files }) };
+    return { notes: generateFromTutorialRun(run, { ...options, seedFrom: folder.files }) };
   }
   const folder = corpus.folder as TokenFolder;
   return generateFromClassicRun(run, { ...options, seedFrom: folder.files });
@@ -279,14 +294,31 @@ export function previewRows(corpus: Corpus, fileIndex = 0): object[] {
   }));
 }
 
+/** Options for {@linkcode pieceNotes}. */
+export interface PieceNotesOptions {
+  /**
+   * Which piece of the corpus.
+   * @default {0}
+   */
+  fileIndex?: number;
+  /**
+   * The run whose playback step and tempo a classic piece's tokens are played with.
+   * @default {the classic defaults: a step of 0.5 quarter notes at 120 bpm}
+   */
+  config?: RunConfig;
+}
+
 /**
  * The notes of one piece: as read (tutorial), or as its tokens sound when played back with
  * the config's fixed step (classic), which shows what the tokens keep and what they drop.
  */
-export function pieceNotes(corpus: Corpus, config: RunConfig, fileIndex = 0): Note[] {
-  if (corpus.family === "tutorial") return corpus.folder.files[fileIndex].notes;
-  const generate = config.family === "classic" ? config.generate : { stepBeats: 0.5, bpm: 120 };
-  return tokensToNotes(corpus.folder.files[fileIndex].tokens, {
+export function pieceNotes(corpus: Corpus, options: PieceNotesOptions = {}): Note[] {
+  const file = corpus.folder.files[options.fileIndex ?? 0];
+  if (corpus.family === "tutorial") return (file as MidiFolder["files"][number]).notes;
+  const generate = options.config?.family === "classic"
+    ? options.config.generate
+    : { stepBeats: 0.5, bpm: 120 };
+  return tokensToNotes((file as TokenFolder["files"][number]).tokens, {
     stepBeats: generate.stepBeats,
     bpm: generate.bpm,
   });
@@ -309,7 +341,12 @@ export function trainingDataset(
 ): tf.data.Dataset<tf.TensorContainer> {
   if (config.family === "tutorial") {
     const data = prepared.data as TutorialData;
-    return tutorialDataset(data.train, { ...config.dataset, seed: config.seed, ...options });
+    return tutorialDataset(data.train, {
+      batchSize: config.model.batchSize,
+      shuffleBuffer: config.dataset.shuffleBuffer,
+      seed: config.seed,
+      ...options,
+    });
   }
   const data = prepared.data as ClassicData;
   return classicDataset(data.train, {

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { buildClassicModel, classicLoss, classicParameterCount } from "../../lib/classic/model.ts";
+import {
+  buildClassicModel,
+  classicLoss,
+  classicOptimizer,
+  classicParameterCount,
+} from "../../lib/classic/model.ts";
 import {
   checkClassicModelConfig,
   type ClassicModelConfig,
@@ -110,7 +115,7 @@ Deno.test("classicParameterCount() agrees with the original summary for every pr
 
 Deno.test("an unknown preset is an error naming the setting and the valid values", () => {
   const expected =
-    /model preset: expected one of "classic", "classic-bn", "classic-small", got "huge"/;
+    /model preset: expected one of "lstm3x512-adam", .*"lstm2x256-cpu" \(or an older name: "classic", "classic-bn", "classic-small"\), got "huge"/;
   assert.throws(() => classicPresetConfig("huge"), expected);
   // deno-lint-ignore no-explicit-any
   assert.throws(() => buildClassicModel("huge" as any, { vocabSize: 10 }), expected);
@@ -152,7 +157,7 @@ Deno.test("buildClassicModel() makes every LSTM with the lstmLayer factory", () 
         { units: 5, recurrentDropout: 0, dropoutAfter: 0 },
       ],
     }),
-    { vocabSize: 5, lstmLayer: factory, compile: false },
+    { vocabSize: 5, lstmLayer: factory },
   );
   try {
     assert.deepEqual(calls, [{ units: 6, returnSequences: true }, {
@@ -166,7 +171,7 @@ Deno.test("buildClassicModel() makes every LSTM with the lstmLayer factory", () 
 
 Deno.test("buildClassicModel() initialises weights from the seed", () => {
   const weights = (seed: number) => {
-    const model = buildClassicModel(tinyConfig(), { vocabSize: 5, seed, compile: false });
+    const model = buildClassicModel(tinyConfig(), { vocabSize: 5, seed });
     const values = model.getWeights().map((w) => Array.from(w.dataSync()));
     model.dispose();
     return values;
@@ -198,6 +203,8 @@ Deno.test("a tiny classic model learns a repeating token pattern with fitDataset
   const index = classicWindowIndex([ids], { vocabSize, sequenceLength: 4 });
   const config = tinyConfig({ lstm: [{ units: 16, recurrentDropout: 0, dropoutAfter: 0 }] });
   const model = buildClassicModel(config, { vocabSize, seed: 1 });
+  // tfjs's own fit works with the classic loss as a compiled loss, as Keras' fit does.
+  model.compile({ optimizer: classicOptimizer(config), loss: classicLoss });
   const before = tf.memory().numTensors;
   try {
     const history = await model.fitDataset(classicDataset(index, { batchSize: 16, seed: 2 }), {

@@ -44,7 +44,7 @@ Deno.test('generateFromClassicRun() with generate.timing "learned" plays each to
   try {
     const data = writeTinyCorpus(join(dir, "data"));
     const config = resolveClassicConfig(
-      tinyClassic(data, { generate: { timing: "learned", tokens: 20 } }),
+      tinyClassic(data, { generate: { timing: "learned", length: 20 } }),
     );
     const runDir = join(dir, "run");
     const trained = await trainClassic(config, { runDir });

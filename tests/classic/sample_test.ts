@@ -9,10 +9,10 @@ import { mulberry32 } from "../../lib/engine/random.ts";
 
 await tf.setBackend("cpu");
 
-Deno.test("sampleToken() with temperature 0 takes the most likely token, the first on a tie", () => {
-  assert.equal(sampleToken([0.1, 0.6, 0.3], { temperature: 0 }), 1);
-  assert.equal(sampleToken([0.4, 0.2, 0.4], { temperature: 0 }), 0);
-  assert.equal(sampleToken(new Float32Array([0, 0, 1]), { temperature: 0 }), 2);
+Deno.test("sampleToken() with argmax takes the most likely token, the first on a tie", () => {
+  assert.equal(sampleToken([0.1, 0.6, 0.3], { temperature: "argmax" }), 1);
+  assert.equal(sampleToken([0.4, 0.2, 0.4], { temperature: "argmax" }), 0);
+  assert.equal(sampleToken(new Float32Array([0, 0, 1]), { temperature: "argmax" }), 2);
   // topK 1 is also argmax, whatever the temperature.
   assert.equal(sampleToken([0.1, 0.6, 0.3], { topK: 1, random: () => 0.99 }), 1);
 });
@@ -51,7 +51,10 @@ Deno.test("sampleToken() gives the same draws for the same seed", () => {
 });
 
 Deno.test("sampleToken() names a bad setting", () => {
-  assert.throws(() => sampleToken([1], { temperature: -1 }), /temperature: expected a number >= 0/);
+  assert.throws(
+    () => sampleToken([1], { temperature: 0 }),
+    /temperature: expected a number above 0 or "argmax", got 0/,
+  );
   assert.throws(() => sampleToken([1], { topK: 1.5 }), /topK: expected an integer >= 0, got 1\.5/);
   assert.throws(() => sampleToken([]), /probs: expected at least one probability/);
   assert.throws(() => sampleToken([0, 0]), /probs: expected at least one positive probability/);
@@ -60,7 +63,7 @@ Deno.test("sampleToken() names a bad setting", () => {
 /** classic-small with a short window, so generation tests run quickly. */
 function smallModel(vocabSize: number, seed = 0) {
   const config = { ...classicPresetConfig("classic-small"), sequenceLength: 8 };
-  return buildClassicModel(config, { vocabSize, seed, compile: false });
+  return buildClassicModel(config, { vocabSize, seed });
 }
 
 const seedIds = [0, 3, 5, 1, 7, 2, 9, 4, 6, 8, 10, 11];
@@ -69,14 +72,17 @@ Deno.test("generateTokens() with argmax is deterministic and frees its tensors",
   const model = smallModel(12);
   try {
     const before = tf.memory().numTensors;
-    const a = generateTokens(model, seedIds, { steps: 15, temperature: 0 });
-    const b = generateTokens(model, seedIds, { steps: 15, temperature: 0 });
+    const a = generateTokens(model, seedIds, { length: 15, temperature: "argmax" });
+    const b = generateTokens(model, seedIds, { length: 15, temperature: "argmax" });
     assert.equal(tf.memory().numTensors, before);
     assert.equal(a.length, 15);
     assert.deepEqual(a, b);
     assert.ok(a.every((id) => Number.isInteger(id) && id >= 0 && id < 12));
     // Only the last 8 ids of the seed (the model's window) matter.
-    assert.deepEqual(generateTokens(model, seedIds.slice(-8), { steps: 15, temperature: 0 }), a);
+    assert.deepEqual(
+      generateTokens(model, seedIds.slice(-8), { length: 15, temperature: "argmax" }),
+      a,
+    );
   } finally {
     model.dispose();
   }
@@ -86,15 +92,16 @@ Deno.test("generateTokens() with sampling gives the same tokens for the same see
   const model = smallModel(12, 1);
   try {
     const run = (seed: number) =>
-      generateTokens(model, seedIds, { steps: 20, temperature: 1, seed });
+      generateTokens(model, seedIds, { length: 20, temperature: 1, seed });
     assert.deepEqual(run(3), run(3));
     assert.notDeepEqual(run(3), run(4));
     const seen: Array<[number, number]> = [];
     const out = generateTokens(model, seedIds, {
-      steps: 3,
-      onToken: (id, step) => seen.push([step, id]),
+      length: 3,
+      onProgress: (done, total) => seen.push([done, total]),
     });
-    assert.deepEqual(seen, out.map((id, step) => [step, id]));
+    assert.equal(out.length, 3);
+    assert.deepEqual(seen, [[1, 3], [2, 3], [3, 3]]);
   } finally {
     model.dispose();
   }
@@ -105,7 +112,7 @@ Deno.test("generateTokens() output decodes to tokens and notes", () => {
   const model = smallModel(vocab.size);
   try {
     const ids = generateTokens(model, [0, 1, 2, 3, 4, 5, 0, 1], {
-      steps: 10,
+      length: 10,
       vocabulary: vocab,
       seed: 2,
     });
@@ -122,15 +129,15 @@ Deno.test("generateTokens() refuses a vocabulary that does not match the model",
   try {
     const vocab = buildVocabulary(["A4", "B4", "C4"]);
     assert.throws(
-      () => generateTokens(model, seedIds, { steps: 1, vocabulary: vocab }),
+      () => generateTokens(model, seedIds, { length: 1, vocabulary: vocab }),
       /vocabulary mismatch: the model predicts 12 tokens but the vocabulary has 3/,
     );
     assert.throws(
-      () => generateTokens(model, [1, 2, 3], { steps: 1 }),
+      () => generateTokens(model, [1, 2, 3], { length: 1 }),
       /seed: expected at least 8 token ids \(the model's window\), got 3/,
     );
     assert.throws(
-      () => generateTokens(model, [0, 1, 2, 3, 4, 5, 6, 12], { steps: 1 }),
+      () => generateTokens(model, [0, 1, 2, 3, 4, 5, 6, 12], { length: 1 }),
       /seed id 7: expected an integer in 0\.\.11, got 12/,
     );
   } finally {

@@ -43,10 +43,16 @@ Deno.test("train CLI on wasm with TFJS_WASM_THREADS=2 runs two threads and recor
     { TFJS_WASM_THREADS: "2" },
   );
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stdout, /^backend: wasm \(.*wasm, 2 threads\)$/m);
+  // The reason ends with where the LSTM's products ran (the BLAS, with the same threads).
+  assert.match(result.stdout, /^backend: wasm \(.*wasm, 2 threads; LSTM products on .*\)$/m);
   const provenance = JSON.parse(await Deno.readTextFile(join(runDir, "run.json")));
   assert.equal(provenance.sessions[0].backend, "wasm");
   assert.equal(provenance.sessions[0].wasmThreads, 2);
+  const blas = provenance.sessions[0].blas;
+  assert.ok(
+    blas === null || [2, null].includes(blas.threads),
+    `run.json blas: ${JSON.stringify(blas)}`,
+  );
 });
 
 Deno.test("train CLI flags override the config file: family, preset, lstm, seed and epochs", async () => {
@@ -106,11 +112,15 @@ Deno.test("generate CLI writes the same MIDI bytes for the same seed and other b
   assert.ok(Deno.statSync(path).size > 20);
 });
 
-Deno.test("train CLI names dataset.seqLength and model.sequenceLength when windows are longer than the data", async () => {
-  const tutorial = writeJson(dir, "long.json", tinyTutorial(data, { dataset: { seqLength: 500 } }));
+Deno.test("train CLI names model.sequenceLength of both families when windows are longer than the data", async () => {
+  const tutorial = writeJson(
+    dir,
+    "long.json",
+    tinyTutorial(data, { model: { sequenceLength: 500 } }),
+  );
   assertFails(
     await runScript(TRAIN, ["--config", tutorial, "--run-dir", join(dir, "x")]),
-    /dataset\.seqLength: windows of 500 notes need a training file of at least 501 notes, but the longest .* has 80/,
+    /model\.sequenceLength: windows of 500 notes need a training file of at least 501 notes, but the longest .* has 80/,
   );
   const classic = writeJson(
     dir,
@@ -126,7 +136,7 @@ Deno.test("train CLI names dataset.seqLength and model.sequenceLength when windo
 Deno.test("train CLI names an unknown preset, a preset for the tutorial family and a missing data folder", async () => {
   assertFails(
     await runScript(TRAIN, ["--family", "classic", "--preset", "huge", "--quick"]),
-    /preset: expected one of "classic", "classic-bn", "classic-small", got "huge"/,
+    /model preset: expected one of "lstm3x512-adam", .*"lstm2x256-cpu" \(or an older name: "classic", "classic-bn", "classic-small"\), got "huge"/,
   );
   assertFails(
     await runScript(TRAIN, ["--family", "tutorial", "--preset", "classic"]),
@@ -165,7 +175,7 @@ Deno.test("train CLI --resume keeps the run's settings and names a flag that wou
 Deno.test("generate CLI names --temperature, a missing data folder and weights of the other family", async () => {
   assertFails(
     await runScript(GENERATE, ["--run", tutorialRun, "--temperature", "0"]),
-    /--temperature: expected a number above 0 for a tutorial-family run, got 0/,
+    /--temperature: expected a number above 0 or argmax, got 0/,
   );
   assertFails(
     await runScript(GENERATE, ["--run", tutorialRun, "--data", join(dir, "gone")]),

@@ -55,3 +55,29 @@ Deno.test("corpusStats() counts notes and the pitch range for the tutorial famil
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("corpusStats() reads each family's default tracks and takes --instrument", () => {
+  const dir = tempDir();
+  try {
+    // Right hand and left hand as two program-0 tracks, striking together twice.
+    Deno.writeFileSync(
+      join(dir, "two-hands.mid"),
+      buildMidi([
+        [{ pitch: 76, start: 0, duration: 0.4 }, { pitch: 74, start: 0.5, duration: 0.4 }],
+        [{ pitch: 48, start: 0, duration: 0.9 }, { pitch: 55, start: 0.5, duration: 0.4 }],
+      ]),
+    );
+    const classic = corpusStats(dir, { family: "classic" });
+    assert.equal(classic.instrument, "first-instrument");
+    assert.equal(classic.tokens, 4);
+    assert.equal(classic.vocabularySize, 4);
+    const merged = corpusStats(dir, { family: "classic", instrument: "all-merged" });
+    assert.deepEqual([merged.tokens, merged.vocabularySize], [2, 2]);
+    const tutorial = corpusStats(dir);
+    assert.equal(tutorial.instrument, "first-track");
+    assert.equal(tutorial.notes, 2);
+    assert.equal(corpusStats(dir, { instrument: "first-instrument" }).notes, 4);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

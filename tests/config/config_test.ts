@@ -1,9 +1,72 @@
 import assert from "node:assert/strict";
-import { backendOptions, resolveConfig } from "../../lib/config/config.ts";
+import {
+  backendOptions,
+  resolveClassicConfig,
+  resolveConfig,
+  resolveTutorialConfig,
+} from "../../lib/config/config.ts";
 
 Deno.test("backendOptions() asks for one wasm thread when train.workers > 1, else only the backend", () => {
   const one = resolveConfig({ family: "tutorial", backend: "wasm" });
   assert.deepEqual(backendOptions(one), { backend: "wasm" });
   const two = resolveConfig({ family: "tutorial", backend: "wasm", train: { workers: 2 } });
   assert.deepEqual(backendOptions(two), { backend: "wasm", wasmThreads: 1 });
+});
+
+Deno.test("an older config loads with its renamed settings moved, each with a note", () => {
+  const notes: string[] = [];
+  const tutorial = resolveTutorialConfig(
+    { dataset: { seqLength: 12, batchSize: 8 }, generate: { notes: 30 } } as never,
+    { onRenamed: (n) => notes.push(n) },
+  );
+  assert.equal(tutorial.model.sequenceLength, 12);
+  assert.equal(tutorial.model.batchSize, 8);
+  assert.equal(tutorial.generate.length, 30);
+  assert.deepEqual(notes, [
+    "config: dataset.seqLength is now model.sequenceLength (value 12 kept)",
+    "config: dataset.batchSize is now model.batchSize (value 8 kept)",
+    "config: generate.notes is now generate.length (value 30 kept)",
+  ]);
+  notes.length = 0;
+  const classic = resolveClassicConfig(
+    { generate: { tokens: 40, temperature: 0 } } as never,
+    { onRenamed: (n) => notes.push(n) },
+  );
+  assert.equal(classic.generate.length, 40);
+  assert.equal(classic.generate.temperature, "argmax");
+  assert.equal(notes.length, 2);
+  assert.match(notes[1], /generate\.temperature 0 meant argmax/);
+});
+
+Deno.test("generate.temperature is a number above 0 or argmax in both families", () => {
+  for (const resolve of [resolveTutorialConfig, resolveClassicConfig]) {
+    assert.equal(resolve({ generate: { temperature: "argmax" } }).generate.temperature, "argmax");
+    assert.equal(resolve({ generate: { temperature: 0.5 } }).generate.temperature, 0.5);
+    assert.throws(
+      () => resolve({ generate: { temperature: -1 } }),
+      /config: generate\.temperature: expected a number above 0 or "argmax", got -1/,
+    );
+  }
+  assert.throws(
+    () => resolveTutorialConfig({ generate: { temperature: 0 } }),
+    /generate\.temperature: expected a number above 0 or "argmax", got 0/,
+  );
+});
+
+Deno.test("data.instrument: the classic family reads the first instrument's tracks, the tutorial family the first track", () => {
+  assert.equal(resolveClassicConfig().data.instrument, "first-instrument");
+  assert.equal(resolveTutorialConfig().data.instrument, "first-track");
+  for (const resolve of [resolveTutorialConfig, resolveClassicConfig]) {
+    for (const instrument of ["first-instrument", "first-track", "all-merged", 2] as const) {
+      assert.equal(resolve({ data: { instrument } }).data.instrument, instrument);
+    }
+    // Older names load as written, so a saved run keeps its meaning and resumes.
+    assert.equal(resolve({ data: { instrument: "first" } }).data.instrument, "first");
+    assert.equal(resolve({ data: { instrument: "all" } }).data.instrument, "all");
+    assert.throws(
+      // deno-lint-ignore no-explicit-any
+      () => resolve({ data: { instrument: "both" as any } }),
+      /config: data\.instrument: expected "first-instrument", "first-track", "all-merged" or a track index, got "both"/,
+    );
+  }
 });

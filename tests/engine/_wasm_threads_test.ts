@@ -10,8 +10,8 @@ Deno.test("autoWasmThreads() gives one thread per idle core, at most MAX_WASM_TH
   assert.equal(autoWasmThreads(8, 6), 2);
 });
 
-Deno.test("autoWasmThreads() counts a core as busy once the load average nears a whole core", () => {
-  assert.equal(autoWasmThreads(2, 0.6), 2); // a process that just ended, the kernel itself
+Deno.test("autoWasmThreads() counts a core as busy once other processes use most of it", () => {
+  assert.equal(autoWasmThreads(2, 0.6), 2); // a short-lived process, the kernel itself
   assert.equal(autoWasmThreads(2, 0.8), 1);
   assert.equal(autoWasmThreads(2, 1.9), 1);
   assert.equal(autoWasmThreads(2, 7), 1); // never fewer than one

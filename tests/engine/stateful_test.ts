@@ -5,15 +5,11 @@ import { buildTutorialModel } from "../../lib/tutorial/model.ts";
 import { lstmFactory } from "../../lib/engine/fused_lstm.ts";
 import { buildClassicModel } from "../../lib/classic/model.ts";
 import { classicPresetConfig } from "../../lib/config/classic_presets.ts";
-import {
-  generateNotes,
-  generateNotesStateful,
-  type NoteFeaturesRow,
-  sampleLogits,
-} from "../../lib/tutorial/sample.ts";
+import { generateNotes, generateNotesStateful } from "../../lib/tutorial/sample.ts";
+import type { NoteFeaturesRow } from "../../lib/tutorial/encode.ts";
 import { generateTokens, generateTokensStateful, sampleToken } from "../../lib/classic/sample.ts";
 import { createStatefulRunner } from "../../lib/engine/stateful.ts";
-import { mulberry32 } from "../../lib/engine/random.ts";
+import { mulberry32, sampleLogits } from "../../lib/engine/random.ts";
 import { fusedLstm } from "../../lib/engine/fused_lstm.ts";
 import { selectBackend } from "../../lib/engine/backend.ts";
 import { patternNotes } from "../_helpers.ts";
@@ -25,11 +21,10 @@ const SEQ = 8;
 
 function tutorialModel(kind: "fused" | "layers"): tf.LayersModel {
   const config = resolveTutorialConfig({
-    dataset: { seqLength: SEQ },
-    model: { lstmUnits: 16 },
+    model: { sequenceLength: SEQ, lstmUnits: 16 },
     lstm: kind,
   });
-  return buildTutorialModel(config, { compile: false });
+  return buildTutorialModel(config);
 }
 
 /** A small classic model; `bn` adds the classic-bn layers (BatchNormalization, relu). */
@@ -45,7 +40,6 @@ function classicModel(kind: "fused" | "layers", bn = false): tf.LayersModel {
     vocabSize: 14,
     seed: 3,
     lstmLayer: lstmFactory(kind),
-    compile: false,
   });
   if (bn) {
     // Moving statistics away from 0 and 1, so inference-mode normalisation matters.
@@ -107,7 +101,7 @@ function growingWindowNotes(
   for (let i = 0; i < count; i++) {
     const [logits, step, duration] = tutorialOutputs(model, history);
     const next = {
-      pitch: sampleLogits(logits, temperature, random),
+      pitch: sampleLogits(logits, { temperature, random }),
       step: Math.max(0, step[0]),
       duration: Math.max(0, duration[0]),
     };
@@ -139,7 +133,7 @@ for (const kind of KINDS) {
       const before = tf.memory().numTensors;
       const copy = structuredClone(seedNotes);
       for (const temperature of [1, 3]) {
-        const options = { count: 30, seed: 5, temperature };
+        const options = { length: 30, seed: 5, temperature };
         const expected = generateNotes(model, seedNotes, options);
         const actual = generateNotesStateful(model, seedNotes, { ...options, memory: "window" });
         assertSameNotes(actual, expected, `temperature ${temperature}`);
@@ -168,7 +162,7 @@ for (const kind of KINDS) {
     const model = tutorialModel(kind);
     try {
       const before = tf.memory().numTensors;
-      const options = { count: 24, seed: 7, temperature: 2 };
+      const options = { length: 24, seed: 7, temperature: 2 };
       const carried = generateNotesStateful(model, seedNotes, options);
       const window = generateNotes(model, seedNotes, options);
       assertSameNotes(carried.slice(0, 1), window.slice(0, 1), "first note");
@@ -228,16 +222,16 @@ for (const kind of KINDS) {
       const model = classicModel(kind, bn);
       try {
         // tf.layers.lstm keeps its recurrent dropout masks after its first call.
-        generateTokens(model, seedIds, { steps: 1 });
+        generateTokens(model, seedIds, { length: 1 });
         const before = tf.memory().numTensors;
         for (
           const sampling of [
-            { temperature: 0 },
+            { temperature: "argmax" as const },
             { temperature: 0.8, seed: 4 },
             { temperature: 1.5, topK: 3, seed: 9 },
           ]
         ) {
-          const options = { steps: 25, ...sampling };
+          const options = { length: 25, ...sampling };
           const expected = generateTokens(model, seedIds, options);
           for (const layerMath of ["js", "tfjs"] as const) {
             const actual = generateTokensStateful(model, seedIds, {
@@ -257,7 +251,7 @@ for (const kind of KINDS) {
     Deno.test(`generateTokensStateful() carried: first id as generateTokens, all as the growing window (${name})`, () => {
       const model = classicModel(kind, bn);
       try {
-        const options = { steps: 20, temperature: 1.2, seed: 2 };
+        const options = { length: 20, temperature: 1.2, seed: 2 };
         const carried = generateTokensStateful(model, seedIds, options);
         assert.equal(carried[0], generateTokens(model, seedIds, options)[0]);
         const random = mulberry32(2);
@@ -289,13 +283,13 @@ Deno.test("stateful generation draws the same random numbers as the window metho
     for (const memory of ["carried", "window"] as const) {
       const a = counting(1);
       const b = counting(1);
-      generateNotes(tutorial, seedNotes, { count: 10, random: a.random });
-      generateNotesStateful(tutorial, seedNotes, { count: 10, random: b.random, memory });
+      generateNotes(tutorial, seedNotes, { length: 10, random: a.random });
+      generateNotesStateful(tutorial, seedNotes, { length: 10, random: b.random, memory });
       assert.equal(b.calls, a.calls);
       const c = counting(1);
       const d = counting(1);
-      generateTokens(classic, seedIds, { steps: 10, topK: 4, random: c.random });
-      generateTokensStateful(classic, seedIds, { steps: 10, topK: 4, random: d.random, memory });
+      generateTokens(classic, seedIds, { length: 10, topK: 4, random: c.random });
+      generateTokensStateful(classic, seedIds, { length: 10, topK: 4, random: d.random, memory });
       assert.equal(d.calls, c.calls);
       assert.equal(c.calls, 10);
     }
@@ -311,13 +305,13 @@ Deno.test("stateful generation checks its inputs as the window method does", () 
   try {
     assert.throws(
       () => generateNotesStateful(tutorial, patternNotes(3)),
-      /seedNotes: expected at least 8 notes, got 3/,
+      /seedNotes: expected at least 8 notes \(the model.s window\), got 3/,
     );
     assert.throws(
       () => generateNotesStateful(tutorial, seedNotes, { temperature: 0 }),
-      /temperature: expected a number above 0, got 0/,
+      /temperature: expected a number above 0 or "argmax", got 0/,
     );
-    assert.deepEqual(generateNotesStateful(tutorial, seedNotes, { count: 0 }), []);
+    assert.deepEqual(generateNotesStateful(tutorial, seedNotes, { length: 0 }), []);
     assert.throws(
       () => generateTokensStateful(classic, [1, 2]),
       /seed: expected at least 8 token ids/,
@@ -327,8 +321,8 @@ Deno.test("stateful generation checks its inputs as the window method does", () 
       /seed id 14: expected an integer in 0\.\.13, got 14/,
     );
     assert.throws(
-      () => generateTokensStateful(classic, seedIds, { steps: -1 }),
-      /steps: expected an integer >= 0/,
+      () => generateTokensStateful(classic, seedIds, { length: -1 }),
+      /length: expected an integer >= 0, got -1/,
     );
     assert.throws(
       () => createStatefulRunner(tutorial, { memory: "window", windowLength: 0 }),
@@ -468,11 +462,11 @@ Deno.test("createStatefulRunner() steps single rows as the sequence path does (c
 Deno.test("createStatefulRunner() single steps on wasm match the sequence path and leak no tensors", async () => {
   await selectBackend({ backend: "wasm", wasmThreads: 1 });
   const tutorial = randomLstmBiases(
-    buildTutorialModel(resolveTutorialConfig({ seed: 1 }), { compile: false }),
+    buildTutorialModel(resolveTutorialConfig({ seed: 1 })),
     5,
   );
   const classic = randomLstmBiases(
-    buildClassicModel("classic-small", { vocabSize: 20, seed: 1, compile: false }),
+    buildClassicModel("classic-small", { vocabSize: 20, seed: 1 }),
     6,
   );
   try {

@@ -4,6 +4,7 @@ import {
   buildClassicModel,
   classicLoss,
   classicLossSpec,
+  classicOptimizer,
   classicTrainLoss,
 } from "../../lib/classic/model.ts";
 import { type ClassicModelConfig, classicPresetConfig } from "../../lib/config/classic_presets.ts";
@@ -17,9 +18,9 @@ import {
 import { tutorialDataset, tutorialWindows } from "../../lib/tutorial/windows.ts";
 import {
   buildTutorialModel,
-  DEFAULT_LOSS_WEIGHTS,
   tutorialLoss,
   tutorialLossSpec,
+  tutorialOptimizer,
 } from "../../lib/tutorial/model.ts";
 import { createParallelGradients } from "../../lib/engine/workers.ts";
 import { trainModel } from "../../lib/train/loop.ts";
@@ -29,12 +30,15 @@ await tf.setBackend("cpu");
 
 const config = resolveTutorialConfig({
   seed: 7,
-  dataset: { seqLength: 8, batchSize: 16 },
-  model: { lstmUnits: 16, learningRate: 0.01 },
+  model: { sequenceLength: 8, batchSize: 16, lstmUnits: 16, learningRate: 0.01 },
 });
+const windowing = {
+  sequenceLength: config.model.sequenceLength,
+  batchSize: config.model.batchSize,
+};
 const index = tutorialWindows(
   [{ path: "pattern.mid", notes: patternNotes(120) }],
-  config.dataset,
+  windowing,
 );
 
 /** The full batch's gradient of `lossOf`, by variable name, as plain arrays. */
@@ -132,9 +136,10 @@ Deno.test("trainModel() with workers: 2 reduces the loss like one thread, leaks 
     const before = tf.memory().numTensors;
     const result = await trainModel(
       model,
-      tutorialDataset(index, { ...config.dataset, seed: 1 }),
+      tutorialDataset(index, { ...windowing, seed: 1 }),
       {
         loss: tutorialLoss(config.model.lossWeights),
+        optimizer: tutorialOptimizer(config),
         epochs: 4,
         workers,
         parallel: { loss: tutorialLossSpec(config.model.lossWeights) },
@@ -185,6 +190,7 @@ Deno.test("trainModel() with workers: 2 and dropout repeats its losses for the s
     seedDropoutLayers(model, seeds);
     const result = await trainModel(model, batches(), {
       loss: classicTrainLoss(),
+      optimizer: classicOptimizer(tiny),
       epochs: 2,
       workers: 2,
       parallel: { loss: classicLossSpec(), seed: workerSeed },
@@ -203,8 +209,9 @@ Deno.test("trainModel() with workers: 2 and no parallel.loss says what is missin
   const model = buildTutorialModel(config);
   try {
     await assert.rejects(
-      trainModel(model, tutorialDataset(index, config.dataset), {
+      trainModel(model, tutorialDataset(index, windowing), {
         loss: tutorialLoss(config.model.lossWeights),
+        optimizer: tutorialOptimizer(config),
         epochs: 1,
         workers: 2,
       }),
@@ -219,7 +226,10 @@ Deno.test("createParallelGradients() rejects a worker count that is not a positi
   const model = buildTutorialModel(config);
   try {
     await assert.rejects(
-      createParallelGradients(model, { workers: 0, loss: tutorialLossSpec(DEFAULT_LOSS_WEIGHTS) }),
+      createParallelGradients(model, {
+        workers: 0,
+        loss: tutorialLossSpec(config.model.lossWeights),
+      }),
       /workers: expected an integer >= 1, got 0/,
     );
   } finally {

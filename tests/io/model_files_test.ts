@@ -8,9 +8,12 @@ import {
   readModelMetadata,
   saveModel,
   saveOptimizerState,
+  standardTopology,
+  upgradeModelFolder,
   writeFileAtomic,
   writeJsonAtomic,
 } from "../../lib/io/model_files.ts";
+import { fusedLstm, lstmFactory } from "../../lib/engine/fused_lstm.ts";
 import { tempDir } from "../_helpers.ts";
 
 await selectBackend({ backend: "cpu" });
@@ -296,4 +299,136 @@ Deno.test("saveOptimizerState() and loadOptimizerState() round-trip Adam's step 
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+/** A classic-shaped model: two LSTMs (one with recurrent dropout) and a dense head. */
+function stackedLstmModel(kind: "layers" | "fused"): tf.LayersModel {
+  const lstm = lstmFactory(kind);
+  const input = tf.input({ shape: [6, 2], name: "tokens" });
+  const a = lstm({ units: 5, returnSequences: true, recurrentDropout: 0.2, name: "lstm_1" })
+    .apply(input) as tf.SymbolicTensor;
+  const b = lstm({ units: 4, recurrentActivation: "sigmoid", name: "lstm_2" })
+    .apply(a) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 3, name: "head" }).apply(b) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out, name: "stacked" });
+}
+
+function stackedInput(): tf.Tensor {
+  return tf.tensor3d(Array.from({ length: 2 * 6 * 2 }, (_, i) => Math.cos(i)), [2, 6, 2]);
+}
+
+function layerClasses(model: tf.LayersModel): string[] {
+  return model.layers.map((l) => l.getClassName());
+}
+
+Deno.test("a fused-LSTM model saves exactly as the same tf.layers.lstm model: class LSTM, same config, weight names and bytes", async () => {
+  const dir = tempDir();
+  try {
+    const fused = stackedLstmModel("fused");
+    const plain = stackedLstmModel("layers");
+    fused.setWeights(fused.getWeights().map((w) => tf.randomNormal(w.shape, 0, 0.5, "float32", 7)));
+    plain.setWeights(fused.getWeights());
+    assert.deepEqual(layerClasses(fused).slice(1, 3), ["FusedLSTM", "FusedLSTM"]);
+    await saveModel(fused, join(dir, "fused"));
+    await saveModel(plain, join(dir, "plain"));
+    const read = (name: string) =>
+      JSON.parse(Deno.readTextFileSync(join(dir, name, "model.json"))) as tf.io.ModelJSON;
+    const [a, b] = [read("fused"), read("plain")];
+    assert.deepEqual(a.modelTopology, b.modelTopology);
+    assert.deepEqual(a.weightsManifest, b.weightsManifest);
+    assert.deepEqual(
+      a.weightsManifest[0].weights.slice(0, 3).map((w) => w.name),
+      ["lstm_1/kernel", "lstm_1/recurrent_kernel", "lstm_1/bias"],
+    );
+    assert.ok(!JSON.stringify(a).includes("FusedLSTM"));
+    const bytes = (name: string, m: tf.io.ModelJSON) =>
+      Deno.readFileSync(join(dir, name, m.weightsManifest[0].paths[0]));
+    assert.deepEqual(bytes("fused", a), bytes("plain", b));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadModel() builds the LSTMs as options.lstm or the saved config.lstm says, with the same predictions", async () => {
+  const dir = tempDir();
+  try {
+    const model = stackedLstmModel("fused");
+    const expected = tf.tidy(() =>
+      Array.from((model.predict(stackedInput()) as tf.Tensor).dataSync())
+    );
+    await saveModel(model, join(dir, "fused-run"), { metadata: { config: { lstm: "fused" } } });
+    await saveModel(model, join(dir, "layers-run"), { metadata: { config: { lstm: "layers" } } });
+    await saveModel(model, join(dir, "bare"));
+    const cases: Array<[string, "fused" | "layers" | undefined, string]> = [
+      ["fused-run", undefined, "FusedLSTM"],
+      ["layers-run", undefined, "LSTM"],
+      ["bare", undefined, "LSTM"],
+      ["bare", "fused", "FusedLSTM"],
+      ["fused-run", "layers", "LSTM"],
+    ];
+    for (const [name, lstm, className] of cases) {
+      const loaded = await loadModel(join(dir, name), { lstm });
+      assert.deepEqual(layerClasses(loaded).slice(1, 3), [className, className], `${name} ${lstm}`);
+      const got = tf.tidy(() =>
+        Array.from((loaded.predict(stackedInput()) as tf.Tensor).dataSync())
+      );
+      got.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-5, `${name} ${lstm}: ${i}`));
+      loaded.dispose();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an old model folder saved with FusedLSTM still loads, and upgradeModelFolder() rewrites only its model.json", async () => {
+  const dir = tempDir();
+  try {
+    const model = stackedLstmModel("fused");
+    const expected = tf.tidy(() =>
+      Array.from((model.predict(stackedInput()) as tf.Tensor).dataSync())
+    );
+    await saveModel(model, dir);
+    const jsonPath = join(dir, "model.json");
+    const standard = Deno.readTextFileSync(jsonPath);
+    // The format before standard files: the same file with the project's class name.
+    const old = standard.replaceAll('"class_name":"LSTM"', '"class_name":"FusedLSTM"');
+    assert.notEqual(old, standard);
+    Deno.writeTextFileSync(jsonPath, old);
+    const weightsName = listFiles(dir).find((f) => f.endsWith(".bin"))!;
+    const weights = Deno.readFileSync(join(dir, weightsName));
+
+    for (const lstm of [undefined, "fused", "layers"] as const) {
+      const loaded = await loadModel(dir, { lstm });
+      const className = lstm === "layers" ? "LSTM" : "FusedLSTM";
+      assert.deepEqual(layerClasses(loaded).slice(1, 3), [className, className]);
+      const got = tf.tidy(() =>
+        Array.from((loaded.predict(stackedInput()) as tf.Tensor).dataSync())
+      );
+      got.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-5, `${lstm}: ${i}`));
+      loaded.dispose();
+    }
+
+    assert.equal(await upgradeModelFolder(dir), 2);
+    assert.equal(Deno.readTextFileSync(jsonPath), standard);
+    assert.deepEqual(Deno.readFileSync(join(dir, weightsName)), weights);
+    assert.deepEqual(listFiles(dir), ["model.json", weightsName]);
+    assert.equal(await upgradeModelFolder(dir), 0, "a standard folder is left alone");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("standardTopology() renames FusedLSTM in nested models and leaves the input unchanged", () => {
+  const inner = tf.sequential({
+    layers: [fusedLstm({ units: 2, inputShape: [3, 1], name: "inner_lstm" })],
+    name: "inner",
+  });
+  const input = tf.input({ shape: [3, 1] });
+  const outer = tf.model({ inputs: input, outputs: inner.apply(input) as tf.SymbolicTensor });
+  const topology = outer.toJSON(null, false) as object;
+  const before = JSON.stringify(topology);
+  const { topology: standard, renamed } = standardTopology(topology);
+  assert.equal(renamed, 1);
+  assert.equal(JSON.stringify(topology), before);
+  assert.equal(JSON.stringify(standard), before.replace('"FusedLSTM"', '"LSTM"'));
 });

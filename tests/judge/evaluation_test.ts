@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { evaluateMusic } from "../../lib/judge/evaluation.ts";
-import { resolveClassicConfig, resolveTutorialConfig } from "../../lib/config/config.ts";
+import { evaluateMusic, evaluationOptions } from "../../lib/judge/evaluation.ts";
+import { resolveClassicConfig } from "../../lib/config/config.ts";
 import { patternNotes } from "../_helpers.ts";
 
 const pieceA = patternNotes(40, [60, 62, 64, 65, 67, 69, 71, 72, 74, 76]);
@@ -15,7 +15,7 @@ Deno.test("evaluateMusic() flags a slice of a training piece with its source and
       skipped: [],
     },
   };
-  const result = evaluateMusic({ notes: slice }, corpus, resolveTutorialConfig(), { flagSpan: 16 });
+  const result = evaluateMusic({ notes: slice }, corpus, { flagSpan: 16 });
   assert.equal(result.flagged, true);
   assert.equal(result.copy.longest.source, "a.mid");
   // The pattern repeats every 10 notes, so the slice also matches earlier: the first
@@ -34,7 +34,7 @@ Deno.test("evaluateMusic() does not flag a piece that shares nothing with the co
     folder: { files: [{ path: "a.mid", notes: pieceA }], skipped: [] },
   };
   const other = patternNotes(20, [30, 31, 33, 36, 40]);
-  const result = evaluateMusic({ notes: other }, corpus, resolveTutorialConfig());
+  const result = evaluateMusic({ notes: other }, corpus);
   assert.equal(result.flagged, false);
   assert.equal(result.copy.longest.length, 0);
   assert.equal(result.copy.ngramOverlap[4], 0);
@@ -49,7 +49,8 @@ Deno.test("evaluateMusic() checks classic pieces by token", () => {
   };
   const generatedTokens = ["F4", ...tokens.slice(2, 8)];
   const notes = patternNotes(7);
-  const result = evaluateMusic({ notes, tokens: generatedTokens }, corpus, resolveClassicConfig(), {
+  const result = evaluateMusic({ notes, tokens: generatedTokens }, corpus, {
+    ...evaluationOptions(resolveClassicConfig()),
     flagSpan: 6,
   });
   assert.equal(result.copy.longest.length, 6);

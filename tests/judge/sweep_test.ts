@@ -33,20 +33,20 @@ Deno.test("runSweep() trains one run per combination into its own folder and tab
         data: { dir: data, validationFraction: 0.34 },
         model: { lstmUnits: 8 },
         train: { epochs: 2, maxBatchesPerEpoch: 2 },
-        generate: { notes: 30 },
+        generate: { length: 30 },
         backend: "cpu",
       },
-      grid: { "dataset.seqLength": [8, 12], "model.learningRate": [0.01] },
+      grid: { "model.sequenceLength": [8, 12], "model.learningRate": [0.01] },
     }, { rootDir: join(dir, "sweeps") });
     assert.deepEqual(result.rows.map((r) => r.run), [
-      "seqLength=8,learningRate=0.01",
-      "seqLength=12,learningRate=0.01",
+      "sequenceLength=8,learningRate=0.01",
+      "sequenceLength=12,learningRate=0.01",
     ]);
     for (const row of result.rows) {
       assert.ok(Number.isFinite(row.loss) && row.valLoss !== null && row.epochs === 2);
       assert.ok(row.entropyBits >= 0 && row.scaleConsistency > 0 && row.scaleConsistency <= 1);
       const config = JSON.parse(Deno.readTextFileSync(join(row.runDir, "config.json")));
-      assert.equal(config.dataset.seqLength, row.values["dataset.seqLength"]);
+      assert.equal(config.model.sequenceLength, row.values["model.sequenceLength"]);
     }
     const summary = JSON.parse(Deno.readTextFileSync(join(dir, "sweeps", "t", "summary.json")));
     assert.equal(summary.rows.length, 2);

@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadMidiFolder, midiToNotes, notesToMidi, parseMidi } from "../../lib/music/midi.ts";
+import {
+  checkInstrumentChoice,
+  instrumentTracks,
+  loadMidiFolder,
+  midiToNotes,
+  notesToMidi,
+  parseMidi,
+  trackProgram,
+} from "../../lib/music/midi.ts";
 import { assertClose, buildMidi, patternNotes, tempDir } from "../_helpers.ts";
+import { rawMidi } from "./_raw_midi.ts";
 
 Deno.test("midiToNotes() sorts notes by start time, then pitch", () => {
   const bytes = buildMidi([[
@@ -39,6 +48,44 @@ Deno.test("midiToNotes() reads the first non-drum track by default and merges wi
     () => midiToNotes(bytes, { instrument: 7 }),
     /instrument: expected a track index in 0\.\.2/,
   );
+});
+
+Deno.test("trackProgram() tells a track without a program change from one set to program 0", () => {
+  const midi = parseMidi(rawMidi([
+    { channel: 0, program: 0, notes: [[60, 0, 480]] },
+    { channel: 1, notes: [[48, 0, 480]] },
+    { channel: 2, program: 40, notes: [[72, 0, 480]] },
+  ]));
+  assert.deepEqual(midi.tracks.map(trackProgram), [0, null, 40]);
+  // @tonejs/midi itself reports program 0 for the track without one.
+  assert.equal(midi.tracks[1].instrument.number, 0);
+});
+
+Deno.test("midiToNotes() reads the first instrument's tracks merged, leaving out the others", () => {
+  const bytes = rawMidi([
+    { channel: 0, program: 0, notes: [[72, 0, 480], [74, 480, 480]] },
+    { channel: 1, program: 40, notes: [[81, 0, 960]] },
+    { channel: 2, program: 0, notes: [[48, 240, 480]] },
+  ]);
+  const pitches = (instrument: Parameters<typeof midiToNotes>[1]) =>
+    midiToNotes(bytes, instrument).map((n) => n.pitch);
+  assert.deepEqual(pitches({ instrument: "first-instrument" }), [72, 48, 74]);
+  assert.deepEqual(pitches({}), [72, 74]);
+  assert.deepEqual(pitches({ instrument: "all-merged" }), [72, 81, 48, 74]);
+  const midi = parseMidi(bytes);
+  assert.deepEqual(instrumentTracks(midi, "first-instrument"), [midi.tracks[0], midi.tracks[2]]);
+});
+
+Deno.test("checkInstrumentChoice() accepts the named choices, the older names and track indexes", () => {
+  for (const ok of ["first-instrument", "first-track", "all-merged", "first", "all", 0, 3]) {
+    checkInstrumentChoice(ok);
+  }
+  for (const bad of ["second", -1, 1.5, null]) {
+    assert.throws(
+      () => checkInstrumentChoice(bad, "data.instrument"),
+      /data\.instrument: expected "first-instrument", "first-track", "all-merged" or a track index/,
+    );
+  }
 });
 
 Deno.test("notesToMidi() then midiToNotes() gives the notes back within tick precision", () => {

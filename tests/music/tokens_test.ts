@@ -17,6 +17,7 @@ import {
   tokensToNotes,
 } from "../../lib/music/tokens.ts";
 import { assertClose, buildMidi, tempDir } from "../_helpers.ts";
+import { rawMidi } from "./_raw_midi.ts";
 
 const { Midi } = tonejs;
 
@@ -26,7 +27,7 @@ type TickNote = [number, number, number];
 /** Builds a MIDI file from notes placed in ticks (one track per list). */
 function midiFromTicks(
   tracks: TickNote[][],
-  options: { ppq?: number; channels?: number[] } = {},
+  options: { ppq?: number; channels?: number[]; programs?: number[] } = {},
 ): Uint8Array {
   const midi = new Midi();
   midi.header.fromJSON({ ...midi.header.toJSON(), ppq: options.ppq ?? 480 });
@@ -34,6 +35,7 @@ function midiFromTicks(
   tracks.forEach((notes, i) => {
     const track = midi.addTrack();
     track.channel = options.channels?.[i] ?? i;
+    track.instrument.number = options.programs?.[i] ?? 0;
     for (const [pitch, ticks, durationTicks] of notes) {
       track.addNote({ midi: pitch, ticks, durationTicks, velocity: 0.8 });
     }
@@ -277,19 +279,118 @@ Deno.test("midiToTokenEvents() never rounds a note's length to zero", () => {
   assert.equal(events[0].durationBeats, 0.25);
 });
 
-Deno.test("midiToTokens() reads the first non-drum track by default and merges tracks with 'all'", () => {
+Deno.test("midiToTokens() reads tracks by index, first track or all merged, never drums by name", () => {
   const bytes = midiFromTicks([
     [[36, 0, 240]],
     [[72, 0, 480], [74, 480, 480]],
     [[48, 0, 960]],
   ], { channels: [9, 0, 1] });
-  assert.deepEqual(midiToTokens(bytes), ["C5", "D5"]);
-  assert.deepEqual(midiToTokens(bytes, { instrument: "all" }), ["0", "D5"]);
+  assert.deepEqual(midiToTokens(bytes, { instrument: "first-track" }), ["C5", "D5"]);
+  assert.deepEqual(midiToTokens(bytes, { instrument: "all-merged" }), ["0", "D5"]);
   assert.deepEqual(midiToTokens(bytes, { instrument: 2 }), ["C3"]);
+  assert.deepEqual(midiToTokens(bytes, { instrument: 0 }), ["C2"]);
+  // The older names keep their meaning.
+  assert.deepEqual(midiToTokens(bytes, { instrument: "first" }), ["C5", "D5"]);
+  assert.deepEqual(midiToTokens(bytes, { instrument: "all" }), ["0", "D5"]);
   assert.throws(
     () => midiToTokens(bytes, { instrument: 5 }),
     /instrument: expected a track index in 0\.\.2/,
   );
+  assert.throws(
+    // deno-lint-ignore no-explicit-any
+    () => midiToTokens(bytes, { instrument: "second" as any }),
+    /instrument: expected "first-instrument", "first-track", "all-merged" or a track index, got "second"/,
+  );
+});
+
+// Two hands of a piano piece, as two program-0 tracks: the right hand strikes E5+G5, D5,
+// then C5+E5; the left hand C3+G3 with the first and G2 with the third.
+const RIGHT_HAND: TickNote[] = [[76, 0, 240], [79, 0, 240], [74, 240, 240], [72, 480, 480], [
+  76,
+  480,
+  480,
+]];
+const LEFT_HAND: TickNote[] = [[48, 0, 480], [55, 0, 480], [43, 480, 480]];
+
+Deno.test("midiToTokens() reads both hands of a two-track piano file by default, each hand's chords apart", () => {
+  const bytes = midiFromTicks([RIGHT_HAND, LEFT_HAND], { channels: [0, 1] });
+  const events = midiToTokenEvents(bytes);
+  // Interleaved by onset; at a shared onset the right hand (first track) comes first.
+  assert.deepEqual(events.map((e) => e.token), ["4.7", "7.0", "D5", "0.4", "G2"]);
+  assert.deepEqual(events.map((e) => e.offsetBeats), [0, 0, 0.5, 1, 1]);
+  assert.deepEqual(events.map((e) => e.pitches), [[76, 79], [48, 55], [74], [72, 76], [43]]);
+  assert.deepEqual(
+    midiToTokens(bytes, { instrument: "first-instrument" }),
+    events.map((e) => e.token),
+  );
+  // Ties follow the order of the tracks in the file.
+  assert.deepEqual(midiToTokens(midiFromTicks([LEFT_HAND, RIGHT_HAND])), [
+    "7.0",
+    "4.7",
+    "D5",
+    "G2",
+    "0.4",
+  ]);
+  // The other choices: the right hand alone, or one chord per onset over both hands.
+  assert.deepEqual(midiToTokens(bytes, { instrument: "first-track" }), ["4.7", "D5", "0.4"]);
+  assert.deepEqual(midiToTokens(bytes, { instrument: "all-merged" }), ["0.4.7", "D5", "0.4.7"]);
+});
+
+Deno.test("midiToTokens() leaves out a second instrument, and the first instrument is the first track's", () => {
+  const violin: TickNote[] = [[81, 0, 960], [83, 960, 960]];
+  const pianoFirst = midiFromTicks([RIGHT_HAND, violin, LEFT_HAND], { programs: [0, 40, 0] });
+  assert.deepEqual(midiToTokens(pianoFirst), ["4.7", "7.0", "D5", "0.4", "G2"]);
+  const violinFirst = midiFromTicks([violin, RIGHT_HAND, LEFT_HAND], { programs: [40, 0, 0] });
+  assert.deepEqual(midiToTokens(violinFirst), ["A5", "B5"]);
+  assert.deepEqual(midiToTokens(violinFirst, { instrument: "all-merged" }), [
+    "4.7.9.0",
+    "D5",
+    "0.4.7",
+    "B5",
+  ]);
+});
+
+Deno.test("midiToTokens() reads every track of a file without program changes, as music21 falls back to all notes", () => {
+  const none = rawMidi([
+    { channel: 0, notes: RIGHT_HAND },
+    { channel: 1, notes: LEFT_HAND },
+  ]);
+  assert.deepEqual(midiToTokens(none), ["4.7", "7.0", "D5", "0.4", "G2"]);
+  assert.deepEqual(midiToTokens(none, { instrument: "first-track" }), ["4.7", "D5", "0.4"]);
+  // Where some tracks have a program change, a track without one belongs to no instrument.
+  const mixed = rawMidi([
+    { channel: 0, notes: RIGHT_HAND },
+    { channel: 1, program: 0, notes: LEFT_HAND },
+  ]);
+  assert.deepEqual(midiToTokens(mixed), ["7.0", "G2"]);
+});
+
+Deno.test("midiToTokens() never reads a drum track by default, even one of the piano's program", () => {
+  const drums: TickNote[] = [[36, 0, 120], [42, 240, 120], [38, 480, 120]];
+  const bytes = midiFromTicks([drums, RIGHT_HAND, LEFT_HAND], { channels: [9, 0, 1] });
+  assert.deepEqual(midiToTokens(bytes), ["4.7", "7.0", "D5", "0.4", "G2"]);
+  const raw = rawMidi([
+    { channel: 9, notes: drums },
+    { channel: 0, notes: RIGHT_HAND },
+    { channel: 1, notes: LEFT_HAND },
+  ]);
+  assert.deepEqual(midiToTokens(raw), ["4.7", "7.0", "D5", "0.4", "G2"]);
+  assert.deepEqual(midiToTokens(raw, { instrument: "all-merged" }), ["0.4.7", "D5", "0.4.7"]);
+});
+
+Deno.test("loadTokenFolder() reads both hands by default", () => {
+  const dir = tempDir();
+  try {
+    Deno.writeFileSync(join(dir, "a.mid"), midiFromTicks([RIGHT_HAND, LEFT_HAND]));
+    assert.deepEqual(loadTokenFolder(dir).files[0].tokens, ["4.7", "7.0", "D5", "0.4", "G2"]);
+    assert.deepEqual(loadTokenFolder(dir, { instrument: "first-track" }).files[0].tokens, [
+      "4.7",
+      "D5",
+      "0.4",
+    ]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
 
 Deno.test("midiToTokens() measures in beats, so the tempo of the file does not change the tokens", () => {

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
 import {
   chooseFamily,
   loadSession,
+  openSession,
   saveSession,
   SESSION_FILE,
 } from "../../lib/notebook/session.ts";
@@ -42,5 +44,27 @@ Deno.test("chooseFamily() takes NOTEBOOK_FAMILY over the notebook's choice and n
   } finally {
     if (before === undefined) Deno.env.delete("NOTEBOOK_FAMILY");
     else Deno.env.set("NOTEBOOK_FAMILY", before);
+  }
+});
+
+Deno.test("openSession() works from a sub-folder: repository root as cwd, the session, the backend", async () => {
+  const dir = Deno.makeTempDirSync();
+  const cwd = Deno.cwd();
+  try {
+    Deno.writeTextFileSync(join(dir, "deno.json"), "{}");
+    Deno.mkdirSync(join(dir, "notebooks"));
+    Deno.chdir(dir);
+    const config = resolveConfig({ family: "tutorial", run: "nb", backend: "cpu" });
+    await saveSession({ family: "tutorial", quick: true, runDir: join("weights", "nb"), config });
+    Deno.chdir(join(dir, "notebooks"));
+    const opened = await openSession();
+    assert.equal(Deno.realPathSync(Deno.cwd()), Deno.realPathSync(dir));
+    assert.deepEqual(opened.config, config);
+    assert.equal(opened.runDir, join("weights", "nb"));
+    assert.equal(opened.backend.name, "cpu");
+    assert.equal(tf.getBackend(), "cpu");
+  } finally {
+    Deno.chdir(cwd);
+    Deno.removeSync(dir, { recursive: true });
   }
 });

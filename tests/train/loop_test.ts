@@ -3,7 +3,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { resolveTutorialConfig } from "../../lib/config/config.ts";
 import { tutorialDataset, tutorialWindows } from "../../lib/tutorial/windows.ts";
-import { tutorialLoss } from "../../lib/tutorial/model.ts";
+import { tutorialLoss, tutorialOptimizer } from "../../lib/tutorial/model.ts";
 import { buildTutorialModel } from "../../lib/tutorial/model.ts";
 import { loadModel } from "../../lib/io/model_files.ts";
 import { type EpochInfo, formatCheckpointName, trainModel } from "../../lib/train/loop.ts";
@@ -13,32 +13,43 @@ await tf.setBackend("cpu");
 
 const config = resolveTutorialConfig({
   seed: 7,
-  dataset: { seqLength: 8, batchSize: 32 },
-  model: { lstmUnits: 32, learningRate: 0.01 },
+  model: { sequenceLength: 8, batchSize: 32, lstmUnits: 32, learningRate: 0.01 },
 });
+const windowing = {
+  sequenceLength: config.model.sequenceLength,
+  batchSize: config.model.batchSize,
+};
 const files = [{ path: "pattern.mid", notes: patternNotes(200) }];
-const index = tutorialWindows(files, config.dataset);
+const index = tutorialWindows(files, windowing);
 
 Deno.test("formatCheckpointName() fills Keras-style epoch and loss fields", () => {
   assert.equal(
-    formatCheckpointName("weights-improvement-{epoch:02d}-{loss:.4f}", 3, 0.123456),
+    formatCheckpointName("weights-improvement-{epoch:02d}-{loss:.4f}", {
+      epoch: 3,
+      loss: 0.123456,
+    }),
     "weights-improvement-03-0.1235",
   );
-  assert.equal(formatCheckpointName("ckpt_{epoch}", 12, 1), "ckpt_12");
+  assert.equal(formatCheckpointName("ckpt_{epoch}", { epoch: 12, loss: 1 }), "ckpt_12");
   assert.equal(
-    formatCheckpointName("ckpt-{epoch:02d}-{loss:.2f}-{val_loss:.3f}", 4, {
+    formatCheckpointName("ckpt-{epoch:02d}-{loss:.2f}-{val_loss:.3f}", {
+      epoch: 4,
       loss: 1.234,
       val_loss: 2,
     }),
     "ckpt-04-1.23-2.000",
   );
-  assert.throws(() => formatCheckpointName("{acc}", 1, { loss: 1 }), /\{acc\} is not logged/);
+  assert.throws(
+    () => formatCheckpointName("{acc}", { epoch: 1, loss: 1 }),
+    /\{acc\} is not logged; expected epoch or one of loss/,
+  );
 });
 
 Deno.test("trainModel() halves the loss on a learnable repeating sequence", async () => {
   const model = buildTutorialModel(config);
-  const result = await trainModel(model, tutorialDataset(index, { ...config.dataset, seed: 1 }), {
+  const result = await trainModel(model, tutorialDataset(index, { ...windowing, seed: 1 }), {
     loss: tutorialLoss(config.model.lossWeights),
+    optimizer: tutorialOptimizer(config),
     epochs: 12,
   });
   const loss = result.history.loss;
@@ -60,8 +71,9 @@ Deno.test("trainModel() writes best-only checkpoints that load with identical pr
     const predict = (m: tf.LayersModel) =>
       (m.predict(x) as tf.Tensor[]).map((t) => Array.from(t.dataSync()));
     let atCheckpoint: number[][] = [];
-    const result = await trainModel(model, tutorialDataset(index, { ...config.dataset, seed: 1 }), {
+    const result = await trainModel(model, tutorialDataset(index, { ...windowing, seed: 1 }), {
       loss: tutorialLoss(config.model.lossWeights),
+      optimizer: tutorialOptimizer(config),
       epochs: 3,
       checkpoint: { dir, template: "ckpt-{epoch:02d}-{loss:.4f}", metadata: { note: "test" } },
       onEpochEnd: (info) => {
@@ -76,7 +88,7 @@ Deno.test("trainModel() writes best-only checkpoints that load with identical pr
     for (const w of written) assert.match(w, /ckpt-0\d-\d+\.\d{4}$/);
     const latest = JSON.parse(Deno.readTextFileSync(join(dir, "latest.json")));
     assert.equal(join(dir, latest.checkpoint), result.lastCheckpoint);
-    const loaded = await loadModel(result.lastCheckpoint!);
+    const loaded = await loadModel(result.lastCheckpoint!, { lstm: config.lstm });
     assert.deepEqual(predict(loaded), atCheckpoint);
     loaded.dispose();
     model.dispose();
@@ -90,7 +102,7 @@ Deno.test("trainModel() stops early after `patience` epochs without improvement 
   // A learning rate of 0 never improves after the first epoch.
   const result = await trainModel(
     model,
-    tutorialDataset(index, { ...config.dataset, seed: 1, maxBatches: 2 }),
+    tutorialDataset(index, { ...windowing, seed: 1, maxBatches: 2 }),
     {
       loss: tutorialLoss(config.model.lossWeights),
       optimizer: tf.train.sgd(0),
@@ -107,15 +119,16 @@ Deno.test("trainModel() logs validation losses as val_* and names an unknown mon
   const model = buildTutorialModel(config);
   const val = tutorialWindows(
     [{ path: "v.mid", notes: patternNotes(40, [50, 52, 53]) }],
-    config.dataset,
+    windowing,
   );
   const result = await trainModel(
     model,
-    tutorialDataset(index, { ...config.dataset, maxBatches: 2 }),
+    tutorialDataset(index, { ...windowing, maxBatches: 2 }),
     {
-      loss: tutorialLoss(),
+      loss: tutorialLoss(config.model.lossWeights),
+      optimizer: tutorialOptimizer(config),
       epochs: 1,
-      validation: tutorialDataset(val, { ...config.dataset, shuffleBuffer: 0 }),
+      validation: tutorialDataset(val, { ...windowing, shuffleBuffer: 0 }),
       monitor: "val_loss",
     },
   );
@@ -129,8 +142,9 @@ Deno.test("trainModel() logs validation losses as val_* and names an unknown mon
     "val_loss is the weighted sum of the val head losses",
   );
   await assert.rejects(
-    trainModel(model, tutorialDataset(index, { ...config.dataset, maxBatches: 1 }), {
-      loss: tutorialLoss(),
+    trainModel(model, tutorialDataset(index, { ...windowing, maxBatches: 1 }), {
+      loss: tutorialLoss(config.model.lossWeights),
+      optimizer: tutorialOptimizer(config),
       epochs: 1,
       monitor: "accuracy",
     }),
@@ -141,10 +155,20 @@ Deno.test("trainModel() logs validation losses as val_* and names an unknown mon
 
 Deno.test("trainModel() does not leak tensors across epochs", async () => {
   const model = buildTutorialModel(config);
-  const data = tutorialDataset(index, { ...config.dataset, maxBatches: 3 });
-  await trainModel(model, data, { loss: tutorialLoss(), epochs: 1 });
+  const data = tutorialDataset(index, { ...windowing, maxBatches: 3 });
+  // One optimiser for both calls: its slots are made once, in the first.
+  const optimizer = tutorialOptimizer(config);
+  await trainModel(model, data, {
+    loss: tutorialLoss(config.model.lossWeights),
+    optimizer,
+    epochs: 1,
+  });
   const before = tf.memory().numTensors;
-  await trainModel(model, data, { loss: tutorialLoss(), epochs: 3 });
+  await trainModel(model, data, {
+    loss: tutorialLoss(config.model.lossWeights),
+    optimizer,
+    epochs: 3,
+  });
   assert.equal(tf.memory().numTensors, before);
   model.dispose();
 });

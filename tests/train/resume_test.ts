@@ -14,6 +14,7 @@ import {
   readCorpus,
   trainRun,
 } from "../../lib/workflow/workflow.ts";
+import { selectBackend } from "../../lib/engine/backend.ts";
 import { tempDir } from "../_helpers.ts";
 import {
   denoRunArgs,
@@ -26,6 +27,9 @@ import {
 } from "../_tiny_runs.ts";
 
 await tf.setBackend("cpu");
+// As the train CLI does (its runs are compared with this process's): the LSTM's products on
+// the system's BLAS when there is one.
+await selectBackend({ backend: "cpu" });
 
 /** Trains (or resumes) a run in this process; returns history, final weights and MIDI. */
 async function train(overrides: DeepPartial<RunConfig>, runDir: string, resume = false) {

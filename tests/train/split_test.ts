@@ -21,7 +21,7 @@ Deno.test("splitForWindows() names the setting when no training file is longer t
   const files = [3, 10, 4, 12, 2, 9].map((n, i) => ({ name: `f${i}`, n }));
   const options = {
     lengthOf: (f: { n: number }) => f.n,
-    setting: "dataset.seqLength",
+    setting: "model.sequenceLength",
     unit: "notes",
     source: "data/x",
     validationFraction: 0.5,
@@ -32,6 +32,6 @@ Deno.test("splitForWindows() names the setting when no training file is longer t
   for (const f of split.validation) assert.ok(f.n > 5);
   assert.throws(
     () => splitForWindows(files, { ...options, windowLength: 20 }),
-    /dataset\.seqLength: windows of 20 notes need a training file of at least 21 notes, but the longest of the 3 training file\(s\) from data\/x has \d+; lower dataset\.seqLength/,
+    /model\.sequenceLength: windows of 20 notes need a training file of at least 21 notes, but the longest of the 3 training file\(s\) from data\/x has \d+; lower model\.sequenceLength/,
   );
 });

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { resolveTutorialConfig } from "../../lib/config/config.ts";
-import { buildTutorialModel } from "../../lib/tutorial/model.ts";
+import { defaultTutorialConfig, resolveTutorialConfig } from "../../lib/config/config.ts";
+import {
+  buildTutorialModel,
+  mseWithPositivePressure,
+  sparseCategoricalCrossentropyFromLogits,
+  tutorialLoss,
+} from "../../lib/tutorial/model.ts";
+import { sparseAccuracy } from "../../lib/train/accuracy.ts";
+import { assertClose } from "../_helpers.ts";
 
 await tf.setBackend("cpu");
 
@@ -12,8 +19,8 @@ Deno.test("buildTutorialModel() has the tutorial's 84,354 parameters and three n
   model.dispose();
 });
 
-Deno.test("buildTutorialModel() maps [batch, seqLength, 3] to [batch, 128], [batch, 1], [batch, 1]", () => {
-  const config = resolveTutorialConfig({ dataset: { seqLength: 7 }, model: { lstmUnits: 16 } });
+Deno.test("buildTutorialModel() maps [batch, sequenceLength, 3] to [batch, 128], [batch, 1], [batch, 1]", () => {
+  const config = resolveTutorialConfig({ model: { sequenceLength: 7, lstmUnits: 16 } });
   const model = buildTutorialModel(config);
   const out = model.predict(tf.zeros([5, 7, 3])) as tf.Tensor[];
   assert.deepEqual(out.map((t) => t.shape), [[5, 128], [5, 1], [5, 1]]);
@@ -42,4 +49,54 @@ Deno.test("buildTutorialModel() starts the recurrent kernel with orthonormal row
     )
   );
   model.dispose();
+});
+
+Deno.test("mseWithPositivePressure() equals the mean of (y - p)^2 + 10 * max(-p, 0)", () => {
+  // (1-0.5)^2 = 0.25; (0-(-0.2))^2 + 10*0.2 = 0.04 + 2 = 2.04; (2-2)^2 = 0  -> mean 2.29/3
+  const v = mseWithPositivePressure(
+    tf.tensor2d([[1], [0], [2]]),
+    tf.tensor2d([[0.5], [-0.2], [2]]),
+  );
+  assertClose(v.dataSync()[0], 2.29 / 3, 1e-6, "loss");
+});
+
+Deno.test("mseWithPositivePressure() is plain MSE when all predictions are non-negative", () => {
+  const v = mseWithPositivePressure(tf.tensor2d([[1], [3]]), tf.tensor2d([[2], [1]]));
+  assertClose(v.dataSync()[0], (1 + 4) / 2, 1e-6, "loss");
+});
+
+Deno.test("sparseCategoricalCrossentropyFromLogits() equals -log softmax at the label", () => {
+  // logits [0, ln 3] -> softmax [1/4, 3/4]; labels 1 and 0 -> mean(-ln .75, -ln .25)
+  const logits = tf.tensor2d([[0, Math.log(3)], [0, Math.log(3)]]);
+  const v = sparseCategoricalCrossentropyFromLogits(tf.tensor1d([1, 0], "int32"), logits);
+  assertClose(v.dataSync()[0], (-Math.log(0.75) - Math.log(0.25)) / 2, 1e-5, "loss");
+});
+
+Deno.test("tutorialLoss() weights the three heads (the default config: pitch 0.05, step 1, duration 1)", () => {
+  const ys = {
+    pitch: tf.tensor1d([1], "int32"),
+    step: tf.tensor2d([[1]]),
+    duration: tf.tensor2d([[0]]),
+  };
+  const outputs = [tf.tensor2d([[0, 0]]), tf.tensor2d([[0]]), tf.tensor2d([[-1]])];
+  const parts = tutorialLoss(defaultTutorialConfig().model.lossWeights)(ys, outputs);
+  const pitch = Math.log(2);
+  const step = 1;
+  const duration = 1 + 10;
+  assertClose(parts.pitch_loss.dataSync()[0], pitch, 1e-5, "pitch_loss");
+  assertClose(parts.step_loss.dataSync()[0], step, 1e-6, "step_loss");
+  assertClose(parts.duration_loss.dataSync()[0], duration, 1e-6, "duration_loss");
+  assertClose(parts.loss.dataSync()[0], 0.05 * pitch + step + duration, 1e-5, "loss");
+  const custom = tutorialLoss({ pitch: 1, step: 0, duration: 0 })(ys, outputs);
+  assertClose(custom.loss.dataSync()[0], pitch, 1e-5, "custom loss");
+  assert.equal(
+    Object.keys(parts).sort().join(),
+    "duration_loss,loss,pitch_accuracy,pitch_loss,step_loss",
+  );
+});
+
+Deno.test("sparseAccuracy() is the share of rows whose top score is the label", () => {
+  const scores = tf.tensor2d([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]]);
+  const v = sparseAccuracy(tf.tensor1d([1, 1, 1, 0], "int32"), scores);
+  assertClose(v.dataSync()[0], 3 / 4, 1e-6, "accuracy");
 });

@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import {
-  gatherBatch,
-  notesToFeatures,
-  tutorialDataset,
-  tutorialWindows,
-} from "../../lib/tutorial/windows.ts";
+import { gatherBatch, tutorialDataset, tutorialWindows } from "../../lib/tutorial/windows.ts";
 import { patternNotes } from "../_helpers.ts";
 
 await tf.setBackend("cpu");
@@ -13,15 +8,15 @@ await tf.setBackend("cpu");
 const fileA = { path: "a.mid", notes: patternNotes(10) };
 const fileB = { path: "b.mid", notes: patternNotes(6, [70, 71, 72]) };
 
-Deno.test("tutorialWindows() makes count - seqLength windows per file and none across files", () => {
-  const index = tutorialWindows([fileA, fileB], { seqLength: 4 });
+Deno.test("tutorialWindows() makes count - sequenceLength windows per file and none across files", () => {
+  const index = tutorialWindows([fileA, fileB], { sequenceLength: 4 });
   assert.equal(index.count, (10 - 4) + (6 - 4));
   assert.deepEqual(Array.from(index.file), [0, 0, 0, 0, 0, 0, 1, 1]);
   assert.deepEqual(Array.from(index.offset), [0, 1, 2, 3, 4, 5, 0, 1]);
 });
 
 Deno.test("gatherBatch() labels each window with the note that follows it and scales pitch", () => {
-  const index = tutorialWindows([fileA, fileB], { seqLength: 4 });
+  const index = tutorialWindows([fileA, fileB], { sequenceLength: 4 });
   const batch = gatherBatch(index, [1, 7]);
   try {
     assert.deepEqual(batch.xs.shape, [2, 4, 3]);
@@ -49,14 +44,14 @@ Deno.test("gatherBatch() labels each window with the note that follows it and sc
   }
 });
 
-Deno.test("tutorialWindows() names seqLength when no file is long enough", () => {
+Deno.test("tutorialWindows() names sequenceLength when no file is long enough", () => {
   assert.throws(
-    () => tutorialWindows([fileB], { seqLength: 6 }),
-    /seqLength: 6 needs files of at least 7 notes, but the longest of 1 has 6/,
+    () => tutorialWindows([fileB], { sequenceLength: 6 }),
+    /sequenceLength: 6 needs files of at least 7 notes, but the longest of 1 has 6/,
   );
   assert.throws(
-    () => tutorialWindows([fileB], { seqLength: 0 }),
-    /seqLength: expected a positive integer, got 0/,
+    () => tutorialWindows([fileB], { sequenceLength: 0 }),
+    /sequenceLength: expected a positive integer, got 0/,
   );
 });
 
@@ -65,7 +60,7 @@ Deno.test("tutorialDataset() batches every window once per epoch, shuffled repro
     path: "p",
     notes: patternNotes(60, Array.from({ length: 60 }, (_, i) => i)),
   }], {
-    seqLength: 3,
+    sequenceLength: 3,
   });
   const firstPitches = async (seed: number) => {
     const seen: number[] = [];
@@ -89,14 +84,4 @@ Deno.test("tutorialDataset() batches every window once per epoch, shuffled repro
   assert.deepEqual(one.seen, again.seen);
   assert.notDeepEqual(one.seen, other.seen);
   assert.ok(tf.memory().numTensors <= before + 2, "dataset iteration leaks tensors");
-});
-
-Deno.test("notesToFeatures() copies pitch, step and duration into a flat array", () => {
-  const f = notesToFeatures(fileB.notes, "b.mid");
-  assert.equal(f.count, 6);
-  assert.deepEqual(Array.from(f.values.subarray(3, 6)), [
-    fileB.notes[1].pitch,
-    fileB.notes[1].step,
-    fileB.notes[1].duration,
-  ]);
 });

@@ -80,7 +80,7 @@ Deno.test("a run folder holds the config, provenance, normalisation, history, ch
       assert.equal(provenance.data.dir, data);
       assert.equal(provenance.data.files, 4);
       assert.match(provenance.data.fingerprint, /^[0-9a-f]{16}$/);
-      assert.equal(provenance.preset, family === "classic" ? "classic-small" : null);
+      assert.equal(provenance.preset, family === "classic" ? "lstm2x256-cpu" : null);
       assert.equal(provenance.sessions.length, 1);
       const session = provenance.sessions[0];
       assert.equal(session.backend, "cpu");

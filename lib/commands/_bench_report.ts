@@ -1,0 +1,145 @@
+/**
+ * The benchmark's report (`bench.ts`): the markdown file, the terminal table, the machine
+ * description, and every training and generation figure as a ratio to PyTorch's on the same
+ * workload, measured in the same run (`_bench_pytorch.ts`).
+ *
+ * @module
+ */
+import { type Entry, MIB } from "./_bench_common.ts";
+import { PYTORCH_BACKEND } from "./_bench_pytorch.ts";
+
+/** The value with the digits it deserves, or `—` when there is none. */
+export function formatValue(e: Entry): string {
+  if (e.value === null) return "—";
+  const digits = e.value >= 100 ? 0 : e.value >= 10 ? 1 : 2;
+  return e.value.toLocaleString("en-US", {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+/** The value and its unit, or the placeholder alone when there is no value. */
+export function valueWithUnit(e: Entry): string {
+  return e.value === null ? formatValue(e) : `${formatValue(e)} ${e.unit}`;
+}
+
+/** The PyTorch entry a project entry compares with: same workload and unit, measured. */
+function pytorchOf(e: Entry, entries: Entry[]): Entry | undefined {
+  if (!/^(train|generate) /.test(e.workload) || e.backend.startsWith(PYTORCH_BACKEND)) {
+    return undefined;
+  }
+  return entries.find((p) =>
+    p.backend.startsWith(PYTORCH_BACKEND) && p.workload === e.workload && p.unit === e.unit &&
+    p.value !== null
+  );
+}
+
+/**
+ * `e`'s value as a multiple of PyTorch's on the same workload in `entries` (`"1.52x"`), or
+ * `""` where there is nothing to compare (not a training or generation figure, no value, or
+ * no PyTorch figure).
+ */
+export function ratioToPytorch(e: Entry, entries: Entry[]): string {
+  const reference = pytorchOf(e, entries);
+  if (reference === undefined || e.value === null) return "";
+  return `${(e.value / reference.value!).toFixed(2)}x`;
+}
+
+/** What the markdown report shows besides the rows. */
+export interface MarkdownInput {
+  entries: Entry[];
+  machine: Record<string, string>;
+}
+
+/** The markdown report. */
+export function markdown(input: MarkdownInput): string {
+  const { entries, machine } = input;
+  const rows = entries.map((e) => [
+    e.workload,
+    e.backend,
+    e.implementation,
+    valueWithUnit(e),
+    ratioToPytorch(e, entries),
+    e.status,
+    e.peakRssMiB === null ? "" : e.peakRssMiB.toFixed(0),
+    e.notes.replaceAll("|", "/"),
+  ]);
+  const header = [
+    "workload",
+    "backend",
+    "implementation",
+    "value",
+    "vs PyTorch*",
+    "status",
+    "peak RSS (MiB)",
+    "notes",
+  ];
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [
+    `# Benchmark, ${machine.date}`,
+    "",
+    ...Object.entries(machine).map(([k, v]) => `- ${k}: ${v}`),
+    "",
+    line(header),
+    line(header.map(() => "---")),
+    ...rows.map(line),
+    "",
+    `\\* ${pytorchFootnote(entries)}`,
+    "",
+  ].join("\n");
+}
+
+/** What the ratio column means, and where its reference came from. */
+export function pytorchFootnote(entries: Entry[]): string {
+  const torch = entries.find((e) => e.backend.startsWith(PYTORCH_BACKEND));
+  if (torch === undefined) return "vs PyTorch: PyTorch was not part of this run.";
+  if (torch.status !== "ok" && !entries.some((e) => pytorchOf(e, entries) !== undefined)) {
+    return `vs PyTorch: no PyTorch figures in this run (${torch.status}: ${torch.notes}).`;
+  }
+  return `vs PyTorch: the figure divided by PyTorch's on the same workload, measured in this ` +
+    `run on this machine (${torch.backend}; same models, batch 64, Adam / RMSprop, carried ` +
+    `state for generation). Above 1: this project is faster.`;
+}
+
+/** A compact table for the terminal. */
+export function terminalTable(entries: Entry[]): string {
+  const rows = entries.map((e) => [
+    e.workload,
+    e.backend,
+    e.implementation,
+    valueWithUnit(e),
+    ratioToPytorch(e, entries),
+    e.status,
+    e.peakRssMiB === null ? "" : `${e.peakRssMiB.toFixed(0)} MiB`,
+  ]);
+  const header = [
+    "workload",
+    "backend",
+    "impl / method",
+    "value",
+    "vs torch*",
+    "status",
+    "peak RSS",
+  ];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  return [fmt(header), fmt(widths.map((w) => "-".repeat(w))), ...rows.map(fmt)].join("\n");
+}
+
+/** The machine and runtime the figures come from. */
+export async function machineInfo(): Promise<Record<string, string>> {
+  const tf = await import("@tensorflow/tfjs");
+  let cpu = "unknown";
+  try {
+    cpu = /model name\s*:\s*(.+)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1] ?? cpu;
+  } catch { /* not Linux */ }
+  const mem = Deno.systemMemoryInfo();
+  return {
+    date: new Date().toISOString(),
+    os: `${Deno.build.os} ${Deno.osRelease()} (${Deno.build.arch})`,
+    cpu: `${cpu}, ${navigator.hardwareConcurrency} logical cores`,
+    memory: `${(mem.total / MIB / 1024).toFixed(1)} GiB`,
+    deno: `${Deno.version.deno} (V8 ${Deno.version.v8})`,
+    tfjs: tf.version.tfjs,
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * The benchmark's training workloads (`bench.ts`): the tutorial model (LSTM(128), windows of
+ * 25, batch 64) and the classic model (preset `"classic"`: 3 x LSTM(512), windows of 100,
+ * 358 random labels), timed per batch on random inputs after warm-up.
+ *
+ * @module
+ */
+import {
+  type ChildResult,
+  median,
+  productsNote,
+  type TrainCase,
+  useBackend,
+} from "./_bench_common.ts";
+
+/**
+ * Times training batches of one model on one backend (run in a child of its own).
+ *
+ * @returns one training-throughput entry
+ */
+export async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
+  const tf = await import("@tensorflow/tfjs");
+  const backendReason = await useBackend(c.backend);
+  const { mulberry32 } = await import("../engine/random.ts");
+  const { lstmFactory } = await import("../engine/fused_lstm.ts");
+  const random = mulberry32(1234);
+  let model: import("@tensorflow/tfjs").LayersModel;
+  let lossOf: (outputs: import("@tensorflow/tfjs").Tensor[]) => import("@tensorflow/tfjs").Scalar;
+  let xs: import("@tensorflow/tfjs").Tensor;
+  let what: string;
+  let lossSpec: import("../engine/workers.ts").ParallelLossSpec;
+  let ysAll: import("@tensorflow/tfjs").TensorContainer;
+  let optimizer: import("@tensorflow/tfjs").Optimizer;
+  if (c.model === "tutorial") {
+    const { resolveTutorialConfig } = await import("../config/config.ts");
+    const { buildTutorialModel, tutorialLoss, tutorialLossSpec, tutorialOptimizer } = await import(
+      "../tutorial/model.ts"
+    );
+    const config = resolveTutorialConfig({ lstm: c.impl, seed: 42 });
+    const seq = config.model.sequenceLength;
+    model = buildTutorialModel(config);
+    optimizer = tutorialOptimizer(config);
+    const x = new Float32Array(c.batch * seq * 3);
+    for (let i = 0; i < x.length; i += 3) {
+      x[i] = Math.floor(random() * 128) / 128;
+      x[i + 1] = random() * 0.5;
+      x[i + 2] = random();
+    }
+    xs = tf.tensor3d(x, [c.batch, seq, 3]);
+    const ys = {
+      pitch: tf.tensor1d(
+        Array.from({ length: c.batch }, () => Math.floor(random() * 128)),
+        "int32",
+      ),
+      step: tf.tensor2d(Array.from({ length: c.batch }, () => random() * 0.5), [c.batch, 1]),
+      duration: tf.tensor2d(Array.from({ length: c.batch }, () => random()), [c.batch, 1]),
+    };
+    const loss = tutorialLoss(config.model.lossWeights);
+    lossOf = (outputs) => loss(ys, outputs).loss;
+    lossSpec = tutorialLossSpec(config.model.lossWeights);
+    ysAll = ys;
+    what = `LSTM(${config.model.lstmUnits}), seq ${seq}`;
+  } else {
+    const { buildClassicModel, classicLoss, classicLossSpec, classicOptimizer } = await import(
+      "../classic/model.ts"
+    );
+    const { classicPresetConfig } = await import("../config/classic_presets.ts");
+    const vocab = 358;
+    const preset = classicPresetConfig("classic");
+    model = buildClassicModel(preset, {
+      vocabSize: vocab,
+      seed: 42,
+      lstmLayer: lstmFactory(c.impl),
+    });
+    optimizer = classicOptimizer(preset);
+    const seq = preset.sequenceLength;
+    xs = tf.tensor3d(
+      Array.from({ length: c.batch * seq }, () => Math.floor(random() * vocab) / vocab),
+      [c.batch, seq, 1],
+    );
+    const ys = tf.tensor1d(
+      Array.from({ length: c.batch }, () => Math.floor(random() * vocab)),
+      "int32",
+    );
+    lossOf = (outputs) => classicLoss(ys, outputs[0]);
+    lossSpec = classicLossSpec();
+    ysAll = ys;
+    what = `3 x LSTM(512), seq ${seq}, vocab ${vocab}, ${model.countParams()} parameters`;
+  }
+  const workers = c.workers ?? 1;
+  const { createParallelGradients } = await import("../engine/workers.ts");
+  const parallel = workers > 1
+    ? await createParallelGradients(model, { workers, loss: lossSpec })
+    : null;
+  const parallelStep = async () => {
+    const parts = await parallel!.step(optimizer, xs, ysAll);
+    parts.loss.dataSync();
+    tf.dispose(Object.values(parts));
+  };
+  const singleStep = () => {
+    const cost = optimizer.minimize(() => {
+      const out = model.apply(xs, { training: true }) as
+        | import("@tensorflow/tfjs").Tensor
+        | import("@tensorflow/tfjs").Tensor[];
+      return lossOf(Array.isArray(out) ? out : [out]);
+    }, true)!;
+    cost.dataSync();
+    cost.dispose();
+  };
+  const step = () => parallel ? parallelStep() : singleStep();
+  const warmupSec: number[] = [];
+  for (let i = 0; i < c.warmup; i++) {
+    const t0 = performance.now();
+    await step();
+    warmupSec.push((performance.now() - t0) / 1000);
+  }
+  const timed: number[] = [];
+  const start = performance.now();
+  while (timed.length < c.maxTimed) {
+    const t0 = performance.now();
+    await step();
+    timed.push((performance.now() - t0) / 1000);
+    const spent = (performance.now() - start) / 1000;
+    if (spent + median(timed) > c.budgetSec) break;
+  }
+  parallel?.close();
+  const perBatch = median(timed);
+  return [{
+    workload: `train ${c.model}`,
+    backend: c.backend,
+    implementation: workers > 1 ? `${c.impl}, ${workers} workers` : c.impl,
+    figure: "training throughput",
+    unit: "samples/s",
+    value: c.batch / perBatch,
+    status: "ok",
+    notes: `${what}; batch ${c.batch}; median of ${timed.length} timed batch(es) ` +
+      `(${perBatch.toFixed(3)} s each) after ${c.warmup} warm-up` +
+      (warmupSec.length ? ` (first ${warmupSec[0].toFixed(2)} s)` : "") +
+      productsNote(backendReason),
+  }];
+}

@@ -1,0 +1,127 @@
+/**
+ * The music player of notebook outputs: a piano roll with a playhead, Play and Stop
+ * (Web Audio through Tone.js) and the `.mid` download, the same player as the exported page
+ * (`lib/web/`). The rendered WAV stays in the output as the fallback where scripts do not
+ * run (an untrusted notebook, a static viewer): the player hides it when it starts.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { gzipSync } from "node:zlib";
+import type { Note } from "../music/midi.ts";
+import { browserScript } from "../web/bundle.ts";
+import type { NotebookPlayerData } from "../web/player_data.ts";
+import { audioBundle, type MediaBundle, showBundle, type ShowOptions } from "./display.ts";
+
+/** Options for {@linkcode midiPlayerBundle}. */
+export interface MidiPlayerBundleOptions {
+  /**
+   * The rendered audio (see `renderMidiToWav`), kept as the fallback player.
+   * @default {undefined (no fallback audio)}
+   */
+  wavBytes?: Uint8Array;
+  /**
+   * The MIDI file offered for download.
+   * @default {undefined (no download)}
+   */
+  midiBytes?: Uint8Array;
+  /**
+   * Name of the download.
+   * @default {"generated.mid"}
+   */
+  midiFileName?: string;
+  /**
+   * Caption above the player.
+   * @default {undefined}
+   */
+  caption?: string;
+}
+
+let outputs = 0;
+
+/** A <script> that runs the bundled player once per page (gzip + base64 inside). */
+async function playerLoaderScript(): Promise<string> {
+  const packed = Buffer.from(gzipSync(Buffer.from(await browserScript("notebook_player")), {
+    level: 9,
+  })).toString("base64");
+  return `<script type="text/javascript">(function () {
+  if (window.midiLstmPlayer) { window.midiLstmPlayer.mountAll(); return; }
+  if (window.__midiLstmPlayerLoading) return;
+  window.__midiLstmPlayerLoading = true;
+  var text = atob("${packed}");
+  var bytes = new Uint8Array(text.length);
+  for (var i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  new Response(stream).text().then(function (source) {
+    var script = document.createElement("script");
+    script.text = source;
+    document.head.appendChild(script);
+  });
+})();</script>`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")
+    .replaceAll('"', "&quot;");
+}
+
+/**
+ * Builds the player's MIME bundle: `text/html` with the player (the script inlined, so the
+ * output works on its own) over the WAV fallback, and a `text/plain` line.
+ *
+ * @param notes the notes to draw and play, times in seconds (not changed)
+ * @throws {Error} when the player script cannot be bundled (see `browserScript`)
+ */
+export async function midiPlayerBundle(
+  notes: readonly Note[],
+  options: MidiPlayerBundleOptions = {},
+): Promise<MediaBundle> {
+  const fileName = options.midiFileName ?? "generated.mid";
+  const data: NotebookPlayerData = {
+    notes: notes.map((n) => ({
+      pitch: n.pitch,
+      start: n.start,
+      end: n.end,
+      velocity: n.velocity,
+    })),
+    midiBase64: options.midiBytes ? Buffer.from(options.midiBytes).toString("base64") : null,
+    fileName,
+  };
+  const fallback = options.wavBytes
+    ? audioBundle(options.wavBytes, { midiBytes: options.midiBytes, midiFileName: fileName })
+    : undefined;
+  const seconds = notes.reduce((end, n) => Math.max(end, n.end), 0);
+  const id = `midi-lstm-player-${Date.now().toString(36)}-${outputs++}`;
+  const json = JSON.stringify(data).replaceAll("<", "\\u003c");
+  const html = [
+    `<div id="${id}" class="midi-lstm-output" data-midi-lstm-player>`,
+    options.caption ? `<div><b>${escapeHtml(options.caption)}</b></div>` : "",
+    `<div class="midi-lstm-fallback">${fallback?.["text/html"] ?? ""}</div>`,
+    `<div class="midi-lstm-player-mount" hidden></div>`,
+    `<script type="application/json">${json}</script>`,
+    await playerLoaderScript(),
+    `</div>`,
+  ].join("\n");
+  const text = [
+    options.caption,
+    `Player: ${notes.length} notes, ${seconds.toFixed(1)} s` +
+    (fallback ? `; ${fallback["text/plain"]}` : ""),
+  ].filter(Boolean).join("\n");
+  return { "text/html": html, "text/plain": text };
+}
+
+/** Options for {@linkcode showMidiPlayer}. */
+export interface ShowMidiPlayerOptions extends MidiPlayerBundleOptions, ShowOptions {}
+
+/**
+ * Shows the player in the notebook (see {@linkcode midiPlayerBundle}); outside the kernel it
+ * only calls `options.fallback` with the text form.
+ *
+ * @throws {Error} when the player script cannot be bundled
+ */
+export async function showMidiPlayer(
+  notes: readonly Note[],
+  options: ShowMidiPlayerOptions = {},
+): Promise<void> {
+  await showBundle(await midiPlayerBundle(notes, options), options);
+}

@@ -1,0 +1,25 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { encodeIds, idsTensor, probabilitiesToLogits, scaleId } from "../../lib/classic/encode.ts";
+import { classicWindowIndex, gatherClassicWindows } from "../../lib/classic/windows.ts";
+
+await tf.setBackend("cpu");
+
+Deno.test("encodeIds() divides each id by the vocabulary size, as the windows do", () => {
+  assert.deepEqual(Array.from(encodeIds([0, 2, 3], 4)), [0, 0.5, 0.75]);
+  assert.equal(scaleId(3, 4), 0.75);
+  const index = classicWindowIndex([[0, 2, 3, 1]], { sequenceLength: 3, vocabSize: 4 });
+  const batch = gatherClassicWindows(index, [0]);
+  assert.deepEqual(batch.inputs, encodeIds([0, 2, 3], 4));
+  assert.deepEqual(Array.from(batch.labels), [1]);
+  const x = idsTensor([0, 2, 3], 4);
+  assert.deepEqual(x.shape, [1, 3, 1]);
+  x.dispose();
+});
+
+Deno.test("probabilitiesToLogits() gives log p, and -Infinity for a zero probability", () => {
+  const logits = probabilitiesToLogits([0.5, 0, 0.25]);
+  assert.equal(logits[0], Math.log(0.5));
+  assert.equal(logits[1], -Infinity);
+  assert.equal(logits[2], Math.log(0.25));
+});

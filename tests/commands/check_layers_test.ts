@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { checkLayers, findCycles, importSpecifiers } from "../../lib/commands/check_layers.ts";
+import { checkExportsOf } from "../../lib/commands/check_exports.ts";
+import { ROOT } from "../_tiny_runs.ts";
+
+async function libTree(files: Record<string, string>): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "midi-lstm-layers-" });
+  for (const [path, text] of Object.entries(files)) {
+    await Deno.mkdir(join(dir, path, ".."), { recursive: true });
+    await Deno.writeTextFile(join(dir, path), text);
+  }
+  return dir;
+}
+
+Deno.test("checkLayers() passes this repository's lib/", async () => {
+  assert.deepEqual(await checkLayers(join(ROOT, "lib")), []);
+});
+
+Deno.test("checkLayers() names an upward import, a sibling family import and TensorFlow in music", async () => {
+  const dir = await libTree({
+    "engine/a.ts": 'import { b } from "../tutorial/b.ts";\nexport const a = b;\n',
+    "tutorial/b.ts": 'import { c } from "../classic/c.ts";\nexport const b = c;\n',
+    "classic/c.ts": "export const c = 1;\n",
+    "music/d.ts": 'import * as tf from "@tensorflow/tfjs";\nexport const d = tf;\n',
+  });
+  try {
+    const problems = await checkLayers(dir);
+    const kinds = problems.map((p) => p.kind).sort();
+    assert.deepEqual(kinds, ["sibling", "tensorflow", "upward"]);
+    const upward = problems.find((p) => p.kind === "upward")!;
+    assert.match(
+      upward.message,
+      /lib\/engine\/a\.ts \(layer 0, engine\) imports lib\/tutorial\/b\.ts/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("checkLayers() names an import cycle inside one layer", async () => {
+  const dir = await libTree({
+    "train/x.ts": 'import { y } from "./y.ts";\nexport const x = () => y;\n',
+    "train/y.ts": 'import { x } from "./x.ts";\nexport const y = () => x;\n',
+  });
+  try {
+    const problems = await checkLayers(dir);
+    assert.equal(problems.length, 1);
+    assert.match(
+      problems[0].message,
+      /import cycle: lib\/train\/x\.ts -> lib\/train\/y\.ts -> lib\/train\/x\.ts/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("importSpecifiers() reads static, re-exported and dynamic imports", () => {
+  const source = 'import { a } from "./a.ts";\nexport * from "./b.ts";\n' +
+    'import "./c.ts";\nconst d = await import("./d.ts");\nimport type { E } from "./e.ts";\n';
+  assert.deepEqual(importSpecifiers(source).sort(), [
+    "./a.ts",
+    "./b.ts",
+    "./c.ts",
+    "./d.ts",
+    "./e.ts",
+  ]);
+  assert.deepEqual(findCycles(new Map([["a", ["b"]], ["b", []]])), []);
+});
+
+Deno.test("checkExportsOf() allows two positional arguments and an options object, and names more", () => {
+  const ok = "export function f(a: number, b: number, options: FOptions = {}): void {}\n";
+  assert.deepEqual(checkExportsOf(ok, "ok.ts"), []);
+  const bad = "export function g(a: number, b: (x: number) => number, c = 1): void {}\n" +
+    "export const h = (x: number) => x;\n";
+  const problems = checkExportsOf(bad, "bad.ts");
+  assert.equal(problems.length, 2);
+  assert.match(problems[0].message, /g\(\) takes 3 positional arguments; expected at most 2/);
+  assert.match(problems[1].message, /h is an exported arrow function/);
+});
