@@ -4,7 +4,10 @@
  *
  * @module
  */
+export * from "./encode.ts";
+export * from "./fast_sample.ts";
 export * from "./model.ts";
 export * from "./run.ts";
 export * from "./sample.ts";
+export * from "./timing.ts";
 export * from "./windows.ts";

@@ -27,15 +27,11 @@ import { type ClassicConfig, resolveClassicConfig } from "../config/config.ts";
 import { splitForWindows } from "../train/split.ts";
 import { classicDataset, type ClassicWindowIndex, classicWindowIndex } from "./windows.ts";
 import { buildClassicModel, classicLossSpec, classicOptimizer, classicTrainLoss } from "./model.ts";
-import { generateTokensStateful, pickSeedWindow } from "./sample.ts";
-import type { Temperature } from "../engine/random.ts";
-import {
-  loadTokenFolder,
-  midiToTokenEvents,
-  type TokenFolder,
-  tokensToNotes,
-} from "../music/tokens.ts";
-import { type Note, parseMidi } from "../music/midi.ts";
+import { generateTokensStateful } from "./fast_sample.ts";
+import { pickSeedWindow, type Temperature } from "../engine/random.ts";
+import { loadTokenFolder, type TokenFolder, tokensToNotes } from "../music/tokens.ts";
+import type { Note } from "../music/midi.ts";
+import { learnedTiming, learnTokenTiming, type TokenTimingTable } from "./timing.ts";
 import {
   assertVocabularyMatches,
   buildVocabulary,
@@ -112,76 +108,6 @@ export function prepareClassicData(config: ClassicConfig, folder?: TokenFolder):
     : null;
   const tokenCount = folder.files.reduce((n, f) => n + f.tokens.length, 0);
   return { folder, vocabulary, train, validation, tokenCount };
-}
-
-/** How long each token lasts and how far the next one follows, in quarter notes. */
-export interface TokenTimingTable {
-  /** Median quarter notes from a token's onset to the next onset, by token. */
-  stepBeats: Record<string, number>;
-  /** Median length of the longest note starting with the token, by token. */
-  durationBeats: Record<string, number>;
-  /** Medians over all tokens, for tokens never seen with a successor. */
-  fallback: { stepBeats: number; durationBeats: number };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-/**
- * Learns a rhythm for generated tokens from the data: for every token, the median step to
- * the next onset and the median duration with which it occurs in the corpus (on the
- * quantised grid). Files that cannot be read are passed over (the token reader reports them).
- *
- * @param files MIDI files to read (usually the training files)
- * @throws {Error} when no file gives two or more tokens
- */
-export function learnTokenTiming(
-  config: ClassicConfig,
-  files: ReadonlyArray<{ path: string }>,
-): TokenTimingTable {
-  const steps = new Map<string, number[]>();
-  const durations = new Map<string, number[]>();
-  const allSteps: number[] = [];
-  const allDurations: number[] = [];
-  for (const { path } of files) {
-    let events;
-    try {
-      events = midiToTokenEvents(parseMidi(Deno.readFileSync(path), path), {
-        instrument: config.data.instrument,
-        quarterLengthDivisors: config.tokens.quarterLengthDivisors,
-        convention: config.tokens.convention,
-      });
-    } catch {
-      continue;
-    }
-    events.forEach((e, i) => {
-      const push = (m: Map<string, number[]>, v: number) => {
-        const list = m.get(e.token) ?? [];
-        list.push(v);
-        m.set(e.token, list);
-      };
-      push(durations, e.durationBeats);
-      allDurations.push(e.durationBeats);
-      if (i + 1 < events.length) {
-        const step = events[i + 1].offsetBeats - e.offsetBeats;
-        push(steps, step);
-        allSteps.push(step);
-      }
-    });
-  }
-  if (allSteps.length === 0) {
-    throw new Error(`generate.timing: no file of ${config.data.dir} gives two or more tokens`);
-  }
-  const medians = (m: Map<string, number[]>) =>
-    Object.fromEntries([...m].map(([token, values]) => [token, median(values)]));
-  return {
-    stepBeats: medians(steps),
-    durationBeats: medians(durations),
-    fallback: { stepBeats: median(allSteps), durationBeats: median(allDurations) },
-  };
 }
 
 /** A trained (or loaded) classic run. */
@@ -416,8 +342,9 @@ export function generateFromClassicRun(
   const window = pickSeedWindow(known.map((t) => encodeTokens(vocabulary, t)), {
     sequenceLength: config.model.sequenceLength,
     seed,
+    unit: "tokens",
   });
-  const ids = generateTokensStateful(run.model, window.ids, {
+  const ids = generateTokensStateful(run.model, window.window, {
     memory: config.generate.memory,
     length: options.length ?? config.generate.length,
     temperature: options.temperature ?? config.generate.temperature,
@@ -434,17 +361,7 @@ export function generateFromClassicRun(
         'lacks (retrain it, or use "fixed")',
     );
   }
-  let offset = 0;
-  const timing = table
-    ? tokens.map((t) => {
-      const at = {
-        offsetBeats: offset,
-        durationBeats: table.durationBeats[t] ?? table.fallback.durationBeats,
-      };
-      offset += table.stepBeats[t] ?? table.fallback.stepBeats;
-      return at;
-    })
-    : undefined;
+  const timing = table ? learnedTiming(tokens, table) : undefined;
   const notes = tokensToNotes(tokens, {
     stepBeats: config.generate.stepBeats,
     bpm: config.generate.bpm,

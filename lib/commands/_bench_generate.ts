@@ -67,7 +67,8 @@ export async function runGenerate(c: GenerateCase): Promise<ChildResult["entries
     const t0 = performance.now();
     let picks: number[];
     if (c.model === "tutorial") {
-      const { generateNotes, generateNotesStateful } = await import("../tutorial/sample.ts");
+      const { generateNotes } = await import("../tutorial/sample.ts");
+      const { generateNotesStateful } = await import("../tutorial/fast_sample.ts");
       const options = {
         length: count,
         seed: 7,
@@ -82,7 +83,8 @@ export async function runGenerate(c: GenerateCase): Promise<ChildResult["entries
         });
       picks = notes.map((n) => n.pitch);
     } else {
-      const { generateTokens, generateTokensStateful } = await import("../classic/sample.ts");
+      const { generateTokens } = await import("../classic/sample.ts");
+      const { generateTokensStateful } = await import("../classic/fast_sample.ts");
       const options = {
         length: count,
         seed: 7,

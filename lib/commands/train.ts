@@ -26,7 +26,7 @@ import {
   type RunConfig,
 } from "../config/config.ts";
 import { CLASSIC_PRESETS } from "../config/classic_presets.ts";
-import { readTrainState } from "../train/loop.ts";
+import { readTrainState } from "../train/resume.ts";
 import { prepareData, readCorpus, trainRun } from "../workflow/workflow.ts";
 import { dataLines, fail, formatEpochLine, numberArg, parseCommandLine } from "./_format.ts";
 import { runPaths } from "../io/run_folder.ts";

@@ -115,3 +115,61 @@ export function sampleLogits(logits: ArrayLike<number>, options: SampleOptions =
   }
   return classes[classes.length - 1];
 }
+
+/** Options for {@linkcode pickSeedWindow}. */
+export interface PickSeedWindowOptions {
+  /**
+   * Items in the window (the model's input length).
+   * @default {100}
+   */
+  sequenceLength?: number;
+  /**
+   * Seed of the choice.
+   * @default {0}
+   */
+  seed?: number;
+  /**
+   * What the items are called, for the error message (`notes`, `tokens`).
+   * @default {"items"}
+   */
+  unit?: string;
+}
+
+/** A window of real data to start generation from. */
+export interface SeedWindow<T> {
+  /** The items (notes or token ids), oldest first (a copy). */
+  window: T[];
+  /** Which sequence (file) they come from. */
+  file: number;
+  /** Position of the first item in that sequence. */
+  offset: number;
+}
+
+/**
+ * Picks a seeded random window of `sequenceLength` consecutive items from one sequence, every
+ * possible window of every sequence equally likely, as the sources start generation from a
+ * random training window. Both families pick their seed window this way. The input is not
+ * changed.
+ *
+ * @param sequences the items of each file (notes or token ids)
+ * @throws {Error} naming `sequenceLength` when no sequence is long enough
+ */
+export function pickSeedWindow<T>(
+  sequences: readonly (readonly T[])[],
+  options: PickSeedWindowOptions = {},
+): SeedWindow<T> {
+  const sequenceLength = options.sequenceLength ?? 100;
+  const starts = sequences.map((s) => Math.max(0, s.length - sequenceLength + 1));
+  const total = starts.reduce((a, b) => a + b, 0);
+  if (total === 0) {
+    throw new Error(
+      `sequenceLength: a seed window needs a piece of at least ${sequenceLength} ` +
+        `${options.unit ?? "items"}, but the longest of the ${sequences.length} piece(s) has ` +
+        `${Math.max(0, ...sequences.map((s) => s.length))}`,
+    );
+  }
+  let pick = randomInt(mulberry32(options.seed ?? 0), total);
+  let file = 0;
+  while (pick >= starts[file]) pick -= starts[file++];
+  return { window: sequences[file].slice(pick, pick + sequenceLength), file, offset: pick };
+}

@@ -14,7 +14,8 @@ import {
   type RunConfig,
   type TutorialConfig,
 } from "../config/config.ts";
-import type { EpochInfo, History } from "../train/loop.ts";
+import type { EpochInfo } from "../train/loop.ts";
+import type { History } from "../train/resume.ts";
 import { generateMusic, prepareData, readCorpus, trainRun } from "../workflow/workflow.ts";
 import { evaluateMusic, evaluationOptions } from "./evaluation.ts";
 import { pieceMetrics } from "./metrics.ts";

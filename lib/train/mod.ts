@@ -5,6 +5,8 @@
  * @module
  */
 export * from "./accuracy.ts";
+export * from "./callbacks.ts";
 export * from "./loop.ts";
+export * from "./resume.ts";
 export * from "./run_steps.ts";
 export * from "./split.ts";

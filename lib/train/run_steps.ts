@@ -1,11 +1,11 @@
 /**
  * Steps both families take around a run folder when training starts or resumes: check
  * that a resumed run still has its config, lock the folder against a second writer, record
- * the session in `run.json`, and save the final model and release the lock at the end.
+ * the session in `run.json`, and save the final model at the end.
  *
- * The lock (`io/run_folder.ts`) is taken by {@linkcode beginRun} and released by
- * {@linkcode finishRun}, or when training throws (the `onError` of
- * {@linkcode runTrainOptions}), or on the process's normal exit.
+ * The lock (`io/run_folder.ts`) is taken by {@linkcode beginRun}; the family's training
+ * releases it in a `finally` when it is done, and a normal exit of the process releases it
+ * too.
  *
  * @module
  */
@@ -18,13 +18,8 @@ import {
   upgradeConfig,
 } from "../config/config.ts";
 import type * as tf from "@tensorflow/tfjs";
-import {
-  type EpochInfo,
-  readTrainState,
-  type TrainOptions,
-  type TrainResult,
-  type TrainState,
-} from "./loop.ts";
+import type { EpochInfo, TrainOptions, TrainResult } from "./loop.ts";
+import { readTrainState, type TrainState } from "./resume.ts";
 import { loadModel, readModelMetadata, saveModel, writeJsonAtomic } from "../io/model_files.ts";
 import type { DropoutSeeds } from "../engine/seeded_dropout.ts";
 import { fingerprintOf, recordRunSession } from "../io/provenance.ts";

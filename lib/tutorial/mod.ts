@@ -4,6 +4,8 @@
  *
  * @module
  */
+export * from "./encode.ts";
+export * from "./fast_sample.ts";
 export * from "./model.ts";
 export * from "./run.ts";
 export * from "./sample.ts";

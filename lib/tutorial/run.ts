@@ -29,8 +29,8 @@ import { splitForWindows } from "../train/split.ts";
 import { buildTutorialModel, tutorialLoss, tutorialLossSpec, tutorialOptimizer } from "./model.ts";
 import { type LstmFactory, lstmFactory } from "../engine/fused_lstm.ts";
 import { type EpochInfo, trainModel, type TrainResult } from "../train/loop.ts";
-import { generateNotesStateful } from "./sample.ts";
-import { checkTemperature, mulberry32, randomInt, type Temperature } from "../engine/random.ts";
+import { generateNotesStateful } from "./fast_sample.ts";
+import { checkTemperature, pickSeedWindow, type Temperature } from "../engine/random.ts";
 import { dropoutSeeds, seedDropoutLayers, withSeededDropout } from "../engine/seeded_dropout.ts";
 import {
   beginRun,
@@ -272,7 +272,7 @@ export interface GenerateFromTutorialRunOptions {
  * Generates notes with a run's model, starting from a seeded random window of `seedFrom`.
  * The same run, `seedFrom`, length, temperature and seed give the same notes.
  *
- * @throws {Error} naming `model.sequenceLength` when no file is long enough for a window, and
+ * @throws {Error} naming `sequenceLength` when no file is long enough for a window, and
  *   `temperature` when it is neither above 0 nor `"argmax"`
  */
 export function generateFromTutorialRun(
@@ -281,24 +281,19 @@ export function generateFromTutorialRun(
 ): Note[] {
   const { config } = run;
   const seed = options.seed ?? config.seed;
-  const random = mulberry32(seed);
   const sequenceLength = config.model.sequenceLength;
   const temperature = checkTemperature(options.temperature ?? config.generate.temperature);
-  const long = options.seedFrom.filter((f) => f.notes.length >= sequenceLength);
-  if (long.length === 0) {
-    const longest = Math.max(0, ...options.seedFrom.map((f) => f.notes.length));
-    throw new Error(
-      `model.sequenceLength: a seed window needs a piece of at least ${sequenceLength} notes, ` +
-        `but the longest of the ${options.seedFrom.length} piece(s) to start from has ${longest}`,
-    );
-  }
-  const file = long[randomInt(random, long.length)];
-  const start = randomInt(random, file.notes.length - sequenceLength + 1);
-  return generateNotesStateful(run.model, file.notes.slice(start, start + sequenceLength), {
+  // As the classic family: the window comes from the seed, the sampling from seed + 1.
+  const { window } = pickSeedWindow(options.seedFrom.map((f) => f.notes), {
+    sequenceLength,
+    seed,
+    unit: "notes",
+  });
+  return generateNotesStateful(run.model, window, {
     length: options.length ?? config.generate.length,
     temperature,
     topK: config.generate.topK,
-    random,
+    seed: seed + 1,
     pitchScale: config.dataset.pitchScale,
     memory: config.generate.memory,
     onProgress: options.onProgress,

@@ -10,10 +10,16 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { Note } from "../music/midi.ts";
 import { tokensToNotes } from "../music/tokens.ts";
-import { checkTemperature, mulberry32, randomInt, type Temperature } from "../engine/random.ts";
+import {
+  checkTemperature,
+  mulberry32,
+  pickSeedWindow,
+  type Temperature,
+} from "../engine/random.ts";
 import { generateNotes } from "../tutorial/sample.ts";
 import type { NoteFeaturesRow } from "../tutorial/encode.ts";
-import { generateTokens, pickSeedWindow } from "../classic/sample.ts";
+import { generateTokens } from "../classic/sample.ts";
+import { learnedTiming } from "../classic/timing.ts";
 import {
   decodeFloat32,
   pieceLength,
@@ -108,20 +114,19 @@ async function generateTutorial(
 ): Promise<PageMusic> {
   const seed = options.seed ?? run.defaults.seed;
   const temperature = checkTemperature(options.temperature ?? run.defaults.temperature);
-  // As generateFromTutorialRun: one stream picks the window, then samples the notes.
-  let random = mulberry32(seed);
   let choice = options.window;
   if (choice) {
     checkWindow(run, choice);
   } else {
-    if (run.pieces.length === 0) {
-      throw new Error(`seed window: the export of ${run.name} holds no piece long enough`);
-    }
-    const piece = randomInt(random, run.pieces.length);
-    const offset = randomInt(random, run.pieces[piece].pitch.length - run.sequenceLength + 1);
-    choice = { piece, offset };
+    const picked = pickSeedWindow(run.pieces.map((p) => p.pitch), {
+      sequenceLength: run.sequenceLength,
+      seed,
+      unit: "notes",
+    });
+    choice = { piece: picked.file, offset: picked.offset };
   }
-  if (options.window) random = mulberry32(seed);
+  // As generateFromTutorialRun: the window comes from the seed, the sampling from seed + 1.
+  const random = mulberry32(seed + 1);
   let window = pieceRows(run.pieces[choice.piece])
     .slice(choice.offset, choice.offset + run.sequenceLength);
   const notes: Note[] = [];
@@ -180,18 +185,7 @@ async function generateClassic(
     await options.onProgress?.(ids.length, length);
   }
   const tokens = ids.map((id) => run.vocabulary[id]);
-  const table = run.timing;
-  let offsetBeats = 0;
-  const timing = table
-    ? tokens.map((t) => {
-      const at = {
-        offsetBeats,
-        durationBeats: table.durationBeats[t] ?? table.fallback.durationBeats,
-      };
-      offsetBeats += table.stepBeats[t] ?? table.fallback.stepBeats;
-      return at;
-    })
-    : undefined;
+  const timing = run.timing ? learnedTiming(tokens, run.timing) : undefined;
   const notes = tokensToNotes(tokens, { stepBeats: run.stepBeats, bpm: run.midi.bpm, timing });
   return { notes, tokens, window: choice };
 }

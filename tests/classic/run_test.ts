@@ -3,11 +3,11 @@ import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import {
   generateFromClassicRun,
-  learnTokenTiming,
   loadClassicRun,
   readClassicTokens,
   trainClassic,
 } from "../../lib/classic/run.ts";
+import { learnTokenTiming } from "../../lib/classic/timing.ts";
 import { resolveClassicConfig } from "../../lib/config/config.ts";
 import { buildMidi } from "../_helpers.ts";
 import { tinyClassic, writeTinyCorpus } from "../_tiny_runs.ts";

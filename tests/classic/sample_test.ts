@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { buildClassicModel } from "../../lib/classic/model.ts";
 import { classicPresetConfig } from "../../lib/config/classic_presets.ts";
-import { generateTokens, pickSeedWindow, sampleToken } from "../../lib/classic/sample.ts";
+import { generateTokens, sampleToken } from "../../lib/classic/sample.ts";
 import { buildVocabulary, decodeIds } from "../../lib/music/vocabulary.ts";
 import { tokensToNotes } from "../../lib/music/tokens.ts";
 import { mulberry32 } from "../../lib/engine/random.ts";
@@ -143,24 +143,4 @@ Deno.test("generateTokens() refuses a vocabulary that does not match the model",
   } finally {
     model.dispose();
   }
-});
-
-Deno.test("pickSeedWindow() picks a seeded window of consecutive ids from one file", () => {
-  const files = [[1, 2, 3], [10, 11, 12, 13, 14, 15], [20, 21, 22, 23]];
-  const a = pickSeedWindow(files, { sequenceLength: 4, seed: 5 });
-  assert.deepEqual(pickSeedWindow(files, { sequenceLength: 4, seed: 5 }), a);
-  assert.equal(a.ids.length, 4);
-  assert.deepEqual(a.ids, files[a.file].slice(a.offset, a.offset + 4));
-  const seen = new Set<string>();
-  for (let seed = 0; seed < 200; seed++) {
-    const w = pickSeedWindow(files, { sequenceLength: 4, seed });
-    assert.notEqual(w.file, 0);
-    seen.add(`${w.file}:${w.offset}`);
-  }
-  // Files 1 and 2 hold 3 + 1 possible windows; every one is reachable.
-  assert.deepEqual([...seen].sort(), ["1:0", "1:1", "1:2", "2:0"]);
-  assert.throws(
-    () => pickSeedWindow(files, { sequenceLength: 7 }),
-    /sequenceLength: no file has 7 tokens \(longest: 6\)/,
-  );
 });

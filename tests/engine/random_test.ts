@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { checkTemperature, mulberry32, sampleLogits } from "../../lib/engine/random.ts";
+import {
+  checkTemperature,
+  mulberry32,
+  pickSeedWindow,
+  sampleLogits,
+} from "../../lib/engine/random.ts";
 
 Deno.test("sampleLogits() follows the softmax of logits / temperature", () => {
   const random = mulberry32(1);
@@ -48,5 +53,25 @@ Deno.test("sampleLogits() names a bad temperature, topK or logits", () => {
   assert.throws(
     () => checkTemperature("hot", "generate.temperature"),
     /generate\.temperature: expected a number above 0 or "argmax", got "hot"/,
+  );
+});
+
+Deno.test("pickSeedWindow() picks a seeded window of consecutive ids from one file", () => {
+  const files = [[1, 2, 3], [10, 11, 12, 13, 14, 15], [20, 21, 22, 23]];
+  const a = pickSeedWindow(files, { sequenceLength: 4, seed: 5 });
+  assert.deepEqual(pickSeedWindow(files, { sequenceLength: 4, seed: 5 }), a);
+  assert.equal(a.window.length, 4);
+  assert.deepEqual(a.window, files[a.file].slice(a.offset, a.offset + 4));
+  const seen = new Set<string>();
+  for (let seed = 0; seed < 200; seed++) {
+    const w = pickSeedWindow(files, { sequenceLength: 4, seed });
+    assert.notEqual(w.file, 0);
+    seen.add(`${w.file}:${w.offset}`);
+  }
+  // Files 1 and 2 hold 3 + 1 possible windows; every one is reachable.
+  assert.deepEqual([...seen].sort(), ["1:0", "1:1", "1:2", "2:0"]);
+  assert.throws(
+    () => pickSeedWindow(files, { sequenceLength: 7 }),
+    /sequenceLength: a seed window needs a piece of at least 7 items, but the longest of the 3 piece\(s\) has 6/,
   );
 });

@@ -6,7 +6,7 @@ import { tutorialDataset, tutorialWindows } from "../../lib/tutorial/windows.ts"
 import { tutorialLoss, tutorialOptimizer } from "../../lib/tutorial/model.ts";
 import { buildTutorialModel } from "../../lib/tutorial/model.ts";
 import { loadModel } from "../../lib/io/model_files.ts";
-import { type EpochInfo, formatCheckpointName, trainModel } from "../../lib/train/loop.ts";
+import { type EpochInfo, trainModel } from "../../lib/train/loop.ts";
 import { patternNotes, tempDir } from "../_helpers.ts";
 
 await tf.setBackend("cpu");
@@ -21,29 +21,6 @@ const windowing = {
 };
 const files = [{ path: "pattern.mid", notes: patternNotes(200) }];
 const index = tutorialWindows(files, windowing);
-
-Deno.test("formatCheckpointName() fills Keras-style epoch and loss fields", () => {
-  assert.equal(
-    formatCheckpointName("weights-improvement-{epoch:02d}-{loss:.4f}", {
-      epoch: 3,
-      loss: 0.123456,
-    }),
-    "weights-improvement-03-0.1235",
-  );
-  assert.equal(formatCheckpointName("ckpt_{epoch}", { epoch: 12, loss: 1 }), "ckpt_12");
-  assert.equal(
-    formatCheckpointName("ckpt-{epoch:02d}-{loss:.2f}-{val_loss:.3f}", {
-      epoch: 4,
-      loss: 1.234,
-      val_loss: 2,
-    }),
-    "ckpt-04-1.23-2.000",
-  );
-  assert.throws(
-    () => formatCheckpointName("{acc}", { epoch: 1, loss: 1 }),
-    /\{acc\} is not logged; expected epoch or one of loss/,
-  );
-});
 
 Deno.test("trainModel() halves the loss on a learnable repeating sequence", async () => {
   const model = buildTutorialModel(config);

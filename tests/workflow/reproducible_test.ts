@@ -5,7 +5,7 @@ import { type DeepPartial, resolveConfig, type RunConfig } from "../../lib/confi
 import { notesToMidi } from "../../lib/music/midi.ts";
 import { loadModel } from "../../lib/io/model_files.ts";
 import { readRunProvenance } from "../../lib/io/provenance.ts";
-import { readTrainState } from "../../lib/train/loop.ts";
+import { readTrainState } from "../../lib/train/resume.ts";
 import {
   generateMusic,
   loadRun,
