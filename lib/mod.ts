@@ -14,7 +14,7 @@
  *
  * The speed machinery (fused LSTM, WebAssembly kernels and threads, the stateful runner,
  * Workers) is `midi-lstm/engine` (`lib/engine/mod.ts`); only backend choice and the seeded
- * random stream are re-exported here.
+ * random draws (the sampling rule, the seed window) are re-exported here.
  *
  * @module
  */
@@ -29,4 +29,13 @@ export * from "./judge/mod.ts";
 export * from "./notebook/mod.ts";
 export * from "./web/mod.ts";
 export * from "./engine/backend.ts";
-export { mulberry32 } from "./engine/random.ts";
+export {
+  checkTemperature,
+  mulberry32,
+  pickSeedWindow,
+  type PickSeedWindowOptions,
+  sampleLogits,
+  type SampleOptions,
+  type SeedWindow,
+  type Temperature,
+} from "./engine/random.ts";

@@ -36,6 +36,13 @@ kind listed must appear among that cell's outputs:
     result  an execute_result (the value of the cell's last expression)
 A kind may carry a minimum count, e.g. "plotly:2". Cells tagged "raises-exception" may fail.
 
+Family cells: a code cell with metadata `{"family": "tutorial"}` (or "classic") teaches one
+model family and guards itself (`if (config.family === "tutorial") ...`). Its expectations
+apply only when the notebook session (`out/notebook-session.json`, written by 01_setup) is of
+that family; in a session of the other family it must still run without error and may only
+write text (a display there means the guard is missing). When NOTEBOOK_FAMILY is set, the
+session must be of that family.
+
 The kernel is started from a private kernelspec that points at `deno` on PATH, so
 `deno jupyter --install` is not needed; --kernel-name NAME uses an installed kernelspec
 instead. Needs jupyter_client and nbformat (Debian: python3-jupyter-client,
@@ -74,6 +81,8 @@ except ImportError as exc:  # pragma: no cover - depends on the machine
 
 REPO = Path(__file__).resolve().parent.parent
 KINDS = ("plotly", "audio", "table", "html", "image", "stdout", "result")
+FAMILIES = ("tutorial", "classic")
+SESSION_FILE = REPO / "out" / "notebook-session.json"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
 
@@ -136,6 +145,33 @@ def parse_expect(cell: dict, where: str) -> dict[str, int]:
                 f"{where}: metadata.expect: {item!r}: expected KIND or KIND:COUNT"
             ) from None
     return wanted
+
+
+def cell_family(cell: dict, where: str) -> str | None:
+    """A cell's `family` metadata: None, or one of FAMILIES."""
+    family = cell.get("metadata", {}).get("family")
+    if family is not None and family not in FAMILIES:
+        raise NotebookFailure(
+            f"{where}: metadata.family: expected one of {', '.join(FAMILIES)}, got {family!r}"
+        )
+    return family
+
+
+def session_family(where: str) -> str:
+    """The family of the notebook session 01_setup saved (checked against NOTEBOOK_FAMILY)."""
+    try:
+        family = json.loads(SESSION_FILE.read_text()).get("family")
+    except (OSError, ValueError) as exc:
+        raise NotebookFailure(
+            f"{where}: a family cell needs the notebook session {SESSION_FILE} "
+            f"(run notebooks/01_setup first): {exc}"
+        ) from None
+    wanted = os.environ.get("NOTEBOOK_FAMILY")
+    if wanted and family != wanted:
+        raise NotebookFailure(
+            f"{where}: NOTEBOOK_FAMILY is {wanted!r}, but {SESSION_FILE} says {family!r}"
+        )
+    return family
 
 
 class CellRecord:
@@ -375,6 +411,7 @@ def run_notebook(path: Path, args, spec_root: str | None, label: str) -> dict:
     started = time.monotonic()
     router = OutputRouter()
     records: list[CellRecord] = []
+    skipped_cells: list[int] = []
     failure: str | None = None
     km, kc = start_kernel(args, path.parent, spec_root)
     try:
@@ -382,6 +419,7 @@ def run_notebook(path: Path, args, spec_root: str | None, label: str) -> dict:
         for index, cell in code_cells:
             where = f"{label}: cell {index}"
             wanted = parse_expect(cell, where)
+            family = cell_family(cell, where)
             record = CellRecord(index, cell)
             records.append(record)
             cell.outputs = []
@@ -415,6 +453,15 @@ def run_notebook(path: Path, args, spec_root: str | None, label: str) -> dict:
                 )
                 raise NotebookFailure(f"{where}: the cell failed: {detail}")
             have = count_kinds(record)
+            if family is not None and family != session_family(where):
+                shown = [k for k in KINDS if k not in ("stdout",) and have[k]]
+                if shown:
+                    raise NotebookFailure(
+                        f"{where}: a {family}-family cell displayed {', '.join(shown)} in a "
+                        f"{session_family(where)} session (expected only text: is its guard missing?)"
+                    )
+                skipped_cells.append(index)
+                continue
             missing = missing_kinds(record, wanted)
             if missing:
                 got = ", ".join(f"{k}={v}" for k, v in have.items() if v) or "no outputs"
@@ -446,6 +493,7 @@ def run_notebook(path: Path, args, spec_root: str | None, label: str) -> dict:
         "seconds": time.monotonic() - started,
         "failure": failure,
         "late": router.late,
+        "other_family": skipped_cells,
     }
 
 
@@ -514,6 +562,9 @@ def main(argv: list[str]) -> int:
                 f"{result['seconds']:.1f} s -> {result['out']}",
                 flush=True,
             )
+            if result["other_family"]:
+                cells = ", ".join(str(i) for i in result["other_family"])
+                print(f"     note: the other family's cells ({cells}) ran as text only", flush=True)
             for note in result["late"]:
                 print(f"     note: {note}", flush=True)
             if result["failure"]:

@@ -44,7 +44,7 @@ import {
 import { lstmFactory } from "../engine/fused_lstm.ts";
 import { type EpochInfo, trainModel, type TrainResult } from "../train/loop.ts";
 import { writeJsonAtomic } from "../io/model_files.ts";
-import { dropoutSeeds, seedDropoutLayers, withSeededDropout } from "../engine/seeded_dropout.ts";
+import { buildWithSeededDropout } from "../engine/seeded_dropout.ts";
 import {
   beginRun,
   checkResume,
@@ -203,13 +203,15 @@ async function trainInRunFolder(
   const paths = runPaths(runDir);
   saveVocabulary(paths.vocabulary, data.vocabulary);
   await writeJsonAtomic(paths.timing, learnTokenTiming(config, data.folder.files));
-  const seeds = dropoutSeeds(config.seed);
-  const model = buildClassicModel(config.model, {
-    vocabSize: data.vocabulary.size,
-    seed: config.seed,
-    lstmLayer: withSeededDropout(lstmFactory(config.lstm), seeds),
-  });
-  seedDropoutLayers(model, seeds);
+  const { model, seeds } = buildWithSeededDropout(
+    (lstmLayer) =>
+      buildClassicModel(config.model, {
+        vocabSize: data.vocabulary.size,
+        seed: config.seed,
+        lstmLayer,
+      }),
+    { seed: config.seed, lstmLayer: lstmFactory(config.lstm) },
+  );
   const metadata = { config, vocabularyFingerprint: data.vocabulary.fingerprint };
   const batchSize = config.model.batchSize;
   const result = await trainModel(

@@ -15,7 +15,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { LstmFactory } from "./fused_lstm.ts";
+import { type LstmFactory, lstmFactory } from "./fused_lstm.ts";
 import { mulberry32 } from "./random.ts";
 import { deriveSeed, SEED_TAG } from "./seeds.ts";
 
@@ -72,4 +72,41 @@ export function seedDropoutLayers(model: tf.LayersModel, seeds: DropoutSeeds): n
     changed++;
   }
   return changed;
+}
+
+/** A model whose dropout draws from a seeded stream, and that stream. */
+export interface SeededModel {
+  model: tf.LayersModel;
+  /** Restart it at each epoch (`startEpoch`) so every epoch's masks repeat for the seed. */
+  seeds: DropoutSeeds;
+}
+
+/** Options for {@linkcode buildWithSeededDropout}. */
+export interface BuildWithSeededDropoutOptions {
+  /**
+   * The run's seed, which the dropout stream derives from.
+   * @default {0}
+   */
+  seed?: number;
+  /**
+   * The LSTM implementation the model is built with.
+   * @default {lstmFactory("fused")}
+   */
+  lstmLayer?: LstmFactory;
+}
+
+/**
+ * Builds a model whose every dropout (the LSTMs' recurrent dropout and the `Dropout` layers)
+ * draws its masks from one seeded stream, so training repeats exactly for a seed.
+ *
+ * @param build builds the model with the LSTM factory it is given
+ */
+export function buildWithSeededDropout(
+  build: (lstmLayer: LstmFactory) => tf.LayersModel,
+  options: BuildWithSeededDropoutOptions = {},
+): SeededModel {
+  const seeds = dropoutSeeds(options.seed ?? 0);
+  const model = build(withSeededDropout(options.lstmLayer ?? lstmFactory("fused"), seeds));
+  seedDropoutLayers(model, seeds);
+  return { model, seeds };
 }

@@ -4,6 +4,7 @@
  * @module
  */
 export * from "./copy_check.ts";
+export * from "./cycle.ts";
 export * from "./evaluation.ts";
 export * from "./metrics.ts";
 export * from "./sweep.ts";

@@ -6,7 +6,6 @@
  */
 export * from "./check.ts";
 export * from "./corpus_figure.ts";
-export * from "./cycle.ts";
 export * from "./display.ts";
 export * from "./layer_shapes.ts";
 export * from "./plot.ts";

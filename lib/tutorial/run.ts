@@ -31,7 +31,7 @@ import { type LstmFactory, lstmFactory } from "../engine/fused_lstm.ts";
 import { type EpochInfo, trainModel, type TrainResult } from "../train/loop.ts";
 import { generateNotesStateful } from "./fast_sample.ts";
 import { checkTemperature, pickSeedWindow, type Temperature } from "../engine/random.ts";
-import { dropoutSeeds, seedDropoutLayers, withSeededDropout } from "../engine/seeded_dropout.ts";
+import { buildWithSeededDropout } from "../engine/seeded_dropout.ts";
 import {
   beginRun,
   checkResume,
@@ -167,11 +167,10 @@ async function trainInRunFolder(
   run: { runDir: string; data: TutorialData; fromEpoch: number; options: TrainTutorialOptions },
 ): Promise<TutorialRun & { result: TrainResult }> {
   const { runDir, data, fromEpoch, options } = run;
-  const seeds = dropoutSeeds(config.seed);
-  const model = buildTutorialModel(config, {
-    lstmLayer: withSeededDropout(options.lstmLayer ?? lstmFactory(config.lstm), seeds),
-  });
-  seedDropoutLayers(model, seeds);
+  const { model, seeds } = buildWithSeededDropout(
+    (lstmLayer) => buildTutorialModel(config, { lstmLayer }),
+    { seed: config.seed, lstmLayer: options.lstmLayer ?? lstmFactory(config.lstm) },
+  );
   const datasetOptions = {
     batchSize: config.model.batchSize,
     shuffleBuffer: config.dataset.shuffleBuffer,

@@ -13,9 +13,10 @@ import { tutorialDataset } from "../tutorial/windows.ts";
 import { classicDataset } from "../classic/windows.ts";
 import type { EpochInfo, TrainResult } from "../train/loop.ts";
 import { writeJsonAtomic } from "../io/model_files.ts";
-import { buildTutorialModel } from "../tutorial/model.ts";
+import { buildTutorialModel, tutorialOptimizer } from "../tutorial/model.ts";
+import { buildWithSeededDropout } from "../engine/seeded_dropout.ts";
 import { lstmFactory } from "../engine/fused_lstm.ts";
-import { buildClassicModel, classicTrainLoss } from "../classic/model.ts";
+import { buildClassicModel, classicOptimizer, classicTrainLoss } from "../classic/model.ts";
 import {
   generateFromTutorialRun,
   loadTutorialRun,
@@ -126,15 +127,32 @@ export function windowCounts(prepared: PreparedData): { train: number; validatio
   return { train: data.train.count, validation: data.validation?.count ?? 0 };
 }
 
-/** Builds the config's model, untrained. */
+/**
+ * Builds the config's model, untrained, as training builds it: the config's LSTM layer, and
+ * every dropout drawing from the run's seeded stream (so one step of it by hand matches
+ * `trainModel`'s first step).
+ */
 export function buildModel(config: RunConfig, prepared: PreparedData): tf.LayersModel {
-  if (config.family === "tutorial") return buildTutorialModel(config);
+  const options = { seed: config.seed, lstmLayer: lstmFactory(config.lstm) };
+  if (config.family === "tutorial") {
+    return buildWithSeededDropout((lstmLayer) => buildTutorialModel(config, { lstmLayer }), options)
+      .model;
+  }
   const data = prepared.data as ClassicData;
-  return buildClassicModel(config.model, {
-    vocabSize: data.vocabulary.size,
-    seed: config.seed,
-    lstmLayer: lstmFactory(config.lstm),
-  });
+  return buildWithSeededDropout(
+    (lstmLayer) =>
+      buildClassicModel(config.model, {
+        vocabSize: data.vocabulary.size,
+        seed: config.seed,
+        lstmLayer,
+      }),
+    options,
+  ).model;
+}
+
+/** The optimiser training uses for the config's family. */
+export function optimizerFor(config: RunConfig): tf.Optimizer {
+  return config.family === "tutorial" ? tutorialOptimizer(config) : classicOptimizer(config.model);
 }
 
 /** The loss the training loop minimises for the config's family. */

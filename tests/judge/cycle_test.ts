@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { findCycle } from "../../lib/notebook/cycle.ts";
+import { findCycle } from "../../lib/judge/cycle.ts";
 
 Deno.test("findCycle() finds the first window that comes back, with the loop it starts", () => {
   // windows of 2: [1,2] [2,3] [3,4] [4,2] [2,3] <- repeats the window at 1
