@@ -44,10 +44,10 @@ const { values: args } = parseCommandLine({
 
 /**
  * Epochs the demo trains for when `--epochs` is not given, chosen so each family finishes in
- * under 5 minutes on 2 CPU cores (tutorial: up to 50 short epochs with early stopping;
- * lstm2x256-cpu: about 16 s per epoch on wasm).
+ * under 5 minutes on 2 CPU cores with OpenBLAS installed (tutorial: up to 50 short epochs with
+ * early stopping; lstm2x256-cpu: about 5 s per epoch with OpenBLAS, 16 s on wasm alone).
  */
-const DEMO_EPOCHS = { tutorial: 50, classic: 12 };
+const DEMO_EPOCHS = { tutorial: 50, classic: 30 };
 
 const t0 = performance.now();
 const family = args.family as RunConfig["family"];
