@@ -23,9 +23,9 @@
  */
 import { Buffer } from "node:buffer";
 import { createRequire } from "node:module";
-import { gzipSync } from "node:zlib";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { packedScriptTag } from "./_packed_script.ts";
 import { lossFigure, type LossFigureOptions, type LossHistory, type PlotlyFigure } from "./plot.ts";
 
 /** A Jupyter MIME bundle: MIME type to content (strings, or JSON objects for `+json` types). */
@@ -161,21 +161,11 @@ let packedLoaderCache: string | undefined;
  */
 export function packedPlotlyLoaderScript(): string {
   if (packedLoaderCache !== undefined) return packedLoaderCache;
-  const packed = Buffer.from(gzipSync(Buffer.from(plotlyJsSource()), { level: 9 }))
-    .toString("base64");
-  packedLoaderCache = `<script type="text/javascript">(function () {
-  if (window.Plotly || window.__midiLstmPlotlyLoading) return;
-  window.__midiLstmPlotlyLoading = true;
-  var text = atob("${packed}");
-  var bytes = new Uint8Array(text.length);
-  for (var i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-  new Response(stream).text().then(function (source) {
-    var script = document.createElement("script");
-    script.text = "(function (define, exports, module) {\\n" + source + "\\n}).call(window);";
-    document.head.appendChild(script);
+  packedLoaderCache = packedScriptTag(plotlyJsSource(), {
+    flag: "__midiLstmPlotlyLoading",
+    whenLoaded: "if (window.Plotly) return;",
+    hideModuleLoaders: true,
   });
-})();</script>`;
   return packedLoaderCache;
 }
 

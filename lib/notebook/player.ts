@@ -7,11 +7,11 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { gzipSync } from "node:zlib";
 import type { Note } from "../music/midi.ts";
 import { browserScript } from "../web/bundle.ts";
 import type { NotebookPlayerData } from "../web/player_data.ts";
 import { audioBundle, type MediaBundle, showBundle, type ShowOptions } from "./display.ts";
+import { packedScriptTag } from "./_packed_script.ts";
 
 /** Options for {@linkcode midiPlayerBundle}. */
 export interface MidiPlayerBundleOptions {
@@ -41,23 +41,10 @@ let outputs = 0;
 
 /** A <script> that runs the bundled player once per page (gzip + base64 inside). */
 async function playerLoaderScript(): Promise<string> {
-  const packed = Buffer.from(gzipSync(Buffer.from(await browserScript("notebook_player")), {
-    level: 9,
-  })).toString("base64");
-  return `<script type="text/javascript">(function () {
-  if (window.midiLstmPlayer) { window.midiLstmPlayer.mountAll(); return; }
-  if (window.__midiLstmPlayerLoading) return;
-  window.__midiLstmPlayerLoading = true;
-  var text = atob("${packed}");
-  var bytes = new Uint8Array(text.length);
-  for (var i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-  new Response(stream).text().then(function (source) {
-    var script = document.createElement("script");
-    script.text = source;
-    document.head.appendChild(script);
+  return packedScriptTag(await browserScript("notebook_player"), {
+    flag: "__midiLstmPlayerLoading",
+    whenLoaded: "if (window.midiLstmPlayer) { window.midiLstmPlayer.mountAll(); return; }",
   });
-})();</script>`;
 }
 
 function escapeHtml(text: string): string {

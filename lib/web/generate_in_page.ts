@@ -89,6 +89,29 @@ function pieceRows(piece: WebNotePiece): NoteFeaturesRow[] {
   return piece.pitch.map((pitch, i) => ({ pitch, step: step[i], duration: duration[i] }));
 }
 
+/**
+ * The seed, the checked temperature and the seed window of a generation: the window asked
+ * for (checked), else the one the seed picks, as `deno task generate` does.
+ */
+function settingsOf(
+  run: WebRun,
+  options: GenerateInPageOptions,
+  sequences: ReadonlyArray<readonly unknown[]>,
+): { seed: number; temperature: Temperature; choice: WindowChoice } {
+  const seed = options.seed ?? run.defaults.seed;
+  const temperature = checkTemperature(options.temperature ?? run.defaults.temperature);
+  if (options.window) {
+    checkWindow(run, options.window);
+    return { seed, temperature, choice: options.window };
+  }
+  const picked = pickSeedWindow(sequences, {
+    sequenceLength: run.sequenceLength,
+    seed,
+    unit: run.family === "tutorial" ? "notes" : "tokens",
+  });
+  return { seed, temperature, choice: { piece: picked.file, offset: picked.offset } };
+}
+
 function checkWindow(run: WebRun, choice: WindowChoice): void {
   const piece = run.pieces[choice.piece];
   if (!Number.isInteger(choice.piece) || !piece) {
@@ -112,19 +135,7 @@ async function generateTutorial(
   options: GenerateInPageOptions,
   length: number,
 ): Promise<PageMusic> {
-  const seed = options.seed ?? run.defaults.seed;
-  const temperature = checkTemperature(options.temperature ?? run.defaults.temperature);
-  let choice = options.window;
-  if (choice) {
-    checkWindow(run, choice);
-  } else {
-    const picked = pickSeedWindow(run.pieces.map((p) => p.pitch), {
-      sequenceLength: run.sequenceLength,
-      seed,
-      unit: "notes",
-    });
-    choice = { piece: picked.file, offset: picked.offset };
-  }
+  const { seed, temperature, choice } = settingsOf(run, options, run.pieces.map((p) => p.pitch));
   // As generateFromTutorialRun: the window comes from the seed, the sampling from seed + 1.
   const random = mulberry32(seed + 1);
   let window = pieceRows(run.pieces[choice.piece])
@@ -155,18 +166,7 @@ async function generateClassic(
   options: GenerateInPageOptions,
   length: number,
 ): Promise<PageMusic> {
-  const seed = options.seed ?? run.defaults.seed;
-  const temperature = checkTemperature(options.temperature ?? run.defaults.temperature);
-  let choice = options.window;
-  if (choice) {
-    checkWindow(run, choice);
-  } else {
-    const picked = pickSeedWindow(run.pieces.map((p) => p.ids), {
-      sequenceLength: run.sequenceLength,
-      seed,
-    });
-    choice = { piece: picked.file, offset: picked.offset };
-  }
+  const { seed, temperature, choice } = settingsOf(run, options, run.pieces.map((p) => p.ids));
   let window = run.pieces[choice.piece].ids
     .slice(choice.offset, choice.offset + run.sequenceLength);
   // As generateFromClassicRun: the window comes from the seed, the sampling from seed + 1.
