@@ -28,7 +28,7 @@ export interface SweepSpec {
   /** Settings shared by every run (`family` picks the family; default tutorial). */
   base: DeepPartial<TutorialConfig> | DeepPartial<ClassicConfig>;
   /**
-   * Values to try, by dotted setting path, e.g. `{"dataset.seqLength": [16, 32],
+   * Values to try, by dotted setting path, e.g. `{"model.sequenceLength": [16, 32],
    * "model.learningRate": [0.005, 0.001]}`; every combination is run.
    */
   grid: Record<string, unknown[]>;
@@ -36,7 +36,7 @@ export interface SweepSpec {
 
 /** One finished run of a sweep. */
 export interface SweepRow {
-  /** Short label naming the values, e.g. `seqLength=16,learningRate=0.005`. */
+  /** Short label naming the values, e.g. `sequenceLength=16,learningRate=0.005`. */
   run: string;
   /** Final (best-epoch) training loss. */
   loss: number;

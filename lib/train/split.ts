@@ -52,7 +52,7 @@ export interface SplitForWindowsOptions<T> extends SplitByFileOptions {
   lengthOf: (file: T) => number;
   /** Items per window. */
   windowLength: number;
-  /** The setting that holds `windowLength`, for the error message (`dataset.seqLength`). */
+  /** The setting that holds `windowLength`, for the error message (`model.sequenceLength`). */
   setting: string;
   /** What the items are called (`notes`, `tokens`). */
   unit: string;
