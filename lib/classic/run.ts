@@ -23,12 +23,16 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
-import { type ClassicConfig, resolveClassicConfig } from "../config/config.ts";
+import {
+  type ClassicConfig,
+  type GenerateOverrides,
+  resolveClassicConfig,
+} from "../config/config.ts";
 import { splitForWindows } from "../train/split.ts";
 import { classicDataset, type ClassicWindowIndex, classicWindowIndex } from "./windows.ts";
 import { buildClassicModel, classicLossSpec, classicOptimizer, classicTrainLoss } from "./model.ts";
 import { generateTokensStateful } from "./fast_sample.ts";
-import { pickSeedWindow, type Temperature } from "../engine/random.ts";
+import { pickSeedWindow } from "../engine/random.ts";
 import { loadTokenFolder, type TokenFolder, tokensToNotes } from "../music/tokens.ts";
 import type { Note } from "../music/midi.ts";
 import { learnedTiming, learnTokenTiming, type TokenTimingTable } from "./timing.ts";
@@ -299,26 +303,9 @@ export async function loadClassicRun(
 }
 
 /** Options for {@linkcode generateFromClassicRun}. */
-export interface GenerateFromClassicRunOptions {
+export interface GenerateFromClassicRunOptions extends GenerateOverrides {
   /** Token sequences to take the seed window from (usually the training files). */
   seedFrom: Array<{ tokens: string[] }>;
-  /**
-   * Tokens to generate.
-   * @default {config.generate.length}
-   */
-  length?: number;
-  /**
-   * The probabilities, as logits, are divided by this before sampling, or `"argmax"`.
-   * @default {config.generate.temperature}
-   */
-  temperature?: Temperature;
-  /**
-   * Seed for the seed window and sampling.
-   * @default {config.seed}
-   */
-  seed?: number;
-  /** Called after each token with (tokens so far, length). */
-  onProgress?: (done: number, total: number) => void;
 }
 
 /** Generated music of the classic family: the tokens and the notes they stand for. */

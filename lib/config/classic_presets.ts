@@ -138,7 +138,10 @@ export function classicPresetInfo(name: string): ClassicPresetInfo {
   return { name: own, ...INFO[own] };
 }
 
-/** The three-LSTM(512) stack of `000_…` and `002_…`; only the training settings differ. */
+/**
+ * The three-LSTM(512) stack of `000_…` and `002_…` (only the training settings differ), which
+ * the other presets change where they differ.
+ */
 function stacked512(
   preset: ClassicPreset,
   training: Pick<ClassicModelConfig, "optimizer" | "batchSize">,
@@ -187,8 +190,7 @@ export function classicPresetConfig(name: string): ClassicModelConfig {
       };
     case "lstm3x512-batchnorm":
       return {
-        preset,
-        sequenceLength: 100,
+        ...stacked512(preset, { optimizer: "rmsprop", batchSize: 128 }),
         lstm: [
           { units: 512, recurrentDropout: 0.3, dropoutAfter: 0 },
           { units: 512, recurrentDropout: 0.3, dropoutAfter: 0 },
@@ -196,33 +198,20 @@ export function classicPresetConfig(name: string): ClassicModelConfig {
         ],
         batchNormAfterLstm: true,
         dropoutBeforeDense: 0.3,
-        denseUnits: 256,
         denseActivation: "relu",
         batchNormAfterDense: true,
-        dropoutAfterDense: 0.3,
-        optimizer: "rmsprop",
-        learningRate: 0.001,
-        batchSize: 128,
       };
     case "lstm2x256-cpu":
       return {
-        preset,
+        ...stacked512(preset, { optimizer: "rmsprop", batchSize: 32 }),
         sequenceLength: 32,
         lstm: [
           { units: 256, recurrentDropout: 0, dropoutAfter: 0.3 },
           { units: 256, recurrentDropout: 0, dropoutAfter: 0 },
         ],
-        batchNormAfterLstm: false,
-        dropoutBeforeDense: 0,
-        denseUnits: 256,
-        denseActivation: "linear",
-        batchNormAfterDense: false,
-        dropoutAfterDense: 0.3,
         // A higher rate and smaller batches than the full model: more, larger steps, so the
         // small corpus gets past the unigram plateau within the minutes a CPU run has.
-        optimizer: "rmsprop",
         learningRate: 0.003,
-        batchSize: 32,
       };
   }
 }

@@ -158,6 +158,30 @@ export interface ClassicConfig extends CommonConfig {
   };
 }
 
+/**
+ * Settings of one generation from a run, each overriding the run config's `generate` (or
+ * `seed`) setting; both families' generators take them.
+ */
+export interface GenerateOverrides {
+  /**
+   * Notes (tutorial) or tokens (classic) to generate.
+   * @default {config.generate.length}
+   */
+  length?: number;
+  /**
+   * Logits are divided by this before sampling, or `"argmax"`.
+   * @default {config.generate.temperature}
+   */
+  temperature?: Temperature;
+  /**
+   * Seed of the seed window (the sampling uses the seed after it).
+   * @default {config.seed}
+   */
+  seed?: number;
+  /** Called after each note or token with (done, length). */
+  onProgress?: (done: number, total: number) => void;
+}
+
 /** The config of a run of either family. */
 export type RunConfig = TutorialConfig | ClassicConfig;
 

@@ -99,21 +99,33 @@ export function sampleLogits(logits: ArrayLike<number>, options: SampleOptions =
     throw new Error("logits: expected at least one finite logit");
   }
   if (temperature === "argmax" || topK === 1) return best;
-  let classes = Array.from({ length: logits.length }, (_, i) => i)
-    .filter((i) => logits[i] > -Infinity);
-  if (topK > 0 && topK < classes.length) {
-    classes = classes.sort((a, b) => logits[b] - logits[a] || a - b).slice(0, topK)
-      .sort((a, b) => a - b);
-  }
-  // Softmax of logits / T, shifted by the largest for numerical safety.
+  // Softmax of logits / T over the kept classes, shifted by the largest for numerical
+  // safety; a class left out (-Infinity, or outside the top k) weighs 0 and is never drawn.
+  const n = logits.length;
+  const weights = new Float64Array(n);
   const max = logits[best] / temperature;
-  const weights = classes.map((i) => Math.exp(logits[i] / temperature - max));
-  let r = (options.random ?? Math.random)() * weights.reduce((a, b) => a + b, 0);
-  for (let j = 0; j < classes.length; j++) {
-    r -= weights[j];
-    if (r < 0) return classes[j];
+  for (let i = 0; i < n; i++) {
+    if (logits[i] > -Infinity) weights[i] = Math.exp(logits[i] / temperature - max);
   }
-  return classes[classes.length - 1];
+  if (topK > 0) {
+    const ranked = Array.from({ length: n }, (_, i) => i).filter((i) => weights[i] > 0);
+    if (topK < ranked.length) {
+      ranked.sort((a, b) => logits[b] - logits[a] || a - b);
+      for (const i of ranked.slice(topK)) weights[i] = 0;
+    }
+  }
+  let total = 0;
+  let last = best;
+  for (let i = 0; i < n; i++) {
+    total += weights[i];
+    if (weights[i] > 0) last = i;
+  }
+  let r = (options.random ?? Math.random)() * total;
+  for (let i = 0; i < n; i++) {
+    r -= weights[i];
+    if (r < 0 && weights[i] > 0) return i;
+  }
+  return last;
 }
 
 /** Options for {@linkcode pickSeedWindow}. */

@@ -22,7 +22,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
-import { resolveTutorialConfig, type TutorialConfig } from "../config/config.ts";
+import {
+  type GenerateOverrides,
+  resolveTutorialConfig,
+  type TutorialConfig,
+} from "../config/config.ts";
 import { loadMidiFolder, type MidiFolder, type Note } from "../music/midi.ts";
 import { tutorialDataset, tutorialWindows, type WindowIndex } from "./windows.ts";
 import { splitForWindows } from "../train/split.ts";
@@ -30,7 +34,7 @@ import { buildTutorialModel, tutorialLoss, tutorialLossSpec, tutorialOptimizer }
 import { type LstmFactory, lstmFactory } from "../engine/fused_lstm.ts";
 import { type EpochInfo, trainModel, type TrainResult } from "../train/loop.ts";
 import { generateNotesStateful } from "./fast_sample.ts";
-import { checkTemperature, pickSeedWindow, type Temperature } from "../engine/random.ts";
+import { checkTemperature, pickSeedWindow } from "../engine/random.ts";
 import { buildWithSeededDropout } from "../engine/seeded_dropout.ts";
 import {
   beginRun,
@@ -245,26 +249,9 @@ export async function loadTutorialRun(
 }
 
 /** Options for {@linkcode generateFromTutorialRun}. */
-export interface GenerateFromTutorialRunOptions {
+export interface GenerateFromTutorialRunOptions extends GenerateOverrides {
   /** Notes to start from; a seeded random window of these files is used. */
   seedFrom: Array<{ notes: Note[] }>;
-  /**
-   * Notes to generate.
-   * @default {config.generate.length}
-   */
-  length?: number;
-  /**
-   * Pitch logits are divided by this before sampling, or `"argmax"`.
-   * @default {config.generate.temperature}
-   */
-  temperature?: Temperature;
-  /**
-   * Seed for the seed window and sampling.
-   * @default {config.seed}
-   */
-  seed?: number;
-  /** Called after each note with (notes so far, length). */
-  onProgress?: (done: number, total: number) => void;
 }
 
 /**

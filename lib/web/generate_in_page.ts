@@ -112,6 +112,24 @@ function settingsOf(
   return { seed, temperature, choice: { piece: picked.file, offset: picked.offset } };
 }
 
+/**
+ * Generates `length` items `options.chunk` at a time with `next(n)`, reporting progress (and
+ * yielding to the browser) after each chunk.
+ */
+async function inChunks<T>(
+  length: number,
+  options: GenerateInPageOptions,
+  next: (n: number) => T[],
+): Promise<T[]> {
+  const out: T[] = [];
+  const chunk = Math.max(1, options.chunk ?? 1);
+  while (out.length < length) {
+    out.push(...next(Math.min(chunk, length - out.length)));
+    await options.onProgress?.(out.length, length);
+  }
+  return out;
+}
+
 function checkWindow(run: WebRun, choice: WindowChoice): void {
   const piece = run.pieces[choice.piece];
   if (!Number.isInteger(choice.piece) || !piece) {
@@ -140,22 +158,22 @@ async function generateTutorial(
   const random = mulberry32(seed + 1);
   let window = pieceRows(run.pieces[choice.piece])
     .slice(choice.offset, choice.offset + run.sequenceLength);
-  const notes: Note[] = [];
-  const chunk = Math.max(1, options.chunk ?? 1);
-  while (notes.length < length) {
+  const parts = await inChunks(length, options, (n) => {
     const part = generateNotes(model, window, {
-      length: Math.min(chunk, length - notes.length),
+      length: n,
       temperature,
       topK: run.topK,
       random,
       pitchScale: run.pitchScale,
     });
-    for (const n of part) {
-      const start = (notes.at(-1)?.start ?? 0) + n.step;
-      notes.push({ ...n, start, end: start + n.duration });
-    }
     window = [...window, ...part].slice(-run.sequenceLength);
-    await options.onProgress?.(notes.length, length);
+    return part;
+  });
+  // Each chunk counts its starts from 0: place every note after the one before.
+  const notes: Note[] = [];
+  for (const n of parts) {
+    const start = (notes.at(-1)?.start ?? 0) + n.step;
+    notes.push({ ...n, start, end: start + n.duration });
   }
   return { notes, window: choice };
 }
@@ -171,19 +189,11 @@ async function generateClassic(
     .slice(choice.offset, choice.offset + run.sequenceLength);
   // As generateFromClassicRun: the window comes from the seed, the sampling from seed + 1.
   const random = mulberry32(seed + 1);
-  const ids: number[] = [];
-  const chunk = Math.max(1, options.chunk ?? 1);
-  while (ids.length < length) {
-    const part = generateTokens(model, window, {
-      length: Math.min(chunk, length - ids.length),
-      temperature,
-      topK: run.topK,
-      random,
-    });
-    ids.push(...part);
+  const ids = await inChunks(length, options, (n) => {
+    const part = generateTokens(model, window, { length: n, temperature, topK: run.topK, random });
     window = [...window, ...part].slice(-run.sequenceLength);
-    await options.onProgress?.(ids.length, length);
-  }
+    return part;
+  });
   const tokens = ids.map((id) => run.vocabulary[id]);
   const timing = run.timing ? learnedTiming(tokens, run.timing) : undefined;
   const notes = tokensToNotes(tokens, { stepBeats: run.stepBeats, bpm: run.midi.bpm, timing });

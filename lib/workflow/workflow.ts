@@ -6,7 +6,7 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { RunConfig } from "../config/config.ts";
+import type { GenerateOverrides, RunConfig } from "../config/config.ts";
 import type { MidiFolder, Note } from "../music/midi.ts";
 import { isChordToken, type TokenFolder, tokenPitches, tokensToNotes } from "../music/tokens.ts";
 import { tutorialDataset } from "../tutorial/windows.ts";
@@ -35,7 +35,6 @@ import {
   readClassicTokens,
   trainClassic,
 } from "../classic/run.ts";
-import type { Temperature } from "../engine/random.ts";
 import type { LossFunction } from "../train/loop.ts";
 import { tutorialLoss } from "../tutorial/model.ts";
 import { runPaths } from "../io/run_folder.ts";
@@ -245,26 +244,8 @@ export async function loadRun(runDir: string, options: LoadRunOptions = {}): Pro
   return { family: "tutorial", ...(await loadTutorialRun(runDir, load)) };
 }
 
-/** Options for {@linkcode generateMusic}. */
-export interface GenerateMusicOptions {
-  /**
-   * Notes (tutorial) or tokens (classic) to generate.
-   * @default {the config's generate.length}
-   */
-  length?: number;
-  /**
-   * Logits are divided by this before sampling, or `"argmax"`.
-   * @default {the config's generate.temperature}
-   */
-  temperature?: Temperature;
-  /**
-   * Seed for the seed window and sampling.
-   * @default {the config's seed}
-   */
-  seed?: number;
-  /** Called after each note or token with (done, length). */
-  onProgress?: (done: number, total: number) => void;
-}
+/** Options for {@linkcode generateMusic}: the overrides both families take. */
+export type GenerateMusicOptions = GenerateOverrides;
 
 /** Generated music: notes, and for the classic family the tokens they came from. */
 export interface GeneratedMusic {
