@@ -169,6 +169,20 @@ export interface ClassicWindows extends ClassicWindowBatch {
 }
 
 /**
+ * The label of every window: the id of the token after it.
+ *
+ * @param index windows from {@linkcode classicWindowIndex} (not changed)
+ * @returns `[index.count]`, window order
+ */
+export function classicLabels(index: ClassicWindowIndex): Int32Array {
+  const labels = new Int32Array(index.count);
+  for (let w = 0; w < index.count; w++) {
+    labels[w] = index.sequences[index.sequence[w]][index.offset[w] + index.sequenceLength];
+  }
+  return labels;
+}
+
+/**
  * Every window of a corpus in file order, as flat typed arrays (`inputs` takes
  * `4 * count * sequenceLength` bytes; use {@linkcode classicDataset} for large corpora).
  *

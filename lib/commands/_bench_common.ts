@@ -111,8 +111,9 @@ export function median(values: number[]): number {
 
 /**
  * A backend label of the plan: `wasm` runs one thread, `wasm, N threads` the threaded build;
- * with `blas`, the fused LSTM's products run on the system's BLAS with the same threads
- * (`wasm + BLAS`, `wasm + BLAS, N threads`). Rows without `BLAS` in the label keep it off.
+ * with `blas`, the fused LSTM's products run on the system's BLAS with N threads and the wasm
+ * backend on one (`wasm + BLAS`, `wasm + BLAS, N threads`: `selectBackend`'s rule). Rows
+ * without `BLAS` in the label keep it off.
  */
 export function backendLabel(threads: number, blas = false): string {
   const base = blas ? "wasm + BLAS" : "wasm";
@@ -141,10 +142,12 @@ export async function useBackend(label: string): Promise<string> {
       wasmThreads: threads,
       blas: blas ? "auto" : "off",
     });
-    if (choice.wasmThreads !== threads) {
-      throw new Error(`wanted ${label}, got ${choice.wasmThreads} thread(s): ${choice.reason}`);
-    }
     if (blas && choice.blas == null) throw new Error(`wanted ${label}: ${choice.lstmProducts}`);
+    // With a BLAS, the BLAS runs the threads and the wasm backend one (selectBackend's rule).
+    const got = blas ? choice.blas!.threads ?? threads : choice.wasmThreads;
+    if (got !== threads || (blas && choice.wasmThreads !== 1)) {
+      throw new Error(`wanted ${label}, got ${got} thread(s): ${choice.reason}`);
+    }
     return choice.reason;
   }
   const choice = await selectBackend({

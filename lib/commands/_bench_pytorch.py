@@ -43,6 +43,19 @@ def blas_in_use():
     return sorted(set(found))
 
 
+def blas_threads(libraries):
+    """OpenBLAS's own thread count in this process (torch's threads do not set it), or None."""
+    import ctypes
+    for path in libraries:
+        if "openblas" not in os.path.basename(path):
+            continue
+        try:
+            return int(ctypes.CDLL(path).openblas_get_num_threads())
+        except (OSError, AttributeError):
+            pass
+    return None
+
+
 def timed_batches(step, warmup, max_timed, budget_sec):
     for _ in range(warmup):
         step()
@@ -272,6 +285,7 @@ def main():
         "defaultThreads": default_threads,
         "blasInfo": blas_info,
         "blasLibraries": blas_in_use(),
+        "blasThreads": blas_threads(blas_in_use()),
         "entries": entries,
     }
     print("BENCH_TORCH " + json.dumps(result), flush=True)

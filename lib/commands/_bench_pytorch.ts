@@ -2,9 +2,10 @@
  * PyTorch in the same benchmark run (`bench.ts`): when a Python with `torch` is found (for
  * example Debian's `python3-torch`), `_bench_pytorch.py` times the same two models (tutorial
  * batch 64 with Adam, classic 3 x 512 batch 64 with RMSprop) and their generation with a
- * carried state, on this machine with the same threads, and the report prints every training
- * and generation figure as a ratio to it. PyTorch is an optional reference, never a
- * dependency: without it the rows say why.
+ * carried state, on this machine with the torch threads it is given (the benchmark asks for its
+ * own count and for one; torch's OpenBLAS runs threads of its own beside them, which the rows
+ * name), and the report prints every training and generation figure as a ratio to the faster.
+ * PyTorch is an optional reference, never a dependency: without it the rows say why.
  *
  * Debian's torch multiplies through the system `libblas.so.3`: the slow reference BLAS unless
  * OpenBLAS is installed (`apt install libopenblas0-pthread`); the rows name the library it
@@ -102,6 +103,8 @@ interface TorchResult {
   defaultThreads: number;
   blasInfo: string;
   blasLibraries: string[];
+  /** OpenBLAS's own threads in that process, or `null` (another BLAS). */
+  blasThreads?: number | null;
   entries: Array<
     { workload: string; unit?: string; value: number | null; status: string; notes: string }
   >;
@@ -174,8 +177,10 @@ export async function runPytorch(options: PytorchOptions): Promise<Entry[]> {
   }
   const result = JSON.parse(line.slice(RESULT_MARK.length)) as TorchResult;
   const blas = result.blasLibraries.map((p) => p.split("/").at(-1)).join(", ") || "none found";
+  // torch's threads; its BLAS (OpenBLAS) runs threads of its own beside them.
   const backend = `${PYTORCH_BACKEND} ${result.torch}, ${result.threads} thread` +
-    (result.threads === 1 ? "" : "s");
+    (result.threads === 1 ? "" : "s") +
+    (result.blasThreads == null ? "" : ` (its BLAS: ${result.blasThreads})`);
   return result.entries.map((e, k) => {
     const name = options.only[k];
     return {

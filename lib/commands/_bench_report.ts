@@ -23,14 +23,21 @@ export function valueWithUnit(e: Entry): string {
   return e.value === null ? formatValue(e) : `${formatValue(e)} ${e.unit}`;
 }
 
-/** The PyTorch entry a project entry compares with: same workload and unit, measured. */
+/**
+ * The PyTorch entry a project entry compares with: same workload and unit, measured, and the
+ * fastest of PyTorch's thread counts.
+ */
 function pytorchOf(e: Entry, entries: Entry[]): Entry | undefined {
   if (!/^(train|generate) /.test(e.workload) || e.backend.startsWith(PYTORCH_BACKEND)) {
     return undefined;
   }
-  return entries.find((p) =>
+  const measured = entries.filter((p) =>
     p.backend.startsWith(PYTORCH_BACKEND) && p.workload === e.workload && p.unit === e.unit &&
     p.value !== null
+  );
+  return measured.reduce<Entry | undefined>(
+    (a, p) => a == null || p.value! > a.value! ? p : a,
+    undefined,
   );
 }
 
@@ -96,8 +103,16 @@ export function pytorchFootnote(entries: Entry[]): string {
   if (torch.status !== "ok" && !entries.some((e) => pytorchOf(e, entries) !== undefined)) {
     return `vs PyTorch: no PyTorch figures in this run (${torch.status}: ${torch.notes}).`;
   }
+  const counts = [
+    ...new Set(
+      entries.filter((e) => e.backend.startsWith(PYTORCH_BACKEND))
+        .map((e) => e.backend.replace(/^.*, /, "")),
+    ),
+  ].join(" and ");
   return `vs PyTorch: the figure divided by PyTorch's on the same workload, measured in this ` +
-    `run on this machine (${torch.backend}; same models, batch 64, Adam / RMSprop, carried ` +
+    `run on this machine right after the project's rows of that workload (${
+      torch.backend.replace(/, [^,]*$/, "")
+    }, ${counts}: the faster of them; same models, batch 64, Adam / RMSprop, carried ` +
     `state for generation). Above 1: this project is faster.`;
 }
 

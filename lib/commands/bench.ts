@@ -12,7 +12,9 @@
  *   preparing the training data of a corpus 10 times the folder: `_bench_data.ts`;
  * - the same two models in PyTorch (tutorial batch 64 with Adam, classic batch 64 with
  *   RMSprop, generation with a carried state) when a Python imports `torch`
- *   (`_bench_pytorch.ts`); every training and generation figure then shows as a ratio to it.
+ *   (`_bench_pytorch.ts`), right after the project's rows of each workload, with the
+ *   benchmark's threads and with one torch thread; every training and generation figure then
+ *   shows as a ratio to the faster of the two.
  *
  * Every workload runs in a child process of its own, with a time limit (`_bench_plan.ts`), so
  * that each peak memory figure is that workload's alone and a hopeless combination ends as
@@ -26,8 +28,8 @@
  *
  * Backends (rows): `wasm + BLAS, N threads` and `wasm + BLAS` run the fused LSTM's products
  * on the system's BLAS (`engine/blas.ts`; MIDI_LSTM_BLAS picks the library, `off` drops these
- * rows) with N or 1 threads; `wasm, N threads` and `wasm` are the wasm backend alone (BLAS
- * off), `cpu` plain JS. `--threads N` (default `auto`: one per core, at most 4) is N, and
+ * rows) with N or 1 threads, the wasm backend on one; `wasm, N threads` and `wasm` are the
+ * wasm backend alone (BLAS off), `cpu` plain JS. `--threads N` (default `auto`: one per core, at most 4) is N, and
  * PyTorch's threads; `--threads 1` leaves the threaded rows out.
  *
  * `--workers N` (N > 1) adds rows for fused training on wasm with each batch split across N
@@ -109,13 +111,16 @@ function unavailable(backend: string, notes: string): Entry {
   };
 }
 
+/** The PyTorch workloads of each group of the plan. */
+const PYTORCH_OF_GROUP: Record<string, string[]> = {
+  tutorial: ["train-tutorial"],
+  classic: ["train-classic"],
+  generate: ["generate-tutorial", "generate-classic"],
+};
+
 /** The PyTorch workloads that match the selected groups. */
 function pytorchWorkloads(only: string[]): string[] {
-  return [
-    ...(only.includes("tutorial") ? ["train-tutorial"] : []),
-    ...(only.includes("classic") ? ["train-classic"] : []),
-    ...(only.includes("generate") ? ["generate-tutorial", "generate-classic"] : []),
-  ];
+  return only.flatMap((g) => PYTORCH_OF_GROUP[g] ?? []);
 }
 
 async function main(): Promise<void> {
@@ -201,7 +206,35 @@ async function main(): Promise<void> {
       `load ${load()}`,
   );
   const started = performance.now();
-  for (const job of jobs) {
+  // PyTorch's workloads of a group run right after the group's own rows, so that a machine
+  // whose speed drifts during the run (a VM's neighbours) moves both sides of a ratio alike.
+  const pytorchAfter = async (group: string) => {
+    const work = torchWork.filter((w) => PYTORCH_OF_GROUP[group]?.includes(w));
+    if (torch?.python == null || work.length === 0) return;
+    // Its own thread count and one thread: on 2 cores its small products can run faster on
+    // one. The ratios use the faster.
+    for (const count of threads > 1 ? [threads, 1] : [1]) {
+      const t0 = performance.now();
+      const result = await runPytorch({
+        python: torch.python,
+        threads: count,
+        only: work,
+        quick: values.quick,
+        limitSec: values.quick ? 180 : 600,
+      });
+      entries.push(...result);
+      const summary = result.map((e) =>
+        `${e.workload} ${e.status === "ok" ? `${formatValue(e)} ${e.unit}` : e.status}`
+      ).join(", ");
+      console.log(
+        `  pytorch, ${count} thread${count === 1 ? "" : "s"}: ${summary} ` +
+          `(${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+      );
+    }
+    machine.pytorch = `torch ${torch.detail} (${torch.python}), ` +
+      (threads > 1 ? `${threads} threads and 1 thread` : "1 thread");
+  };
+  for (const [i, job] of jobs.entries()) {
     const t0 = performance.now();
     const result = await runJob(job, { script, root });
     entries.push(...result);
@@ -211,22 +244,7 @@ async function main(): Promise<void> {
     console.log(
       `  ${job.label}: ${summary} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
     );
-  }
-  if (torch?.python != null) {
-    const t0 = performance.now();
-    const result = await runPytorch({
-      python: torch.python,
-      threads,
-      only: torchWork,
-      quick: values.quick,
-      limitSec: values.quick ? 180 : 600,
-    });
-    entries.push(...result);
-    machine.pytorch = `torch ${torch.detail} (${torch.python}), ${threads} threads`;
-    const summary = result.map((e) =>
-      `${e.workload} ${e.status === "ok" ? `${formatValue(e)} ${e.unit}` : e.status}`
-    ).join(", ");
-    console.log(`  pytorch: ${summary} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    if (jobs[i + 1]?.group !== job.group) await pytorchAfter(job.group);
   }
   machine["load average (1, 5, 15 min) at end"] = load();
   machine["total time"] = `${((performance.now() - started) / 1000).toFixed(0)} s`;

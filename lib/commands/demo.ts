@@ -20,6 +20,7 @@ import {
   prepareData,
   readCorpus,
   trainRun,
+  unigramBaseline,
 } from "../workflow/workflow.ts";
 import { lossFigure } from "../notebook/plot.ts";
 import { saveFigureHtml } from "../notebook/display.ts";
@@ -97,6 +98,17 @@ try {
       result.bestEpoch + 1
     }${result.stoppedEarly ? " (stopped early)" : ""}`,
   );
+  const baseline = unigramBaseline(prepared);
+  const reached = baseline == null ? undefined : result.history[baseline.compareWith];
+  if (baseline != null && reached != null && reached.length > 0) {
+    const best = Math.min(...reached);
+    const under = (1 - best / baseline.nats) * 100;
+    console.log(
+      `unigram baseline: ${baseline.nats.toFixed(4)} (always predicting the training set's ` +
+        `${baseline.label} frequencies); best ${baseline.compareWith} ${best.toFixed(4)}, ` +
+        (under >= 0 ? `${under.toFixed(1)}% under it` : `${(-under).toFixed(1)}% over it`),
+    );
+  }
 
   const music = generateMusic(run, corpus);
   await Deno.mkdir(out, { recursive: true });

@@ -1,11 +1,19 @@
 /**
- * Workaround for slow transposed matrix products in tfjs-backend-wasm.
+ * Faster matrix products for tfjs-backend-wasm: on the system's BLAS when one is active, and
+ * a workaround for its slow transposed products.
  *
- * The wasm kernels `BatchMatMul` and `_FusedMatMul` are 10-25x slower when `transposeA` or
- * `transposeB` is set than on an already transposed operand (the XNNPACK path is only taken
- * for plain products). LSTM gradients use exactly these transposed products. The wrappers
- * installed here materialise the transposed operand with the wasm `Transpose` kernel, call
- * the original kernel with the flag cleared and free the temporary copy.
+ * With a BLAS active (`blas.ts`, set by `selectBackend`), the wrappers run float32 products
+ * of one matrix pair (batch 1) of at least {@linkcode BLAS_MIN_MULTIPLY_ADDS} multiply-adds
+ * on it, straight from and into the wasm heap, transposes as flags, with the bias and a
+ * `linear` or `relu` activation of `_FusedMatMul` applied after: the Dense layers of both
+ * families and their gradients (XNNPACK repacks the right operand of every product, which
+ * costs as much as the product at these sizes).
+ *
+ * Otherwise: the wasm kernels `BatchMatMul` and `_FusedMatMul` are 10-25x slower when
+ * `transposeA` or `transposeB` is set than on an already transposed operand (the XNNPACK path
+ * is only taken for plain products). LSTM gradients use exactly these transposed products. The
+ * wrappers materialise the transposed operand with the wasm `Transpose` kernel, call the
+ * original kernel with the flag cleared and free the temporary copy.
  *
  * The engine never sees the wrappers' intermediates: they are backend data freed before the
  * wrapper returns, so `tf.memory().numTensors` is unchanged and gradients (recorded from the
@@ -14,6 +22,10 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { activeBlas, type Blas } from "./blas.ts";
+
+/** Products with fewer multiply-adds than this stay on XNNPACK (a call costs microseconds). */
+export const BLAS_MIN_MULTIPLY_ADDS = 1 << 16;
 
 /** Kernels that get wrapped. */
 const KERNEL_NAMES = ["BatchMatMul", "_FusedMatMul"] as const;
@@ -25,6 +37,11 @@ type KernelParams = Parameters<tf.KernelFunc>[0];
 type WrappedKernelFunc = tf.KernelFunc & { [ORIGINAL]?: tf.KernelFunc };
 interface DisposingBackend {
   disposeData(dataId: tf.DataId, force?: boolean): boolean;
+}
+/** The parts of the wasm backend the BLAS path uses. */
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
 }
 
 /**
@@ -81,6 +98,9 @@ export function isWasmMatMulWorkaroundInstalled(): boolean {
 /** Builds a kernel function that clears transpose flags by transposing operands first. */
 function wrapKernel(original: tf.KernelFunc): tf.KernelFunc {
   const wrapped: WrappedKernelFunc = (params: KernelParams) => {
+    const blas = activeBlas();
+    const onBlas = blas == null ? null : blasProduct(blas, params);
+    if (onBlas != null) return onBlas;
     const attrs = params.attrs ?? {};
     const transposeA = attrs.transposeA === true;
     const transposeB = attrs.transposeB === true;
@@ -117,5 +137,52 @@ function swapLastTwo(
   const transpose = tf.getKernel("Transpose", "wasm").kernelFunc;
   const out = transpose({ inputs: { x }, backend, attrs: { perm } }) as tf.TensorInfo;
   temporaries.push(out);
+  return out;
+}
+
+/**
+ * `params`' product on the BLAS, or `null` when it is not one the BLAS path takes (not
+ * float32, a batch of more than one matrix, fewer than {@linkcode BLAS_MIN_MULTIPLY_ADDS}
+ * multiply-adds, a bias that is not one value per column, PReLU weights, or an activation
+ * other than `linear` and `relu`).
+ */
+function blasProduct(blas: Blas, params: KernelParams): tf.TensorInfo | null {
+  const { a, b, bias, preluActivationWeights } = params.inputs;
+  const attrs = params.attrs ?? {};
+  const activation = (attrs.activation as string | undefined) ?? "linear";
+  if (a == null || b == null || preluActivationWeights != null) return null;
+  if (activation !== "linear" && activation !== "relu") return null;
+  if (a.dtype !== "float32" || b.dtype !== "float32") return null;
+  const rankA = a.shape.length;
+  const rankB = b.shape.length;
+  if (rankA < 2 || rankB < 2) return null;
+  const batchOf = (shape: number[]) => shape.slice(0, -2).reduce((x, y) => x * y, 1);
+  if (batchOf(a.shape) !== 1 || batchOf(b.shape) !== 1) return null;
+  const transA = attrs.transposeA === true;
+  const transB = attrs.transposeB === true;
+  const [aRows, aCols] = a.shape.slice(-2);
+  const [bRows, bCols] = b.shape.slice(-2);
+  const m = transA ? aCols : aRows;
+  const k = transA ? aRows : aCols;
+  const n = transB ? bRows : bCols;
+  if ((transB ? bCols : bRows) !== k || m * n * k < BLAS_MIN_MULTIPLY_ADDS) return null;
+  if (bias != null && (bias.dtype !== "float32" || bias.shape.reduce((x, y) => x * y, 1) !== n)) {
+    return null;
+  }
+  const backend = params.backend as unknown as HeapBackend;
+  const shape = [...(rankA >= rankB ? a.shape : b.shape).slice(0, -2), m, n];
+  const out = backend.makeOutput(shape, "float32");
+  // Views after makeOutput: allocating may grow the heap, which detaches earlier views.
+  const c = backend.typedArrayFromHeap(out);
+  const aData = backend.typedArrayFromHeap(a);
+  const bData = backend.typedArrayFromHeap(b);
+  if (bias != null) {
+    const biasData = backend.typedArrayFromHeap(bias);
+    for (let r = 0; r < m; r++) c.set(biasData, r * n);
+  }
+  blas.sgemm({ transA, transB, m, n, k, a: aData, b: bData, c, beta: bias != null ? 1 : 0 });
+  if (activation === "relu") {
+    for (let i = 0; i < c.length; i++) if (c[i] < 0) c[i] = 0;
+  }
   return out;
 }

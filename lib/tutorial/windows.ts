@@ -87,6 +87,21 @@ export function tutorialWindows(
   };
 }
 
+/**
+ * The label pitch of every window: the raw pitch (0..127) of the note after it.
+ *
+ * @param index windows from {@linkcode tutorialWindows} (not changed)
+ * @returns `[index.count]`, window order
+ */
+export function tutorialLabels(index: WindowIndex): Int32Array {
+  const labels = new Int32Array(index.count);
+  for (let w = 0; w < index.count; w++) {
+    const f = index.files[index.file[w]];
+    labels[w] = f.values[(index.offset[w] + index.sequenceLength) * 3];
+  }
+  return labels;
+}
+
 /** One batch as the tutorial model takes it. */
 export interface TutorialBatch {
   /** `[batch, sequenceLength, 3]`: pitch / pitchScale, stepSec, durationSec. */

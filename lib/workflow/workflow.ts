@@ -9,8 +9,9 @@ import type * as tf from "@tensorflow/tfjs";
 import type { GenerateOverrides, RunConfig } from "../config/config.ts";
 import type { MidiFolder, Note } from "../music/midi.ts";
 import { isChordToken, type TokenFolder, tokenPitches, tokensToNotes } from "../music/tokens.ts";
-import { tutorialDataset } from "../tutorial/windows.ts";
-import { classicDataset } from "../classic/windows.ts";
+import { tutorialDataset, tutorialLabels } from "../tutorial/windows.ts";
+import { classicDataset, classicLabels } from "../classic/windows.ts";
+import { unigramCrossEntropy } from "../train/baseline.ts";
 import type { EpochInfo, TrainResult } from "../train/loop.ts";
 import { writeJsonAtomic } from "../io/model_files.ts";
 import { buildTutorialModel, tutorialOptimizer } from "../tutorial/model.ts";
@@ -124,6 +125,47 @@ export function prepareData(config: RunConfig, corpus?: Corpus): PreparedData {
 export function windowCounts(prepared: PreparedData): { train: number; validation: number } {
   const { data } = prepared;
   return { train: data.train.count, validation: data.validation?.count ?? 0 };
+}
+
+/** The unigram baseline of a run's data, and the logged value to compare it with. */
+export interface UnigramBaseline {
+  /** Cross-entropy (nats) of the held-out labels under the training labels' frequencies. */
+  nats: number;
+  /**
+   * The history's value in the same units: `"val_loss"` (classic: the token cross-entropy)
+   * or `"val_pitch_loss"` (tutorial: the pitch head's cross-entropy; its `val_loss` adds the
+   * step and duration errors).
+   */
+  compareWith: "val_loss" | "val_pitch_loss";
+  /** What the labels are, for people: `"token"` or `"pitch"`. */
+  label: "token" | "pitch";
+}
+
+/**
+ * The unigram baseline ({@linkcode unigramCrossEntropy}) of prepared data: what always
+ * predicting the training windows' label frequencies scores on the held-out windows.
+ *
+ * @returns `null` when nothing is held out
+ */
+export function unigramBaseline(prepared: PreparedData): UnigramBaseline | null {
+  if (prepared.family === "tutorial") {
+    const { train, validation } = prepared.data as TutorialData;
+    if (validation.count === 0) return null;
+    const labels = { train: tutorialLabels(train), heldOut: tutorialLabels(validation) };
+    return {
+      nats: unigramCrossEntropy(labels, { classes: 128 }),
+      compareWith: "val_pitch_loss",
+      label: "pitch",
+    };
+  }
+  const { train, validation, vocabulary } = prepared.data as ClassicData;
+  if (validation == null || validation.count === 0) return null;
+  const labels = { train: classicLabels(train), heldOut: classicLabels(validation) };
+  return {
+    nats: unigramCrossEntropy(labels, { classes: vocabulary.size }),
+    compareWith: "val_loss",
+    label: "token",
+  };
 }
 
 /**

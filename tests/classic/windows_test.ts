@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import {
   classicDataset,
+  classicLabels,
   classicWindowIndex,
   classicWindows,
   gatherClassicWindows,
@@ -33,6 +34,14 @@ Deno.test("classicWindows() with crossFiles joins the files as the notebooks did
   assert.deepEqual(Array.from(w.fileOfWindow), [0, 0, 0, 0, 0, 1]);
   // The window starting at id 3 spans the boundary: 3 4 | 5 -> 6.
   assert.deepEqual(Array.from(w.inputs.subarray(9, 12)), [0.3, 0.4, 0.5].map(Math.fround));
+});
+
+Deno.test("classicLabels() gives each window's next id, the labels classicWindows() gathers", () => {
+  const files = [[1, 2, 3, 4, 5], [6, 7, 8, 0]];
+  const options = { sequenceLength: 2, vocabSize: 9 };
+  const index = classicWindowIndex(files, options);
+  assert.deepEqual(Array.from(classicLabels(index)), [3, 4, 5, 8, 0]);
+  assert.deepEqual(classicLabels(index), classicWindows(files, options).labels);
 });
 
 Deno.test("classicWindowIndex() skips files too short for a window and needs one window somewhere", () => {

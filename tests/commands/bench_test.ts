@@ -72,6 +72,15 @@ Deno.test("ratioToPytorch() divides training and generation figures by PyTorch's
   assert.match(pytorchFootnote(all), /measured in this run/);
 });
 
+Deno.test("ratioToPytorch() compares with the faster of PyTorch's thread counts", () => {
+  const two = entry({ backend: "pytorch 1.13.0, 2 threads", value: 40 });
+  const one = entry({ backend: "pytorch 1.13.0, 1 thread", value: 50 });
+  const ours = entry({ value: 100 });
+  assert.equal(ratioToPytorch(ours, [ours, two, one]), "2.00x");
+  assert.equal(ratioToPytorch(ours, [ours, one, two]), "2.00x", "whatever the order");
+  assert.match(pytorchFootnote([ours, two, one]), /2 threads and 1 thread: the faster of them/);
+});
+
 Deno.test("pytorchFootnote() says why there is no PyTorch figure", () => {
   const missing = entry({
     workload: "all",

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/engine/backend.ts";
+import { loadBlas } from "../../lib/engine/blas.ts";
 import {
   installWasmMatMulWorkaround,
   isWasmMatMulWorkaroundInstalled,
@@ -287,15 +288,32 @@ Deno.test("selectBackend() runs the threaded wasm build with the requested threa
       )
         .dataSync()
     );
-  const one = await selectBackend({ backend: "wasm", wasmThreads: 1 });
+  // BLAS off: with one, the BLAS would take the threads (next test).
+  const one = await selectBackend({ backend: "wasm", wasmThreads: 1, blas: "off" });
   assert.equal(one.wasmThreads, 1);
   const single = product();
-  const two = await selectBackend({ backend: "wasm", wasmThreads: 2 });
+  const two = await selectBackend({ backend: "wasm", wasmThreads: 2, blas: "off" });
   assert.equal(two.wasmThreads, 2, two.reason);
   assert.match(two.reason, /2 threads/);
   assert.deepEqual(product(), single); // each output element is summed in the same order
-  const fromEnv = await withThreadsEnv("1", () => selectBackend({ backend: "wasm" }));
+  const fromEnv = await withThreadsEnv("1", () => selectBackend({ backend: "wasm", blas: "off" }));
   assert.equal(fromEnv.wasmThreads, 1);
+});
+
+Deno.test({
+  name: "selectBackend() with a BLAS gives it the threads and runs the wasm backend on one",
+  ignore: loadBlas({ library: "auto" }).blas == null,
+  async fn() {
+    try {
+      const choice = await selectBackend({ backend: "wasm", wasmThreads: 2, blas: "auto" });
+      assert.equal(choice.wasmThreads, 1, choice.reason);
+      assert.ok(choice.blas != null, choice.reason);
+      assert.ok([2, null].includes(choice.blas.threads), choice.reason);
+      assert.match(choice.reason, /the BLAS takes the 2 threads; wasm, 1 thread; LSTM products on/);
+    } finally {
+      await selectBackend({ backend: "wasm", wasmThreads: 1, blas: "off" });
+    }
+  },
 });
 
 Deno.test("selectBackend() rejects a bad TFJS_WASM_THREADS or wasmThreads, naming it", async () => {

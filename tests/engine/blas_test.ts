@@ -91,42 +91,62 @@ Deno.test({
   name: `sgemm() computes op(A) x op(B) with transposes, strides, offsets and beta${needsBlas}`,
   ignore: noBlas,
   fn() {
-    const [m, n, k] = [7, 5, 9];
-    for (const transA of [false, true]) {
-      for (const transB of [false, true]) {
-        // Row strides wider than the rows, and operands that start inside larger arrays.
-        const lda = (transA ? m : k) + 3;
-        const ldb = (transB ? k : n) + 2;
-        const ldc = n + 4;
-        const aAll = values(3 + (transA ? k : m) * lda, 1);
-        const bAll = values(5 + (transB ? n : k) * ldb, 2);
-        const a = aAll.subarray(3);
-        const b = bAll.subarray(5);
-        const c = values(m * ldc, 3);
-        const before = c.slice();
-        blas().sgemm({ transA, transB, m, n, k, a, lda, b, ldb, c, ldc, alpha: 2, beta: 0.5 });
-        const expected = reference(m, n, k, { data: a, ld: lda, trans: transA }, {
-          data: b,
-          ld: ldb,
-          trans: transB,
-        });
-        for (let i = 0; i < m; i++) {
-          for (let j = 0; j < ldc; j++) {
-            const got = c[i * ldc + j];
-            if (j >= n) {
-              assert.equal(got, before[i * ldc + j], "padding between rows is not written");
-              continue;
+    // m = 1 runs as a matrix-vector product (sgemv); the other shape as sgemm.
+    for (const [m, n, k] of [[7, 5, 9], [1, 6, 11]]) {
+      for (const transA of [false, true]) {
+        for (const transB of [false, true]) {
+          // Row strides wider than the rows, and operands that start inside larger arrays.
+          const lda = (transA ? m : k) + 3;
+          const ldb = (transB ? k : n) + 2;
+          const ldc = n + 4;
+          const aAll = values(3 + (transA ? k : m) * lda, 1);
+          const bAll = values(5 + (transB ? n : k) * ldb, 2);
+          const a = aAll.subarray(3);
+          const b = bAll.subarray(5);
+          const c = values(m * ldc, 3);
+          const before = c.slice();
+          blas().sgemm({ transA, transB, m, n, k, a, lda, b, ldb, c, ldc, alpha: 2, beta: 0.5 });
+          const expected = reference(m, n, k, { data: a, ld: lda, trans: transA }, {
+            data: b,
+            ld: ldb,
+            trans: transB,
+          });
+          for (let i = 0; i < m; i++) {
+            for (let j = 0; j < ldc; j++) {
+              const got = c[i * ldc + j];
+              if (j >= n) {
+                assert.equal(got, before[i * ldc + j], "padding between rows is not written");
+                continue;
+              }
+              const want = 2 * expected[i * n + j] + 0.5 * before[i * ldc + j];
+              assert.ok(
+                Math.abs(got - want) < 1e-5,
+                `transA ${transA} transB ${transB} (${i}, ${j})`,
+              );
             }
-            const want = 2 * expected[i * n + j] + 0.5 * before[i * ldc + j];
-            assert.ok(
-              Math.abs(got - want) < 1e-5,
-              `transA ${transA} transB ${transB} (${i}, ${j})`,
-            );
           }
+          assert.deepEqual(aAll.subarray(0, 3), values(3, 1), "A before its offset untouched");
         }
-        assert.deepEqual(aAll.subarray(0, 3), values(3, 1), "A before its offset untouched");
       }
     }
+  },
+});
+
+Deno.test({
+  name: `sgemm() of one row with beta 0 ignores what C held, NaN included${needsBlas}`,
+  ignore: noBlas,
+  fn() {
+    const [n, k] = [6, 11];
+    const a = values(k, 1);
+    const b = values(k * n, 2);
+    const expected = reference(1, n, k, { data: a, ld: k, trans: false }, {
+      data: b,
+      ld: n,
+      trans: false,
+    });
+    const c = new Float32Array(n).fill(NaN);
+    blas().sgemm({ m: 1, n, k, a, b, c });
+    for (let j = 0; j < n; j++) assert.ok(Math.abs(c[j] - expected[j]) < 1e-5, `column ${j}`);
   },
 });
 
@@ -458,4 +478,53 @@ Deno.test("MIDI_LSTM_BLAS=/nonexistent: a command-line process falls back with a
     result.products,
     /^LSTM products on cpu \(MIDI_LSTM_BLAS="\/nonexistent" did not load: /,
   );
+});
+
+Deno.test({
+  name:
+    `wasm matrix products on the BLAS (Dense layers) equal XNNPACK's, with their gradients${needsBlas}`,
+  ignore: noBlas,
+  async fn() {
+    const { installWasmMatMulWorkaround, BLAS_MIN_MULTIPLY_ADDS } = await import(
+      "../../lib/engine/_wasm_matmul.ts"
+    );
+    await tf.setBackend("wasm");
+    installWasmMatMulWorkaround();
+    try {
+      // [64 x 128] x [128 x 96]: above the BLAS threshold; plain, transposed, fused with a
+      // bias and relu, and the gradients the tape takes of them (transposed products).
+      const [m, k, n] = [64, 128, 96];
+      assert.ok(m * n * k >= BLAS_MIN_MULTIPLY_ADDS);
+      const a = tf.tensor2d(values(m * k, 1), [m, k]);
+      const b = tf.tensor2d(values(k * n, 2), [k, n]);
+      const bias = tf.tensor1d(values(n, 3));
+      const run = () =>
+        tf.tidy(() => {
+          const plain = tf.matMul(a, b);
+          const transposed = tf.matMul(b, a, true, true); // [n, m]
+          const fused = tf.fused.matMul({ a, b, bias, activation: "relu" });
+          const { grads } = tf.variableGrads(
+            () => tf.sum(tf.square(tf.fused.matMul({ a: wa, b: wb, bias: wbias }))),
+            [wa, wb, wbias],
+          );
+          return [plain, transposed, fused, grads[wa.name], grads[wb.name], grads[wbias.name]]
+            .map((t) => t.dataSync() as Float32Array).map((d) => d.slice());
+        });
+      const wa = tf.variable(a);
+      const wb = tf.variable(b);
+      const wbias = tf.variable(bias);
+      setActiveBlas(blas());
+      const onBlas = run();
+      setActiveBlas(null);
+      const onXnnpack = run();
+      ["plain", "transposed", "fused relu", "dA", "dB", "dBias"].forEach((what, i) =>
+        assertClose(onBlas[i], onXnnpack[i], what)
+      );
+      assert.ok(onBlas[2].every((v) => v >= 0), "relu applied");
+      tf.dispose([a, b, bias, wa, wb, wbias]);
+    } finally {
+      setActiveBlas(null);
+      await tf.setBackend("cpu");
+    }
+  },
 });

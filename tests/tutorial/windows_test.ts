@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { gatherBatch, tutorialDataset, tutorialWindows } from "../../lib/tutorial/windows.ts";
+import {
+  gatherBatch,
+  tutorialDataset,
+  tutorialLabels,
+  tutorialWindows,
+} from "../../lib/tutorial/windows.ts";
 import { patternNotes } from "../_helpers.ts";
 
 await tf.setBackend("cpu");
@@ -39,6 +44,18 @@ Deno.test("gatherBatch() labels each window with the note that follows it and sc
       fileA.notes[5].duration,
       fileB.notes[5].duration,
     ]);
+  } finally {
+    tf.dispose([batch.xs, batch.ys.pitch, batch.ys.step, batch.ys.duration]);
+  }
+});
+
+Deno.test("tutorialLabels() gives each window's next pitch, the same labels gatherBatch() does", () => {
+  const index = tutorialWindows([fileA, fileB], { sequenceLength: 4 });
+  const all = Array.from({ length: index.count }, (_, i) => i);
+  const batch = gatherBatch(index, all);
+  try {
+    assert.deepEqual(Array.from(tutorialLabels(index)), Array.from(batch.ys.pitch.dataSync()));
+    assert.equal(tutorialLabels(index)[6], fileB.notes[4].pitch);
   } finally {
     tf.dispose([batch.xs, batch.ys.pitch, batch.ys.step, batch.ys.duration]);
   }

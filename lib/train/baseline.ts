@@ -1,0 +1,72 @@
+/**
+ * The unigram baseline: the cross-entropy a model scores when it ignores its input and
+ * always predicts how often each label occurs in the training windows. A trained model that
+ * does not beat it on held-out pieces has learnt label frequencies and nothing more.
+ *
+ * ```ts
+ * const nats = unigramCrossEntropy({ train: [0, 0, 1], heldOut: [0, 1] }, { classes: 3 });
+ * ```
+ *
+ * @module
+ */
+
+/** Labels to compare: the training windows' and the held-out windows'. */
+export interface UnigramLabels {
+  /** Class ids of the training windows' labels (not changed). */
+  train: ArrayLike<number>;
+  /** Class ids of the held-out windows' labels (not changed). */
+  heldOut: ArrayLike<number>;
+}
+
+/** Options of {@linkcode unigramCrossEntropy}. */
+export interface UnigramOptions {
+  /** Number of classes (the vocabulary size, or 128 pitches). */
+  classes: number;
+  /**
+   * Added to every class's training count (add-one smoothing), so a label never seen in
+   * training costs a finite amount, as it does for a model.
+   * @default {1}
+   */
+  smoothing?: number;
+}
+
+/**
+ * Mean cross-entropy in nats of the held-out labels under the training labels' smoothed
+ * frequencies: `-mean(log((count[y] + s) / (n + s * classes)))`, the same units as the
+ * models' sparse categorical cross-entropy.
+ *
+ * @throws {Error} when `classes` is not a positive integer, `smoothing` is negative, there
+ *   are no held-out labels, or a label is not an integer in `0..classes-1` (naming which set
+ *   and position)
+ */
+export function unigramCrossEntropy(labels: UnigramLabels, options: UnigramOptions): number {
+  const { classes } = options;
+  const smoothing = options.smoothing ?? 1;
+  if (!Number.isInteger(classes) || classes < 1) {
+    throw new Error(`unigramCrossEntropy: classes: expected a positive integer, got ${classes}`);
+  }
+  if (!(smoothing >= 0)) {
+    throw new Error(`unigramCrossEntropy: smoothing: expected >= 0, got ${smoothing}`);
+  }
+  if (labels.heldOut.length === 0) {
+    throw new Error("unigramCrossEntropy: expected held-out labels, got none");
+  }
+  const counts = new Float64Array(classes);
+  const check = (set: "train" | "heldOut", i: number): number => {
+    const y = labels[set][i];
+    if (!Number.isInteger(y) || y < 0 || y >= classes) {
+      throw new Error(
+        `unigramCrossEntropy: ${set}[${i}]: expected a class id in 0..${classes - 1}, got ${y}`,
+      );
+    }
+    return y;
+  };
+  for (let i = 0; i < labels.train.length; i++) counts[check("train", i)]++;
+  const total = labels.train.length + smoothing * classes;
+  let sum = 0;
+  for (let i = 0; i < labels.heldOut.length; i++) {
+    const p = (counts[check("heldOut", i)] + smoothing) / total;
+    sum -= Math.log(p);
+  }
+  return sum / labels.heldOut.length;
+}
