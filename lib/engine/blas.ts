@@ -322,6 +322,13 @@ function open(path: string): Blas {
   return blas;
 }
 
+/**
+ * Single-row products of fewer weights than this run on one OpenBLAS thread (the tutorial's
+ * 128 x 512 recurrent kernel: 3.7 us either way alone, but in generation the woken threads
+ * slowed the rest; the classic 512 x 2048 kernels: 38 us on 2 threads, 60 on 1).
+ */
+const SMALL_ROW_PRODUCT = 1 << 17;
+
 function sgemm(s: BlasSymbols, call: SgemmCall): void {
   const { m, n, k, a, b, c } = call;
   const transA = call.transA === true;
@@ -335,6 +342,12 @@ function sgemm(s: BlasSymbols, call: SgemmCall): void {
   need("B", b, transB ? n : k, transB ? k : n, ldb);
   need("C", c, m, n, ldc);
   if (m === 1 && s.cblas_sgemv != null) {
+    // A small one runs on one thread: waking OpenBLAS's other threads costs more than they
+    // save (the tutorial model generated about a fifth slower with them, 2 cores).
+    const single = n * k < SMALL_ROW_PRODUCT && s.openblas_set_num_threads != null &&
+      s.openblas_get_num_threads != null;
+    const threads = single ? s.openblas_get_num_threads!() : 1;
+    if (threads > 1) s.openblas_set_num_threads!(1);
     // One row: the library's matrix-vector product reads B several times faster than its
     // matrix product does for a single row (OpenBLAS 0.3.21: 65 against 431 us for
     // [1 x 512] x [512 x 2048] on one thread). The row is op(A)'s only row: with transA it is
@@ -356,6 +369,7 @@ function sgemm(s: BlasSymbols, call: SgemmCall): void {
       c,
       1,
     );
+    if (threads > 1) s.openblas_set_num_threads!(threads);
     return;
   }
   s.cblas_sgemm(

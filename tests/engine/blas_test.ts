@@ -528,3 +528,29 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    `a small single-row product runs on one thread and leaves the thread count as it was${needsBlas}`,
+  ignore: noBlas,
+  fn() {
+    const saved = blas().threads();
+    try {
+      if (!blas().setThreads(2)) return; // a BLAS without thread control: nothing to check
+      const [n, k] = [512, 128];
+      const a = values(k, 4);
+      const b = values(k * n, 5);
+      const c = new Float32Array(n);
+      blas().sgemm({ m: 1, n, k, a, b, c });
+      assert.equal(blas().threads(), 2);
+      const expected = reference(1, n, k, { data: a, ld: k, trans: false }, {
+        data: b,
+        ld: n,
+        trans: false,
+      });
+      for (let j = 0; j < n; j++) assert.ok(Math.abs(c[j] - expected[j]) < 1e-4, `column ${j}`);
+    } finally {
+      if (saved != null) blas().setThreads(saved);
+    }
+  },
+});
