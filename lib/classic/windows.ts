@@ -157,7 +157,7 @@ export function gatherClassicWindows(
     for (let t = 0; t < sequenceLength; t++) {
       inputs[b * sequenceLength + t] = scaleId(seq[from + t], vocabSize);
     }
-    labels[b] = seq[from + sequenceLength];
+    labels[b] = labelOf(index, w);
   }
   return { inputs, labels, count: n, sequenceLength };
 }
@@ -175,11 +175,12 @@ export interface ClassicWindows extends ClassicWindowBatch {
  * @returns `[index.count]`, window order
  */
 export function classicLabels(index: ClassicWindowIndex): Int32Array {
-  const labels = new Int32Array(index.count);
-  for (let w = 0; w < index.count; w++) {
-    labels[w] = index.sequences[index.sequence[w]][index.offset[w] + index.sequenceLength];
-  }
-  return labels;
+  return Int32Array.from({ length: index.count }, (_, w) => labelOf(index, w));
+}
+
+/** The id of the token after window `w`. */
+function labelOf(index: ClassicWindowIndex, w: number): number {
+  return index.sequences[index.sequence[w]][index.offset[w] + index.sequenceLength];
 }
 
 /**

@@ -29,8 +29,8 @@
  * Backends (rows): `wasm + BLAS, N threads` and `wasm + BLAS` run the fused LSTM's products
  * on the system's BLAS (`engine/blas.ts`; MIDI_LSTM_BLAS picks the library, `off` drops these
  * rows) with N or 1 threads, the wasm backend on one; `wasm, N threads` and `wasm` are the
- * wasm backend alone (BLAS off), `cpu` plain JS. `--threads N` (default `auto`: one per core, at most 4) is N, and
- * PyTorch's threads; `--threads 1` leaves the threaded rows out.
+ * wasm backend alone (BLAS off), `cpu` plain JS. `--threads N` (default `auto`: one per core,
+ * at most 4) is N, and PyTorch's threads; `--threads 1` leaves the threaded rows out.
  *
  * `--workers N` (N > 1) adds rows for fused training on wasm with each batch split across N
  * threads (`engine/workers.ts`).
@@ -209,8 +209,8 @@ async function main(): Promise<void> {
   // PyTorch's workloads of a group run right after the group's own rows, so that a machine
   // whose speed drifts during the run (a VM's neighbours) moves both sides of a ratio alike.
   const pytorchAfter = async (group: string) => {
-    const work = torchWork.filter((w) => PYTORCH_OF_GROUP[group]?.includes(w));
-    if (torch?.python == null || work.length === 0) return;
+    const work = PYTORCH_OF_GROUP[group] ?? [];
+    if (torch?.python == null || torchWork.length === 0 || work.length === 0) return;
     // Its own thread count and one thread: on 2 cores its small products can run faster on
     // one. The ratios use the faster.
     for (const count of threads > 1 ? [threads, 1] : [1]) {

@@ -154,7 +154,6 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   const warnings: string[] = [];
   /** Threads for the wasm pool and the BLAS together (the wasmThreads rule), on wasm. */
   let threadBudget: number | null = null;
-  let wasmCount = 1;
   const setting = requestedBy === "env" ? `${ENV_VAR}="${requested}"` : `backend: "${requested}"`;
   const notes: string[] = [];
   let name: BackendName | undefined;
@@ -188,22 +187,19 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     }
   }
   if (name === undefined && (requested === "auto" || requested === "wasm")) {
-    let { threads, note } = await readThreads(options.wasmThreads);
+    const { threads, note } = await readThreads(options.wasmThreads);
     if (note) notes.push(note);
-    if (threads > 1 && threadedFailure != null) {
-      notes.push(`the threaded wasm build failed to start earlier (${threadedFailure})`);
-      threads = 1;
-    }
     threadBudget = threads;
     // One rule for both thread pools: with a BLAS, the BLAS takes the threads and the wasm
     // backend runs one. Both pools spin while they wait for work, so with both threaded the
     // pools keep more threads busy than there are cores, and the small products of the
     // tutorial model ran slower on 2 threads than on 1.
-    if (threads > 1 && loadBlas({ library: options.blas }).blas != null) {
-      notes.push(`the BLAS takes the ${threads} threads`);
+    const blasTakes = threads > 1 && loadBlas({ library: options.blas }).blas != null;
+    if (blasTakes) notes.push(`the BLAS takes the ${threads} threads`);
+    let wasmCount = blasTakes ? 1 : threads;
+    if (wasmCount > 1 && threadedFailure != null) {
+      notes.push(`the threaded wasm build failed to start earlier (${threadedFailure})`);
       wasmCount = 1;
-    } else {
-      wasmCount = threads;
     }
     registerWasmThreads(wasmCount);
     let started = await startBackend("wasm", warnings);

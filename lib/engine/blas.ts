@@ -342,34 +342,7 @@ function sgemm(s: BlasSymbols, call: SgemmCall): void {
   need("B", b, transB ? n : k, transB ? k : n, ldb);
   need("C", c, m, n, ldc);
   if (m === 1 && s.cblas_sgemv != null) {
-    // A small one runs on one thread: waking OpenBLAS's other threads costs more than they
-    // save (the tutorial model generated about a fifth slower with them, 2 cores).
-    const single = n * k < SMALL_ROW_PRODUCT && s.openblas_set_num_threads != null &&
-      s.openblas_get_num_threads != null;
-    const threads = single ? s.openblas_get_num_threads!() : 1;
-    if (threads > 1) s.openblas_set_num_threads!(1);
-    // One row: the library's matrix-vector product reads B several times faster than its
-    // matrix product does for a single row (OpenBLAS 0.3.21: 65 against 431 us for
-    // [1 x 512] x [512 x 2048] on one thread). The row is op(A)'s only row: with transA it is
-    // A's first column, `lda` floats apart. C is zeroed first for beta 0, as sgemm does not
-    // read it then (some OpenBLAS versions scale y by beta, keeping a NaN found there).
-    const beta = call.beta ?? 0;
-    if (beta === 0) c.fill(0, 0, n);
-    s.cblas_sgemv(
-      ROW_MAJOR,
-      transB ? NO_TRANS : TRANS,
-      transB ? n : k,
-      transB ? k : n,
-      call.alpha ?? 1,
-      b,
-      ldb,
-      a,
-      transA ? lda : 1,
-      beta,
-      c,
-      1,
-    );
-    if (threads > 1) s.openblas_set_num_threads!(threads);
+    rowProduct(s, call, { transA, lda, transB, ldb });
     return;
   }
   s.cblas_sgemm(
@@ -388,6 +361,43 @@ function sgemm(s: BlasSymbols, call: SgemmCall): void {
     c,
     ldc,
   );
+}
+
+/**
+ * {@linkcode sgemm} of one row (m = 1) as the library's matrix-vector product, which reads B
+ * several times faster than its matrix product does for a single row (OpenBLAS 0.3.21: 65
+ * against 431 us for [1 x 512] x [512 x 2048] on one thread). The row is op(A)'s only row:
+ * with transA it is A's first column, `lda` floats apart. C is zeroed first for beta 0, as
+ * sgemm does not read it then (some OpenBLAS versions scale y by beta, keeping a NaN found
+ * there). A small product runs on one thread: waking OpenBLAS's other threads costs more than
+ * they save (the tutorial model generated about a fifth slower with them, 2 cores).
+ */
+function rowProduct(
+  s: BlasSymbols,
+  call: SgemmCall,
+  layout: { transA: boolean; lda: number; transB: boolean; ldb: number },
+): void {
+  const { n, k, a, b, c } = call;
+  const { transA, lda, transB, ldb } = layout;
+  const threads = n * k < SMALL_ROW_PRODUCT ? s.openblas_get_num_threads?.() ?? 1 : 1;
+  if (threads > 1) s.openblas_set_num_threads?.(1);
+  const beta = call.beta ?? 0;
+  if (beta === 0) c.fill(0, 0, n);
+  s.cblas_sgemv!(
+    ROW_MAJOR,
+    transB ? NO_TRANS : TRANS,
+    transB ? n : k,
+    transB ? k : n,
+    call.alpha ?? 1,
+    b,
+    ldb,
+    a,
+    transA ? lda : 1,
+    beta,
+    c,
+    1,
+  );
+  if (threads > 1) s.openblas_set_num_threads?.(threads);
 }
 
 /** Throws unless `x` holds `rows` rows of `cols` floats `stride` apart. */

@@ -24,6 +24,9 @@ export interface BuildTutorialModelOptions {
   lstmLayer?: LstmFactory;
 }
 
+/** Pitches the model predicts between (MIDI 0..127): the width of its pitch logits. */
+export const PITCHES = 128;
+
 /** Names of the model's outputs, in order. */
 export const OUTPUT_NAMES = ["pitch", "step", "duration"] as const;
 
@@ -58,7 +61,7 @@ export function buildTutorialModel(
     }).apply(hidden) as tf.SymbolicTensor;
   const model = tf.model({
     inputs: input,
-    outputs: [head("pitch", 128, 2), head("step", 1, 3), head("duration", 1, 4)],
+    outputs: [head("pitch", PITCHES, 2), head("step", 1, 3), head("duration", 1, 4)],
     name: "tutorial",
   });
   initRecurrentOrthogonal([lstm], seed + 1);

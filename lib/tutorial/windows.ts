@@ -96,10 +96,14 @@ export function tutorialWindows(
 export function tutorialLabels(index: WindowIndex): Int32Array {
   const labels = new Int32Array(index.count);
   for (let w = 0; w < index.count; w++) {
-    const f = index.files[index.file[w]];
-    labels[w] = f.values[(index.offset[w] + index.sequenceLength) * 3];
+    labels[w] = index.files[index.file[w]].values[labelRow(index, w)];
   }
   return labels;
+}
+
+/** Where window `w`'s label note (pitch, step, duration) starts in its file's `values`. */
+function labelRow(index: WindowIndex, w: number): number {
+  return (index.offset[w] + index.sequenceLength) * 3;
 }
 
 /** One batch as the tutorial model takes it. */
@@ -135,7 +139,7 @@ export function gatherBatch(index: WindowIndex, windows: ArrayLike<number>): Tut
     const { values } = index.files[index.file[w]];
     const from = index.offset[w] * 3;
     xs.set(values.subarray(from, from + sequenceLength * 3), b * sequenceLength * 3);
-    const next = from + sequenceLength * 3;
+    const next = labelRow(index, w);
     pitch[b] = values[next];
     step[b] = values[next + 1];
     duration[b] = values[next + 2];

@@ -14,7 +14,7 @@ import { classicDataset, classicLabels } from "../classic/windows.ts";
 import { unigramCrossEntropy } from "../train/baseline.ts";
 import type { EpochInfo, TrainResult } from "../train/loop.ts";
 import { writeJsonAtomic } from "../io/model_files.ts";
-import { buildTutorialModel, tutorialOptimizer } from "../tutorial/model.ts";
+import { buildTutorialModel, PITCHES, tutorialOptimizer } from "../tutorial/model.ts";
 import { buildWithSeededDropout } from "../engine/seeded_dropout.ts";
 import { lstmFactory } from "../engine/fused_lstm.ts";
 import { buildClassicModel, classicOptimizer, classicTrainLoss } from "../classic/model.ts";
@@ -153,7 +153,7 @@ export function unigramBaseline(prepared: PreparedData): UnigramBaseline | null 
     if (validation.count === 0) return null;
     const labels = { train: tutorialLabels(train), heldOut: tutorialLabels(validation) };
     return {
-      nats: unigramCrossEntropy(labels, { classes: 128 }),
+      nats: unigramCrossEntropy(labels, { classes: PITCHES }),
       compareWith: "val_pitch_loss",
       label: "pitch",
     };
