@@ -7,6 +7,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { fusedAdam } from "../engine/fused_adam.ts";
 import type { LstmFactory } from "../engine/fused_lstm.ts";
 import { initRecurrentOrthogonal } from "../engine/init.ts";
 import type { ParallelLossSpec } from "../engine/workers.ts";
@@ -144,7 +145,7 @@ export function buildClassicModel(
 /** A classic model's optimiser: RMSprop or Adam at its learning rate, as the config says. */
 export function classicOptimizer(config: ClassicModelConfig): tf.Optimizer {
   return config.optimizer === "adam"
-    ? tf.train.adam(config.learningRate)
+    ? fusedAdam(config.learningRate)
     : tf.train.rmsprop(config.learningRate);
 }
 

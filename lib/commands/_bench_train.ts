@@ -31,11 +31,16 @@ export async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
   let lossSpec: import("../engine/workers.ts").ParallelLossSpec;
   let ysAll: import("@tensorflow/tfjs").TensorContainer;
   let optimizer: import("@tensorflow/tfjs").Optimizer;
+  let stepLoss: (() => import("@tensorflow/tfjs").Scalar) | null = null;
   if (c.model === "tutorial") {
     const { resolveTutorialConfig } = await import("../config/config.ts");
-    const { buildTutorialModel, tutorialLoss, tutorialLossSpec, tutorialOptimizer } = await import(
-      "../tutorial/model.ts"
-    );
+    const {
+      buildTutorialModel,
+      tutorialLoss,
+      tutorialLossSpec,
+      tutorialOptimizer,
+    } = await import("../tutorial/model.ts");
+    const { tutorialBatchLoss } = await import("../tutorial/fast_loss.ts");
     const config = resolveTutorialConfig({ lstm: c.impl, seed: 42 });
     const seq = config.model.sequenceLength;
     model = buildTutorialModel(config);
@@ -57,6 +62,11 @@ export async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
     };
     const loss = tutorialLoss(config.model.lossWeights);
     lossOf = (outputs) => loss(ys, outputs).loss;
+    // As training runs it (tutorial/run.ts): the fused engine runs the heads as one op too.
+    if (c.impl === "fused") {
+      const batchLoss = tutorialBatchLoss(model, config.model.lossWeights);
+      stepLoss = () => batchLoss(xs, ys, true).loss;
+    }
     lossSpec = tutorialLossSpec(config.model.lossWeights);
     ysAll = ys;
     what = `LSTM(${config.model.lstmUnits}), seq ${seq}`;
@@ -98,12 +108,15 @@ export async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
     tf.dispose(Object.values(parts));
   };
   const singleStep = () => {
-    const cost = optimizer.minimize(() => {
-      const out = model.apply(xs, { training: true }) as
-        | import("@tensorflow/tfjs").Tensor
-        | import("@tensorflow/tfjs").Tensor[];
-      return lossOf(Array.isArray(out) ? out : [out]);
-    }, true)!;
+    const cost = optimizer.minimize(
+      stepLoss ?? (() => {
+        const out = model.apply(xs, { training: true }) as
+          | import("@tensorflow/tfjs").Tensor
+          | import("@tensorflow/tfjs").Tensor[];
+        return lossOf(Array.isArray(out) ? out : [out]);
+      }),
+      true,
+    )!;
     cost.dataSync();
     cost.dispose();
   };

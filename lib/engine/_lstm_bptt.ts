@@ -83,14 +83,14 @@ export function outputShape(
   return [batch, layout === "packed" ? seqLength + 1 : seqLength, units];
 }
 
-/** Copies the packed output into `layout` (the packed array itself for `"packed"`). */
+/** Copies the packed output into `layout` (a fresh array, for every layout). */
 export function fromPacked(
   packed: Float32Array,
   layout: OutputLayout,
   shape: { batch: number; seqLength: number; units: number },
 ): Float32Array {
   const { batch, seqLength, units } = shape;
-  if (layout === "packed") return packed;
+  if (layout === "packed") return packed.slice();
   const steps = layout === "last" ? 1 : seqLength;
   const first = seqLength - steps;
   const out = new Float32Array(batch * steps * units);
@@ -129,7 +129,8 @@ export interface SequenceRun {
   units: number;
   /**
    * `[batch, seqLength + 1, units]` row-major: `h` after every step, then the final `c`.
-   * Owned by the caller (a tensor may be built on it without copying).
+   * A view of the run's memory, valid until `backward()` or `release()`: copy what you keep
+   * (`fromPacked` does).
    */
   packed: Float32Array;
   /**
@@ -528,6 +529,5 @@ export function runSequence(args: SequenceArgs): SequenceRun {
     cell.release();
   }
 
-  // A copy: the caller may build a tensor on it, which must not pin the run's memory.
-  return { batch, seqLength, units, packed: buf.packed.slice(), backward, release };
+  return { batch, seqLength, units, packed: buf.packed, backward, release };
 }

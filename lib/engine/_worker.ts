@@ -14,8 +14,8 @@ import { selectBackend } from "./backend.ts";
 import { mulberry32 } from "./random.ts";
 import { type DropoutSeeds, seedDropoutLayers } from "./seeded_dropout.ts";
 import {
-  lossFromSpec,
-  type ParallelLoss,
+  batchLossFromSpec,
+  type ParallelBatchLoss,
   type ParallelLossSpec,
   type PlainTensor,
   type PlainTensorContainer,
@@ -29,7 +29,7 @@ const scope = self as unknown as {
 };
 
 let model: tf.LayersModel | null = null;
-let loss: ParallelLoss | null = null;
+let loss: ParallelBatchLoss | null = null;
 let vars: tf.Variable[] = [];
 /** The dropout stream of the current step (restarted from each step's seed). */
 let random = mulberry32(0);
@@ -58,7 +58,7 @@ async function init(msg: {
   await selectBackend({ backend: msg.backend as "wasm" | "cpu" | "tensorflow", wasmThreads: 1 });
   model = await tf.models.modelFromJSON({ modelTopology: JSON.parse(msg.topology) });
   setWeights(msg.weights);
-  loss = await lossFromSpec(msg.loss);
+  loss = await batchLossFromSpec(msg.loss, model);
   vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   // LSTM dropout (fused and tf.layers.lstm) and Dropout layers draw from the step's stream.
   const dropoutFunc = (ones: tf.Tensor, rate: number) =>
@@ -86,8 +86,7 @@ function step(msg: {
     const ys = toTensorContainer(msg.ys);
     const kept: Record<string, tf.Scalar> = {};
     const { value, grads: g } = tf.variableGrads(() => {
-      const out = model!.apply(xs, { training: true }) as tf.Tensor | tf.Tensor[];
-      const p = loss!(ys, Array.isArray(out) ? out : [out]);
+      const p = loss!(xs, ys, true);
       for (const [k, v] of Object.entries(p)) if (k !== "loss") kept[k] = tf.keep(v);
       return p.loss;
     }, vars);

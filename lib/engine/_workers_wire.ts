@@ -16,6 +16,13 @@ export interface ParallelLossSpec {
   name: string;
   /** @default {[]} */
   args?: unknown[];
+  /**
+   * A function `(model, ...args) => ParallelBatchLoss` by module and name: the same losses
+   * computed from a batch's inputs by a faster path (e.g. `tutorialBatchLoss`), which every
+   * thread then uses for its slice.
+   * @default {none: the loss of the model's outputs}
+   */
+  batchLoss?: { module: string; name: string };
 }
 
 /** Losses (and metrics) of one batch by name; `loss` is the total that is minimised. */
@@ -23,6 +30,13 @@ export type ParallelLossParts = { loss: tf.Scalar } & Record<string, tf.Scalar>;
 
 /** A loss function as the Workers call it: a batch's targets and the model's outputs. */
 export type ParallelLoss = (ys: tf.TensorContainer, outputs: tf.Tensor[]) => ParallelLossParts;
+
+/** A batch's losses computed from its inputs and targets (see `ParallelLossSpec.batchLoss`). */
+export type ParallelBatchLoss = (
+  xs: tf.Tensor,
+  ys: tf.TensorContainer,
+  training: boolean,
+) => ParallelLossParts;
 
 /** A tensor as data that can be posted to a Worker. */
 export interface PlainTensor {
@@ -59,6 +73,37 @@ export async function lossFromSpec(spec: ParallelLossSpec): Promise<ParallelLoss
     throw new Error(`parallel loss: ${spec.module} exports no function ${spec.name}`);
   }
   return exported(...(spec.args ?? [])) as ParallelLoss;
+}
+
+/**
+ * The losses of `spec` as one function of a batch's inputs, targets and the training flag:
+ * `spec.batchLoss` made for `model` when the spec names one, else the spec's loss of
+ * `model`'s outputs.
+ *
+ * @throws {Error} naming the module when it cannot be imported or lacks the functions
+ */
+export async function batchLossFromSpec(
+  spec: ParallelLossSpec,
+  model: tf.LayersModel,
+): Promise<ParallelBatchLoss> {
+  const loss = await lossFromSpec(spec);
+  if (spec.batchLoss == null) {
+    return (xs, ys, training) => {
+      const out = model.apply(xs, { training }) as tf.Tensor | tf.Tensor[];
+      return loss(ys, Array.isArray(out) ? out : [out]);
+    };
+  }
+  const { module, name } = spec.batchLoss;
+  let exported: unknown;
+  try {
+    exported = (await import(module))[name];
+  } catch (e) {
+    throw new Error(`parallel loss: cannot import ${module}: ${(e as Error).message}`);
+  }
+  if (typeof exported !== "function") {
+    throw new Error(`parallel loss: ${module} exports no function ${name}`);
+  }
+  return exported(model, ...(spec.args ?? [])) as ParallelBatchLoss;
 }
 
 /**

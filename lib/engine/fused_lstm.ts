@@ -264,12 +264,13 @@ function fusedLstmOp(x: tf.Tensor3D, args: FusedOpArgs): tf.Tensor {
       stateMask,
     });
     save([kernel, recurrentKernel]);
+    const value = tf.tensor(
+      fromPacked(run.packed, args.layout, run),
+      outputShape(args.layout, run.batch, run.seqLength, run.units),
+    );
     if (!recording) run.release();
     return {
-      value: tf.tensor(
-        fromPacked(run.packed, args.layout, run),
-        outputShape(args.layout, run.batch, run.seqLength, run.units),
-      ),
+      value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const grads = run.backward(dy.dataSync() as Float32Array, args.layout, {
           kernel: saved[0] as tf.Tensor2D,

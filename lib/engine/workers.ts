@@ -28,15 +28,20 @@
 import * as tf from "@tensorflow/tfjs";
 import { deriveSeed } from "./seeds.ts";
 import {
+  batchLossFromSpec,
   buffersOf,
-  lossFromSpec,
   type ParallelLossParts,
   type ParallelLossSpec,
   sliceTensors,
   sliceToPlain,
 } from "./_workers_wire.ts";
 
-export type { ParallelLoss, ParallelLossParts, ParallelLossSpec } from "./_workers_wire.ts";
+export type {
+  ParallelBatchLoss,
+  ParallelLoss,
+  ParallelLossParts,
+  ParallelLossSpec,
+} from "./_workers_wire.ts";
 
 /** Seed stream tag of the Workers' dropout (apart from `SEED_TAG` of `_seeds.ts`). */
 const WORKER_DROPOUT_TAG = 3;
@@ -155,7 +160,7 @@ export async function createParallelGradients(
   if (!Number.isInteger(count) || count < 1) {
     throw new Error(`workers: expected an integer >= 1, got ${JSON.stringify(options.workers)}`);
   }
-  const loss = await lossFromSpec(options.loss);
+  const loss = await batchLossFromSpec(options.loss, model);
   const seed = options.seed ?? 0;
   const backend = options.backend ?? tf.getBackend();
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -218,8 +223,7 @@ export async function createParallelGradients(
       const x = k > 1 ? tf.slice(xs, 0, bounds[1]) : xs;
       const y = k > 1 ? sliceTensors(ys, 0, bounds[1]) : ys;
       return tf.variableGrads(() => {
-        const out = model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
-        const p = loss(y, Array.isArray(out) ? out : [out]);
+        const p = loss(x, y, true);
         for (const [name, v] of Object.entries(p)) if (name !== "loss") kept[name] = tf.keep(v);
         return p.loss;
       }, vars);

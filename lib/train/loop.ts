@@ -28,6 +28,16 @@ export type LossParts = { loss: tf.Scalar } & Record<string, tf.Scalar>;
 /** Computes a model's losses from a batch's targets and the model's outputs (in order). */
 export type LossFunction = (ys: tf.TensorContainer, outputs: tf.Tensor[]) => LossParts;
 
+/**
+ * Computes a batch's losses straight from its inputs (`[batch, ...]`) and targets: a fused
+ * path in place of `loss(ys, model.apply(xs, {training}))`, giving the same values.
+ */
+export type BatchLossFunction = (
+  xs: tf.Tensor,
+  ys: tf.TensorContainer,
+  training: boolean,
+) => LossParts;
+
 /** What a callback hears at the end of each epoch. */
 export interface EpochInfo {
   /** 0-based epoch number. */
@@ -52,6 +62,13 @@ export interface EpochInfo {
 export interface TrainOptions {
   /** Turns a batch's targets and the model's outputs into named losses. */
   loss: LossFunction;
+  /**
+   * The same losses computed from the inputs by a faster path (e.g. `tutorialBatchLoss`),
+   * used for the training and validation batches (with `workers` > 1, every thread uses
+   * `parallel.loss`, whose spec may name such a function too).
+   * @default {loss(ys, model.apply(xs, {training}))}
+   */
+  batchLoss?: BatchLossFunction;
   /**
    * Optimiser (`tutorialOptimizer(config)`, `classicOptimizer(config.model)`).
    * @default {model.optimizer, for a compiled model}
@@ -139,14 +156,19 @@ export interface TrainResult {
 async function runEpoch(
   model: tf.LayersModel,
   dataset: tf.data.Dataset<tf.TensorContainer>,
-  step: { loss: LossFunction; optimizer: tf.Optimizer | null; parallel: ParallelGradients | null },
+  step: {
+    loss: LossFunction;
+    batchLoss?: BatchLossFunction;
+    optimizer: tf.Optimizer | null;
+    parallel: ParallelGradients | null;
+  },
 ): Promise<{ logs: Record<string, number>; samples: number }> {
   const sums: Record<string, number> = {};
   let samples = 0;
-  const outputsOf = (xs: tf.Tensor, training: boolean) => {
+  const lossOf = step.batchLoss ?? ((xs: tf.Tensor, ys: tf.TensorContainer, training: boolean) => {
     const out = model.apply(xs, { training }) as tf.Tensor | tf.Tensor[];
-    return Array.isArray(out) ? out : [out];
-  };
+    return step.loss(ys, Array.isArray(out) ? out : [out]);
+  });
   const it = await dataset.iterator();
   // Iterate to the end: stopping early would strand prefetched batches (a tensor leak);
   // shorten an epoch in the dataset instead (e.g. the `maxBatches` option of the pipelines).
@@ -160,14 +182,14 @@ async function runEpoch(
     } else if (step.optimizer) {
       const logged: Record<string, tf.Scalar> = {};
       const total = step.optimizer.minimize(() => {
-        const p = step.loss(ys, outputsOf(xs, true));
+        const p = lossOf(xs, ys, true);
         for (const [k, v] of Object.entries(p)) if (k !== "loss") logged[k] = tf.keep(v);
         return p.loss;
       }, true)!;
       parts = { ...logged, loss: total } as LossParts;
     } else {
       parts = tf.tidy(() =>
-        step.loss(ys, outputsOf(xs, false)) as unknown as tf.TensorContainer
+        lossOf(xs, ys, false) as unknown as tf.TensorContainer
       ) as unknown as LossParts;
     }
     const n = xs.shape[0];
@@ -237,12 +259,14 @@ export async function trainModel(
       const t0 = performance.now();
       await options.onEpochBegin?.(epoch);
       parallel?.startEpoch(epoch);
-      const fit = await runEpoch(model, train, { loss: options.loss, optimizer, parallel });
+      const { loss, batchLoss } = options;
+      const fit = await runEpoch(model, train, { loss, batchLoss, optimizer, parallel });
       if (fit.samples === 0) throw new Error("trainModel: the training dataset gave no batches");
       const logs = { ...fit.logs };
       if (options.validation) {
         const val = await runEpoch(model, options.validation, {
-          loss: options.loss,
+          loss,
+          batchLoss,
           optimizer: null,
           parallel: null,
         });

@@ -5,6 +5,7 @@
  * @module
  */
 export * from "./encode.ts";
+export * from "./fast_loss.ts";
 export * from "./fast_sample.ts";
 export * from "./model.ts";
 export * from "./run.ts";

@@ -12,6 +12,7 @@ import type { LossWeights, TutorialConfig } from "../config/config.ts";
 import { initRecurrentOrthogonal } from "../engine/init.ts";
 import { type LstmFactory, lstmFactory } from "../engine/fused_lstm.ts";
 import type { ParallelLossSpec } from "../engine/workers.ts";
+import { fusedAdam } from "../engine/fused_adam.ts";
 import type { LossFunction } from "../train/loop.ts";
 import { sparseAccuracy } from "../train/accuracy.ts";
 
@@ -68,9 +69,12 @@ export function buildTutorialModel(
   return model;
 }
 
-/** The tutorial's optimiser: Adam at `model.learningRate`. */
+/**
+ * The tutorial's optimiser: Adam at `model.learningRate` (`tf.train.adam`'s update, each
+ * variable's in one loop: `lib/engine/fused_adam.ts`).
+ */
 export function tutorialOptimizer(config: TutorialConfig): tf.Optimizer {
-  return tf.train.adam(config.model.learningRate);
+  return fusedAdam(config.model.learningRate);
 }
 
 /** One row of a model summary. */
@@ -149,7 +153,18 @@ export function tutorialLoss(weights: LossWeights): LossFunction {
   };
 }
 
-/** {@linkcode tutorialLoss} with these weights, by module and name, for training with Workers. */
+/**
+ * {@linkcode tutorialLoss} with these weights, by module and name, for training with Workers;
+ * every thread computes it with `tutorialBatchLoss` (`fast_loss.ts`).
+ */
 export function tutorialLossSpec(weights: LossWeights): ParallelLossSpec {
-  return { module: import.meta.url, name: "tutorialLoss", args: [weights] };
+  return {
+    module: import.meta.url,
+    name: "tutorialLoss",
+    args: [weights],
+    batchLoss: {
+      module: new URL("./fast_loss.ts", import.meta.url).href,
+      name: "tutorialBatchLoss",
+    },
+  };
 }

@@ -31,6 +31,7 @@ import { loadMidiFolder, type MidiFolder, type Note } from "../music/midi.ts";
 import { tutorialDataset, tutorialWindows, type WindowIndex } from "./windows.ts";
 import { splitForWindows } from "../train/split.ts";
 import { buildTutorialModel, tutorialLoss, tutorialLossSpec, tutorialOptimizer } from "./model.ts";
+import { tutorialBatchLoss } from "./fast_loss.ts";
 import { type LstmFactory, lstmFactory } from "../engine/fused_lstm.ts";
 import { type EpochInfo, trainModel, type TrainResult } from "../train/loop.ts";
 import { generateNotesStateful } from "./fast_sample.ts";
@@ -188,6 +189,10 @@ async function trainInRunFolder(
   const metadata = { config };
   const result = await trainModel(model, tutorialDataset(data.train, trainOptions), {
     loss: tutorialLoss(config.model.lossWeights),
+    // The fused engine also runs the heads and their losses as one op.
+    ...(config.lstm === "fused"
+      ? { batchLoss: tutorialBatchLoss(model, config.model.lossWeights) }
+      : {}),
     optimizer: tutorialOptimizer(config),
     validation: data.validation.count
       ? tutorialDataset(data.validation, { ...datasetOptions, shuffleBuffer: 0 })

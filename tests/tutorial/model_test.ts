@@ -6,7 +6,9 @@ import {
   mseWithPositivePressure,
   sparseCategoricalCrossentropyFromLogits,
   tutorialLoss,
+  tutorialOptimizer,
 } from "../../lib/tutorial/model.ts";
+import { FusedAdam } from "../../lib/engine/fused_adam.ts";
 import { sparseAccuracy } from "../../lib/train/accuracy.ts";
 import { assertClose } from "../_helpers.ts";
 
@@ -99,4 +101,35 @@ Deno.test("sparseAccuracy() is the share of rows whose top score is the label", 
   const scores = tf.tensor2d([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]]);
   const v = sparseAccuracy(tf.tensor1d([1, 1, 1, 0], "int32"), scores);
   assertClose(v.dataSync()[0], 3 / 4, 1e-6, "accuracy");
+});
+
+Deno.test("tutorialOptimizer() updates weights as tf.train.adam does, step after step", () => {
+  const run = (optimizer: tf.Optimizer) => {
+    const config = resolveTutorialConfig({ seed: 3, model: { sequenceLength: 4, lstmUnits: 4 } });
+    const model = buildTutorialModel(config);
+    const xs = tf.tensor3d(Float32Array.from({ length: 24 }, (_, i) => Math.cos(i)), [2, 4, 3]);
+    const ys = {
+      pitch: tf.tensor1d([60, 3], "int32"),
+      step: tf.tensor2d([[0.5], [0]]),
+      duration: tf.tensor2d([[0.25], [1]]),
+    };
+    const loss = tutorialLoss({ pitch: 0.05, step: 1, duration: 1 });
+    for (let i = 0; i < 5; i++) {
+      optimizer.minimize(() => loss(ys, model.apply(xs, { training: true }) as tf.Tensor[]).loss);
+    }
+    const values = model.getWeights().map((w) => w.dataSync().slice());
+    model.dispose();
+    return values;
+  };
+  const config = resolveTutorialConfig({ model: { learningRate: 0.01 } });
+  const fused = tutorialOptimizer(config);
+  assert.ok(fused instanceof FusedAdam);
+  assert.equal(fused.getClassName(), "Adam");
+  const got = run(fused);
+  const want = run(tf.train.adam(0.01));
+  got.forEach((w, i) => {
+    const scale = Math.max(1e-12, ...Array.from(want[i], Math.abs));
+    const error = Math.max(...Array.from(w, (x, k) => Math.abs(x - want[i][k]))) / scale;
+    assert.ok(error < 1e-5, `weight ${i}: relative error ${error}`);
+  });
 });
