@@ -2,7 +2,7 @@
  * The Worker side of `workers.ts`: holds a replica of the model in its own tfjs (and
  * backend) instance and computes the gradients of one slice of each batch.
  *
- * Messages in: `init` (backend, topology, weights, loss), `step` (a batch slice, fresh weights
+ * Messages in: `init` (backend, BLAS, topology, weights, loss), `step` (a batch slice, fresh weights
  * and a dropout seed). Messages out: `ready`, `grads` (one Float32Array per trainable weight
  * and the loss parts as numbers), `error`.
  *
@@ -50,12 +50,18 @@ function setWeights(weights: Float32Array[]): void {
 
 async function init(msg: {
   backend: string;
+  /** The calling thread's BLAS library path, or `"off"`. */
+  blas: string;
   topology: string;
   weights: Float32Array[];
   loss: ParallelLossSpec;
 }): Promise<void> {
-  // One thread per Worker: the Workers themselves are the parallelism.
-  await selectBackend({ backend: msg.backend as "wasm" | "cpu" | "tensorflow", wasmThreads: 1 });
+  // One thread per Worker (the BLAS's too): the Workers themselves are the parallelism.
+  await selectBackend({
+    backend: msg.backend as "wasm" | "cpu" | "tensorflow",
+    wasmThreads: 1,
+    blas: msg.blas,
+  });
   model = await tf.models.modelFromJSON({ modelTopology: JSON.parse(msg.topology) });
   setWeights(msg.weights);
   loss = await batchLossFromSpec(msg.loss, model);

@@ -3,12 +3,14 @@
  * rows; the calling thread computes the gradients of the first slice while every Worker
  * computes those of one other slice on its own replica of the model (its own tfjs and
  * backend instance, so with one wasm thread each the slices run on separate cores; the
- * training commands start one thread per Worker when `workers > 1`). The gradients are averaged, weighted by slice size, which for losses that are
- * means over the batch equals the full batch's gradient; the optimiser applies them once,
+ * training commands start one thread per Worker when `workers > 1`; a Worker uses the calling
+ * thread's BLAS, on one thread). The gradients are averaged, weighted by slice size, which for
+ * losses that are means over the batch equals the full batch's gradient; the optimiser applies them once,
  * on the calling thread, and the updated weights go to the Workers with the next batch.
  *
  * ```ts
- * const parallel = await createParallelGradients(model, { workers: 2, loss: { kind: "tutorial" } });
+ * const loss = tutorialLossSpec(config.model.lossWeights); // by module and name
+ * const parallel = await createParallelGradients(model, { workers: 2, loss });
  * try {
  *   const parts = await parallel.step(optimizer, xs, ys); // losses of the whole batch
  * } finally {
@@ -26,6 +28,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { activeBlas } from "./blas.ts";
 import { deriveSeed } from "./seeds.ts";
 import {
   batchLossFromSpec,
@@ -179,10 +182,12 @@ export async function createParallelGradients(
     for (let i = 1; i < count; i++) {
       channels.push(new Channel(new Worker(url, { type: "module" })));
     }
+    // The Workers use the calling thread's BLAS (by path), or none when it has none.
+    const blas = activeBlas()?.path ?? "off";
     await Promise.all(channels.map((c) => {
       const weights = weightArrays(model);
       return c.request(
-        { type: "init", backend, topology, weights, loss: options.loss },
+        { type: "init", backend, blas, topology, weights, loss: options.loss },
         weights.map((w) => w.buffer),
       );
     }));
