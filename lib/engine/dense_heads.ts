@@ -59,7 +59,19 @@ export interface DenseHeadsResult {
   outputs: Float32Array[];
 }
 
-/** `C [m, n] = op(A) x op(B)` through the BLAS, or the tfjs backend without one. */
+/** A row-major `[rows, cols]` matrix transposed. */
+function transposed(a: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j];
+  }
+  return out;
+}
+
+/**
+ * `C [m, n] = op(A) x op(B)` through the BLAS, or the tfjs backend without one (transposing
+ * first: products with a transposed operand are slow on wasm).
+ */
 function product(
   a: Float32Array,
   b: Float32Array,
@@ -72,14 +84,9 @@ function product(
     blas.sgemm({ m, n, k, a, b, c, transA, transB });
     return c;
   }
-  const [c] = readTidy(() => [
-    tf.matMul(
-      tf.tensor2d(a, transA ? [k, m] : [m, k]),
-      tf.tensor2d(b, transB ? [n, k] : [k, n]),
-      transA,
-      transB,
-    ),
-  ]);
+  const left = transA ? transposed(a, k, m) : a;
+  const right = transB ? transposed(b, n, k) : b;
+  const [c] = readTidy(() => [tf.matMul(tf.tensor2d(left, [m, k]), tf.tensor2d(right, [k, n]))]);
   return Float32Array.from(c);
 }
 
