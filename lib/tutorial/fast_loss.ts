@@ -48,12 +48,12 @@ export function sparseCrossentropyFromLogitsTyped(arrays: TypedLossArrays): numb
     let max = -Infinity;
     for (let j = 0; j < classes; j++) max = Math.max(max, logits[o + j]);
     let total = 0;
-    for (let j = 0; j < classes; j++) total += Math.exp(logits[o + j] - max);
+    for (let j = 0; j < classes; j++) total += grad[o + j] = Math.exp(logits[o + j] - max);
     const label = labels[r];
     sum += Math.log(total) + max - logits[o + label];
-    for (let j = 0; j < classes; j++) {
-      grad[o + j] = (Math.exp(logits[o + j] - max) / total - (j === label ? 1 : 0)) / rows;
-    }
+    const scale = 1 / (total * rows);
+    for (let j = 0; j < classes; j++) grad[o + j] *= scale;
+    grad[o + label] -= 1 / rows;
   }
   return sum / rows;
 }
