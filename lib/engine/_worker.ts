@@ -2,8 +2,8 @@
  * The Worker side of `workers.ts`: holds a replica of the model in its own tfjs (and
  * backend) instance and computes the gradients of one slice of each batch.
  *
- * Messages in: `init` (backend, BLAS, topology, weights, loss), `step` (a batch slice, fresh weights
- * and a dropout seed). Messages out: `ready`, `grads` (one Float32Array per trainable weight
+ * Messages in: `init` (backend, BLAS, topology, weights, loss), `step` (a batch slice, fresh
+ * weights and a dropout seed). Messages out: `ready`, `grads` (one Float32Array per trainable weight
  * and the loss parts as numbers), `error`.
  *
  * @module

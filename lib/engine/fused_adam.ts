@@ -4,11 +4,12 @@
  *
  * tfjs's `AdamOptimizer.applyGradients` runs about twelve backend ops for every variable
  * (moments, bias correction, square root, division, assignments); for a small model such as
- * the tutorial's, that dispatching costs more than the arithmetic. {@linkcode FusedAdam} reads
- * each gradient, moment and value once, updates them in one pass in float32, and assigns the
- * results. Its moment variables, names and iteration count are those of `AdamOptimizer`, so
- * `getWeights()` / `setWeights()` (and a resumed run's saved optimiser state) are unchanged,
- * and it serialises as `"Adam"`.
+ * the tutorial's, that dispatching is a good part of the step. {@linkcode FusedAdam} reads
+ * each gradient, moment and value once, updates them in one pass (float64 arithmetic, float32
+ * storage: within float32 rounding of tfjs's steps), and assigns the results. Its moment
+ * variables, names and iteration count are those of `AdamOptimizer`, so `getWeights()` /
+ * `setWeights()` (and a resumed run's saved optimiser state) are unchanged, and it serialises
+ * as `"Adam"`.
  *
  * @module
  */

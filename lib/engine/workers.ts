@@ -5,8 +5,9 @@
  * backend instance, so with one wasm thread each the slices run on separate cores; the
  * training commands start one thread per Worker when `workers > 1`; a Worker uses the calling
  * thread's BLAS, on one thread). The gradients are averaged, weighted by slice size, which for
- * losses that are means over the batch equals the full batch's gradient; the optimiser applies them once,
- * on the calling thread, and the updated weights go to the Workers with the next batch.
+ * losses that are means over the batch equals the full batch's gradient; the optimiser applies
+ * them once, on the calling thread, and the updated weights go to the Workers with the next
+ * batch.
  *
  * ```ts
  * const loss = tutorialLossSpec(config.model.lossWeights); // by module and name

@@ -13,6 +13,7 @@
 import * as tf from "@tensorflow/tfjs";
 import {
   createParallelGradients,
+  type ParallelBatchLoss,
   type ParallelGradients,
   type ParallelLossSpec,
 } from "../engine/workers.ts";
@@ -30,13 +31,10 @@ export type LossFunction = (ys: tf.TensorContainer, outputs: tf.Tensor[]) => Los
 
 /**
  * Computes a batch's losses straight from its inputs (`[batch, ...]`) and targets: a fused
- * path in place of `loss(ys, model.apply(xs, {training}))`, giving the same values.
+ * path in place of `loss(ys, model.apply(xs, {training}))`, giving the same values (the
+ * engine's `ParallelBatchLoss`, which Workers make from a loss spec).
  */
-export type BatchLossFunction = (
-  xs: tf.Tensor,
-  ys: tf.TensorContainer,
-  training: boolean,
-) => LossParts;
+export type BatchLossFunction = ParallelBatchLoss;
 
 /** What a callback hears at the end of each epoch. */
 export interface EpochInfo {
