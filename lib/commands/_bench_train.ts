@@ -23,15 +23,16 @@ export async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
   const backendReason = await useBackend(c.backend);
   const { mulberry32 } = await import("../engine/random.ts");
   const { lstmFactory } = await import("../engine/fused_lstm.ts");
+  const { createParallelGradients, outputsLoss } = await import("../engine/workers.ts");
   const random = mulberry32(1234);
   let model: import("@tensorflow/tfjs").LayersModel;
-  let lossOf: (outputs: import("@tensorflow/tfjs").Tensor[]) => import("@tensorflow/tfjs").Scalar;
+  /** The loss of one training step on the batch, as training computes it. */
+  let stepLoss: () => import("@tensorflow/tfjs").Scalar;
   let xs: import("@tensorflow/tfjs").Tensor;
   let what: string;
   let lossSpec: import("../engine/workers.ts").ParallelLossSpec;
   let ysAll: import("@tensorflow/tfjs").TensorContainer;
   let optimizer: import("@tensorflow/tfjs").Optimizer;
-  let stepLoss: (() => import("@tensorflow/tfjs").Scalar) | null = null;
   if (c.model === "tutorial") {
     const { resolveTutorialConfig } = await import("../config/config.ts");
     const {
@@ -60,13 +61,11 @@ export async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
       step: tf.tensor2d(Array.from({ length: c.batch }, () => random() * 0.5), [c.batch, 1]),
       duration: tf.tensor2d(Array.from({ length: c.batch }, () => random()), [c.batch, 1]),
     };
-    const loss = tutorialLoss(config.model.lossWeights);
-    lossOf = (outputs) => loss(ys, outputs).loss;
     // As training runs it (tutorial/run.ts): the fused engine runs the heads as one op too.
-    if (c.impl === "fused") {
-      const batchLoss = tutorialBatchLoss(model, config.model.lossWeights);
-      stepLoss = () => batchLoss(xs, ys, true).loss;
-    }
+    const batchLoss = c.impl === "fused"
+      ? tutorialBatchLoss(model, config.model.lossWeights)
+      : outputsLoss(model, tutorialLoss(config.model.lossWeights));
+    stepLoss = () => batchLoss(xs, ys, true).loss;
     lossSpec = tutorialLossSpec(config.model.lossWeights);
     ysAll = ys;
     what = `LSTM(${config.model.lstmUnits}), seq ${seq}`;
@@ -92,13 +91,13 @@ export async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
       Array.from({ length: c.batch }, () => Math.floor(random() * vocab)),
       "int32",
     );
-    lossOf = (outputs) => classicLoss(ys, outputs[0]);
+    const probs = () => model.apply(xs, { training: true }) as import("@tensorflow/tfjs").Tensor;
+    stepLoss = () => classicLoss(ys, probs());
     lossSpec = classicLossSpec();
     ysAll = ys;
     what = `3 x LSTM(512), seq ${seq}, vocab ${vocab}, ${model.countParams()} parameters`;
   }
   const workers = c.workers ?? 1;
-  const { createParallelGradients } = await import("../engine/workers.ts");
   const parallel = workers > 1
     ? await createParallelGradients(model, { workers, loss: lossSpec })
     : null;
@@ -108,15 +107,7 @@ export async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
     tf.dispose(Object.values(parts));
   };
   const singleStep = () => {
-    const cost = optimizer.minimize(
-      stepLoss ?? (() => {
-        const out = model.apply(xs, { training: true }) as
-          | import("@tensorflow/tfjs").Tensor
-          | import("@tensorflow/tfjs").Tensor[];
-        return lossOf(Array.isArray(out) ? out : [out]);
-      }),
-      true,
-    )!;
+    const cost = optimizer.minimize(stepLoss, true)!;
     cost.dataSync();
     cost.dispose();
   };

@@ -18,6 +18,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { readTidy } from "./read_tensors.ts";
+import { transpose } from "./_matrix.ts";
 import { lstmCell } from "./_lstm_cell.ts";
 import { activeBlas, type Blas } from "./blas.ts";
 
@@ -333,23 +334,6 @@ function gemm(a: Float32Array, m: number, k: number, b: Float32Array, n: number)
     }
   }
   return c;
-}
-
-/** Transposes a row-major `[rows, cols]` matrix. */
-function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  const block = 32;
-  for (let i0 = 0; i0 < rows; i0 += block) {
-    const iEnd = Math.min(i0 + block, rows);
-    for (let j0 = 0; j0 < cols; j0 += block) {
-      const jEnd = Math.min(j0 + block, cols);
-      for (let i = i0; i < iEnd; i++) {
-        const row = i * cols;
-        for (let j = j0; j < jEnd; j++) out[j * rows + i] = a[row + j];
-      }
-    }
-  }
-  return out;
 }
 
 /**

@@ -63,16 +63,37 @@ export async function lossFromSpec(spec: ParallelLossSpec): Promise<ParallelLoss
   if (typeof spec?.module !== "string" || typeof spec?.name !== "string") {
     throw new Error(`parallel loss: expected {module, name, args?}, got ${described}`);
   }
+  const make = await importFunction(spec.module, spec.name);
+  return make(...(spec.args ?? [])) as ParallelLoss;
+}
+
+/**
+ * The function `name` exported by `module`.
+ *
+ * @throws {Error} naming the module when it cannot be imported or exports no such function
+ */
+async function importFunction(
+  module: string,
+  name: string,
+): Promise<(...args: unknown[]) => unknown> {
   let exported: unknown;
   try {
-    exported = (await import(spec.module))[spec.name];
+    exported = (await import(module))[name];
   } catch (e) {
-    throw new Error(`parallel loss: cannot import ${spec.module}: ${(e as Error).message}`);
+    throw new Error(`parallel loss: cannot import ${module}: ${(e as Error).message}`);
   }
   if (typeof exported !== "function") {
-    throw new Error(`parallel loss: ${spec.module} exports no function ${spec.name}`);
+    throw new Error(`parallel loss: ${module} exports no function ${name}`);
   }
-  return exported(...(spec.args ?? [])) as ParallelLoss;
+  return exported as (...args: unknown[]) => unknown;
+}
+
+/** `loss` of `model`'s outputs, as a function of a batch's inputs (`model.apply`, then `loss`). */
+export function outputsLoss(model: tf.LayersModel, loss: ParallelLoss): ParallelBatchLoss {
+  return (xs, ys, training) => {
+    const out = model.apply(xs, { training }) as tf.Tensor | tf.Tensor[];
+    return loss(ys, Array.isArray(out) ? out : [out]);
+  };
 }
 
 /**
@@ -86,24 +107,9 @@ export async function batchLossFromSpec(
   spec: ParallelLossSpec,
   model: tf.LayersModel,
 ): Promise<ParallelBatchLoss> {
-  const loss = await lossFromSpec(spec);
-  if (spec.batchLoss == null) {
-    return (xs, ys, training) => {
-      const out = model.apply(xs, { training }) as tf.Tensor | tf.Tensor[];
-      return loss(ys, Array.isArray(out) ? out : [out]);
-    };
-  }
-  const { module, name } = spec.batchLoss;
-  let exported: unknown;
-  try {
-    exported = (await import(module))[name];
-  } catch (e) {
-    throw new Error(`parallel loss: cannot import ${module}: ${(e as Error).message}`);
-  }
-  if (typeof exported !== "function") {
-    throw new Error(`parallel loss: ${module} exports no function ${name}`);
-  }
-  return exported(model, ...(spec.args ?? [])) as ParallelBatchLoss;
+  if (spec?.batchLoss == null) return outputsLoss(model, await lossFromSpec(spec));
+  const make = await importFunction(spec.batchLoss.module, spec.batchLoss.name);
+  return make(model, ...(spec.args ?? [])) as ParallelBatchLoss;
 }
 
 /**

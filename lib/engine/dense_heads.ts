@@ -17,6 +17,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { activeBlas } from "./blas.ts";
 import { readTidy } from "./read_tensors.ts";
+import { transpose } from "./_matrix.ts";
 
 /** The arrays a {@linkcode TypedLoss} reads and writes. */
 export interface TypedLossArrays {
@@ -59,15 +60,6 @@ export interface DenseHeadsResult {
   outputs: Float32Array[];
 }
 
-/** A row-major `[rows, cols]` matrix transposed. */
-function transposed(a: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j];
-  }
-  return out;
-}
-
 /**
  * `C [m, n] = op(A) x op(B)` through the BLAS, or the tfjs backend without one (transposing
  * first: products with a transposed operand are slow on wasm).
@@ -84,8 +76,8 @@ function product(
     blas.sgemm({ m, n, k, a, b, c, transA, transB });
     return c;
   }
-  const left = transA ? transposed(a, k, m) : a;
-  const right = transB ? transposed(b, n, k) : b;
+  const left = transA ? transpose(a, k, m) : a;
+  const right = transB ? transpose(b, n, k) : b;
   const [c] = readTidy(() => [tf.matMul(tf.tensor2d(left, [m, k]), tf.tensor2d(right, [k, n]))]);
   return Float32Array.from(c);
 }
@@ -113,8 +105,8 @@ export function denseHeadsLoss(hidden: tf.Tensor2D, heads: DenseHead[]): DenseHe
     }
     return cols;
   });
-  const total = widths.reduce((s, w) => s + w, 0);
-  const starts = widths.map((_, i) => widths.slice(0, i).reduce((s, w) => s + w, 0));
+  let total = 0;
+  const starts = widths.map((w) => (total += w) - w);
   const parts: number[] = [];
   const outputs: Float32Array[] = [];
   const inputs: tf.Tensor[] = [hidden];

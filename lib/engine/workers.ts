@@ -40,6 +40,7 @@ import {
   sliceToPlain,
 } from "./_workers_wire.ts";
 
+export { outputsLoss } from "./_workers_wire.ts";
 export type {
   ParallelBatchLoss,
   ParallelLoss,

@@ -13,6 +13,7 @@
 import * as tf from "@tensorflow/tfjs";
 import {
   createParallelGradients,
+  outputsLoss,
   type ParallelBatchLoss,
   type ParallelGradients,
   type ParallelLossSpec,
@@ -163,10 +164,7 @@ async function runEpoch(
 ): Promise<{ logs: Record<string, number>; samples: number }> {
   const sums: Record<string, number> = {};
   let samples = 0;
-  const lossOf = step.batchLoss ?? ((xs: tf.Tensor, ys: tf.TensorContainer, training: boolean) => {
-    const out = model.apply(xs, { training }) as tf.Tensor | tf.Tensor[];
-    return step.loss(ys, Array.isArray(out) ? out : [out]);
-  });
+  const lossOf = step.batchLoss ?? outputsLoss(model, step.loss);
   const it = await dataset.iterator();
   // Iterate to the end: stopping early would strand prefetched batches (a tensor leak);
   // shorten an epoch in the dataset instead (e.g. the `maxBatches` option of the pipelines).
