@@ -2,9 +2,9 @@
  * midi-lstm-notebooks: LSTM music generation in Deno, as the notebooks teach it.
  *
  * This entry point (`midi-lstm`) is what a learner and the notebooks use, bottom first:
- * - `music/`: MIDI files to note tables and back; notes and chords as tokens; the vocabulary
+ * - `music/`: MIDI files to note tables and back; Magenta `NoteSequence` JSON; tokens; vocabulary
  * - `config/`: one typed config per run, with the classic presets
- * - `io/`: atomic files, model files, provenance, downloads
+ * - `io/`: atomic files, model files, `file://` URLs for tfjs, provenance, downloads
  * - `train/`: the training loop with checkpoints and early stopping; the split by file
  * - `tutorial/`, `classic/`: each family's encode, windows, model, sample and run
  * - `workflow/`: one set of steps for both families
@@ -16,8 +16,13 @@
  * Workers) is `midi-lstm/engine` (`lib/engine/mod.ts`); only backend choice and the seeded
  * random draws (the sampling rule, the seed window) are re-exported here.
  *
+ * Importing it registers `file://` routers with `tf.io`, so `model.save("file://dir")` and
+ * `tf.loadLayersModel("file://dir/model.json")` work in Deno (`io/file_router.ts`).
+ *
  * @module
  */
+import { registerFileRouters } from "./io/file_router.ts";
+
 export * from "./music/mod.ts";
 export * from "./config/mod.ts";
 export * from "./io/mod.ts";
@@ -39,3 +44,5 @@ export {
   type SeedWindow,
   type Temperature,
 } from "./engine/random.ts";
+
+registerFileRouters();

@@ -22,8 +22,13 @@ What it does, per notebook:
   the same display id; honours `clear_output`;
 - fails the notebook (and the run exits 1) on an error output, an execute_reply with status
   "error", a cell that runs longer than --timeout seconds, or a missing expected output;
+- fails it too when a figure output (one with plotly JSON) lacks its static picture: an
+  image/svg+xml form and an <img> in its text/html, which is what untrusted front ends and
+  static viewers show (see lib/notebook/display.ts);
 - writes the executed notebook to <out>/<name>.ipynb (also when it failed, up to the
-  failing cell) and prints a summary line.
+  failing cell), signs it as `jupyter trust` does (nbformat's NotebookNotary, in the
+  user's Jupyter data folder; --no-sign leaves it unsigned), so it opens trusted on this
+  machine, and prints a summary line.
 
 Expected outputs: a code cell may carry metadata `{"expect": ["plotly", "table"]}`; each
 kind listed must appear among that cell's outputs:
@@ -65,6 +70,7 @@ from pathlib import Path
 try:
     import jupyter_client  # noqa: F401
     import nbformat
+    from nbformat.sign import NotebookNotary
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
 except ImportError as exc:  # pragma: no cover - depends on the machine
@@ -84,6 +90,7 @@ KINDS = ("plotly", "audio", "table", "html", "image", "stdout", "result")
 FAMILIES = ("tutorial", "classic")
 SESSION_FILE = REPO / "out" / "notebook-session.json"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
+SVG_MIME = "image/svg+xml"
 
 
 class NotebookFailure(Exception):
@@ -121,6 +128,31 @@ def output_kinds(output: dict) -> list[str]:
     if any(m in data for m in ("image/png", "image/jpeg", "image/svg+xml")):
         kinds.append("image")
     return kinds
+
+
+def figures_without_picture(record: "CellRecord") -> int:
+    """How many of a cell's figure outputs lack the static picture (SVG and <img> in HTML)."""
+    missing = 0
+    for output in record.outputs:
+        data = output.get("data", {})
+        if PLOTLY_MIME not in data:
+            continue
+        html = data.get("text/html", "")
+        if isinstance(html, list):
+            html = "".join(html)
+        if SVG_MIME not in data or "<img" not in html:
+            missing += 1
+    return missing
+
+
+def sign_notebook(path: Path) -> str | None:
+    """Signs a written notebook as `jupyter trust` does; returns a problem, or None."""
+    try:
+        # Sign what a reader of the file gets, so the signature matches when it is opened.
+        NotebookNotary().sign(nbformat.read(str(path), as_version=4))
+    except Exception as exc:  # noqa: BLE001 - any failure is reported, not fatal
+        return f"could not sign {path} ({type(exc).__name__}: {exc})"
+    return None
 
 
 def parse_expect(cell: dict, where: str) -> dict[str, int]:
@@ -469,6 +501,12 @@ def run_notebook(path: Path, args, spec_root: str | None, label: str) -> dict:
                     f"{where}: expected output missing after {args.grace:g} s grace: "
                     f"{', '.join(missing)}; the cell gave {got}"
                 )
+            bare = figures_without_picture(record)
+            if bare:
+                raise NotebookFailure(
+                    f"{where}: {bare} figure output(s) without a static picture (expected "
+                    f"{SVG_MIME} and an <img> in text/html beside the plotly JSON)"
+                )
     except NotebookFailure as exc:
         failure = str(exc)
     finally:
@@ -485,6 +523,9 @@ def run_notebook(path: Path, args, spec_root: str | None, label: str) -> dict:
     )
     out_path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(out_path))
+    sign_problem = None if args.no_sign else sign_notebook(out_path)
+    if sign_problem:
+        router.late.append(sign_problem)
     return {
         "path": label,
         "out": str(out_path),
@@ -494,6 +535,8 @@ def run_notebook(path: Path, args, spec_root: str | None, label: str) -> dict:
         "failure": failure,
         "late": router.late,
         "other_family": skipped_cells,
+        "signed": not args.no_sign and sign_problem is None,
+        "bytes": out_path.stat().st_size,
     }
 
 
@@ -520,6 +563,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--kernel-name", default=None,
         help="use this installed kernelspec instead of a private one that runs deno from PATH",
+    )
+    parser.add_argument(
+        "--no-sign", action="store_true",
+        help="leave the executed notebooks unsigned (by default they are signed as "
+        "`jupyter trust` does, so they open trusted on this machine)",
     )
     args = parser.parse_args(argv)
 
@@ -559,7 +607,8 @@ def main(argv: list[str]) -> int:
             status = "FAIL" if result["failure"] else "ok  "
             print(
                 f"{status} {p}: {result['cells']} cells run, outputs: {counts}, "
-                f"{result['seconds']:.1f} s -> {result['out']}",
+                f"{result['seconds']:.1f} s -> {result['out']} "
+                f"({result['bytes'] / 1e6:.2f} MB{', signed' if result['signed'] else ''})",
                 flush=True,
             )
             if result["other_family"]:

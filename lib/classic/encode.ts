@@ -1,12 +1,19 @@
 /**
  * The one place tokens become the model's numbers and back. A token (`"E4"`, `"4.9"`) becomes
- * its id in the vocabulary (`encodeTokens` of `lib/music/vocabulary.ts`), and the model reads
- * each id divided by the vocabulary size, so inputs land in [0, 1). The model answers with one
- * probability per id; the id drawn becomes a token again (`decodeIds`).
+ * its id in the vocabulary (`encodeTokens` of `lib/music/vocabulary.ts`). How the model reads
+ * an id depends on its `input` (`model.input` in the config):
+ *
+ * - `"scaled"` (the sources): the id divided by the vocabulary size, so inputs land in
+ *   [0, 1), one number per step: input `[ids, 1]`;
+ * - `"embedding"`: the id itself, an index into a learned table of vectors: input `[ids]`.
+ *
+ * The model answers with one probability per id; the id drawn becomes a token again
+ * (`decodeIds`).
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { ModelInput } from "../config/classic_presets.ts";
 
 /** The model's input for one id: `id / vocabSize`. */
 export function scaleId(id: number, vocabSize: number): number {
@@ -21,9 +28,54 @@ export function encodeIds(ids: readonly number[], vocabSize: number): Float32Arr
   return Float32Array.from(ids, (id) => scaleId(id, vocabSize));
 }
 
-/** A window of ids as the model's input tensor `[1, ids, 1]`. */
+/** A window of ids as a `"scaled"` model's input tensor `[1, ids, 1]`. */
 export function idsTensor(ids: readonly number[], vocabSize: number): tf.Tensor3D {
   return tf.tensor3d(encodeIds(ids, vocabSize), [1, ids.length, 1]);
+}
+
+/** Options for {@linkcode runnerIds}. */
+export interface IdInputOptions {
+  /** Number of tokens in the vocabulary: a `"scaled"` id is divided by it. */
+  vocabSize: number;
+  /**
+   * How the model reads an id (see the module notes).
+   * @default {"scaled"}
+   */
+  input?: ModelInput;
+}
+
+/**
+ * The numbers the model reads for these ids, one per id: `id / vocabSize` for `"scaled"`,
+ * the id itself for `"embedding"`. The ids are not changed.
+ */
+export function runnerIds(ids: readonly number[], options: IdInputOptions): Float32Array {
+  return (options.input ?? "scaled") === "scaled"
+    ? encodeIds(ids, options.vocabSize)
+    : Float32Array.from(ids);
+}
+
+/** Options for {@linkcode idWindowInputs}. */
+export interface IdWindowInputOptions {
+  /** `[batch, ids]`: windows, and ids per window. */
+  shape: readonly [number, number];
+  /**
+   * How the model reads an id (see the module notes).
+   * @default {"scaled"}
+   */
+  input?: ModelInput;
+}
+
+/**
+ * A batch of windows as the model's input.
+ *
+ * @param values `[batch, ids]` row-major, as {@linkcode runnerIds} gives them for `input`
+ * @returns `[batch, ids, 1]` for `"scaled"`, `[batch, ids]` for `"embedding"`
+ */
+export function idWindowInputs(values: Float32Array, options: IdWindowInputOptions): tf.Tensor {
+  const [batch, ids] = options.shape;
+  return (options.input ?? "scaled") === "scaled"
+    ? tf.tensor3d(values, [batch, ids, 1])
+    : tf.tensor2d(values, [batch, ids]);
 }
 
 /**

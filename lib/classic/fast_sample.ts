@@ -7,7 +7,8 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import { createStatefulRunner, type LayerMath, type StateMemory } from "../engine/stateful.ts";
-import { encodeIds } from "./encode.ts";
+import { runnerIds } from "./encode.ts";
+import { modelInputOf } from "../train/model_input.ts";
 import { type GenerateTokensOptions, sampleToken } from "./sample.ts";
 import { checkTokenGeneration } from "./_generation.ts";
 
@@ -37,7 +38,8 @@ export interface GenerateTokensStatefulOptions extends GenerateTokensOptions {
  * `memory: "window"` every token equals `generateTokens`'s (up to float rounding; argmax
  * and sampling pick the same ids unless two probabilities tie within rounding).
  *
- * @param model a classic model (input `[batch, sequenceLength, 1]`, output `[batch, vocab]`)
+ * @param model a classic model (input `[batch, sequenceLength, 1]`, or `[batch,
+ *   sequenceLength]` ids for an embedding model; output `[batch, vocab]`)
  * @param seedIds at least `sequenceLength` ids, oldest first; the last `sequenceLength` are
  *   used (not changed)
  * @returns the generated ids only
@@ -61,12 +63,13 @@ export function generateTokensStateful(
     windowLength: sequenceLength,
     layerMath: options.layerMath,
   });
-  let [probs] = runner.feed(encodeIds(seedIds.slice(-sequenceLength), vocabSize));
+  const input = modelInputOf(model);
+  let [probs] = runner.feed(runnerIds(seedIds.slice(-sequenceLength), { vocabSize, input }));
   for (let i = 0; i < length; i++) {
     const id = sampleToken(probs, sampling);
     out.push(id);
     options.onProgress?.(i + 1, length);
-    if (i + 1 < length) [probs] = runner.feed(encodeIds([id], vocabSize));
+    if (i + 1 < length) [probs] = runner.feed(runnerIds([id], { vocabSize, input }));
   }
   return out;
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+export * from "./baselines.ts";
 export * from "./encode.ts";
 export * from "./fast_sample.ts";
 export * from "./model.ts";

@@ -1,6 +1,7 @@
 /**
  * The classic family's models: stacked LSTMs read a window of token ids (each divided by the
- * vocabulary size) and a softmax over the vocabulary predicts the next token.
+ * vocabulary size, as the sources do, or each looked up as a learned vector: `model.input`)
+ * and a softmax over the vocabulary predicts the next token.
  *
  * The presets (layer sizes, dropout, optimiser) are in `lib/config/classic_presets.ts`.
  *
@@ -25,8 +26,9 @@ import {
  * `model.summary()` does, without building it.
  */
 export function classicParameterCount(config: ClassicModelConfig, vocabSize: number): number {
-  let count = 0;
-  let features = 1;
+  const embedding = config.input === "embedding";
+  let count = embedding ? vocabSize * config.embeddingSize : 0;
+  let features = embedding ? config.embeddingSize : 1;
   for (const { units } of config.lstm) {
     count += 4 * (units * (features + units) + units);
     features = units;
@@ -79,7 +81,9 @@ export interface BuildClassicModelOptions {
  * `dense_2`). Weights are initialised from `options.seed` (Glorot-uniform kernels,
  * orthogonal recurrent kernels, zero biases).
  *
- * Input `[batch, sequenceLength, 1]`: token ids divided by `vocabSize`. Output
+ * Input `[batch, sequenceLength, 1]`: token ids divided by `vocabSize` (`input: "scaled"`);
+ * or `[batch, sequenceLength]` token ids, each turned into a learned vector of
+ * `embeddingSize` numbers by an Embedding layer (`input: "embedding"`). Output
  * `[batch, vocabSize]`: probabilities of the next token.
  *
  * @throws {Error} naming the setting when the preset is unknown, a config value is out of
@@ -102,9 +106,25 @@ export function buildClassicModel(
   let k = 0;
   const glorot = () => tf.initializers.glorotUniform({ seed: seed + 10 * ++k });
 
-  const input = tf.input({ shape: [c.sequenceLength, 1], name: "tokens" });
+  const embedding = c.input === "embedding";
+  const input = tf.input({
+    shape: embedding ? [c.sequenceLength] : [c.sequenceLength, 1],
+    name: "tokens",
+  });
   let x: tf.SymbolicTensor = input;
   const apply = (layer: tf.layers.Layer) => (x = layer.apply(x) as tf.SymbolicTensor);
+  if (embedding) {
+    apply(tf.layers.embedding({
+      inputDim: vocabSize,
+      outputDim: c.embeddingSize,
+      name: "token_embedding",
+      embeddingsInitializer: tf.initializers.randomUniform({
+        minval: -0.05,
+        maxval: 0.05,
+        seed: seed + 5,
+      }),
+    }));
+  }
   const dropout = (rate: number) => {
     if (rate > 0) apply(tf.layers.dropout({ rate, seed: seed + 10 * ++k, name: name("dropout") }));
   };

@@ -32,6 +32,7 @@ import { splitForWindows } from "../train/split.ts";
 import { classicDataset, type ClassicWindowIndex, classicWindowIndex } from "./windows.ts";
 import { buildClassicModel, classicLossSpec, classicOptimizer, classicTrainLoss } from "./model.ts";
 import { generateTokensStateful } from "./fast_sample.ts";
+import { classicBaselines } from "./baselines.ts";
 import { pickSeedWindow } from "../engine/random.ts";
 import { loadTokenFolder, type TokenFolder, tokensToNotes } from "../music/tokens.ts";
 import type { Note } from "../music/midi.ts";
@@ -47,6 +48,8 @@ import {
 } from "../music/vocabulary.ts";
 import { lstmFactory } from "../engine/fused_lstm.ts";
 import { type EpochInfo, trainModel, type TrainResult } from "../train/loop.ts";
+import type { TrainControls } from "../train/controls.ts";
+import { modelInputOf } from "../train/model_input.ts";
 import { writeJsonAtomic } from "../io/model_files.ts";
 import { buildWithSeededDropout } from "../engine/seeded_dropout.ts";
 import {
@@ -104,7 +107,11 @@ export function prepareClassicData(config: ClassicConfig, folder?: TokenFolder):
     unit: "tokens",
     source: config.data.dir,
   });
-  const options = { vocabSize: vocabulary.size, sequenceLength: config.model.sequenceLength };
+  const options = {
+    vocabSize: vocabulary.size,
+    sequenceLength: config.model.sequenceLength,
+    input: config.model.input,
+  };
   const ids = (files: TokenFolder["files"]) => files.map((f) => encodeTokens(vocabulary, f.tokens));
   const train = classicWindowIndex(ids(split.train), options);
   const validation = split.validation.length
@@ -125,8 +132,13 @@ export interface ClassicRun {
   timing?: TokenTimingTable;
 }
 
-/** Options for {@linkcode trainClassic}. */
-export interface TrainClassicOptions {
+/**
+ * Options for {@linkcode trainClassic}. Besides these, the training controls: `signal`
+ * and `stopFile` stop the run at the next batch (resumable from its last finished epoch),
+ * `onBatchEnd` hears every batch (see `lib/train/controls.ts`); `train.maxMinutes` in the
+ * config is a time budget that stops it the same way.
+ */
+export interface TrainClassicOptions extends TrainControls {
   /**
    * Folder of the run.
    * @default {`weights/${config.run}`}
@@ -139,8 +151,8 @@ export interface TrainClassicOptions {
   /**
    * Continue the run in `runDir` from its last finished epoch (weights, optimiser state,
    * history, early stopping), after checking that `config` and the vocabulary are the run's
-   * (only `train.epochs`, `train.workers` and `backend` may change). Without a saved epoch the run starts
-   * afresh.
+   * (only `train.epochs`, `train.maxMinutes`, `train.workers` and `backend` may change).
+   * Without a saved epoch the run starts afresh.
    * @default {false}
    */
   resume?: boolean;
@@ -184,11 +196,12 @@ export async function trainClassic(
     folder: data.folder,
     sequences: data.folder.files.map((f) => f.tokens),
     normalisation: {
-      input: "token id / vocabularySize",
+      input: config.model.input,
       vocabularySize: data.vocabulary.size,
       vocabularyFingerprint: data.vocabulary.fingerprint,
     },
     fromEpoch,
+    baselines: classicBaselines(data.train, data.validation),
     onLockTakenOver: options.onLockTakenOver,
   });
   try {
@@ -239,6 +252,10 @@ async function trainInRunFolder(
         seeds,
         resume: options.resume,
         onEpochEnd: options.onEpochEnd,
+        signal: options.signal,
+        stopFile: options.stopFile,
+        onBatchEnd: options.onBatchEnd,
+        trainWindows: data.train.count,
         lossSpec: classicLossSpec(),
       }),
     },
@@ -275,15 +292,24 @@ export async function loadClassicRun(
   options: LoadClassicRunOptions = {},
 ): Promise<ClassicRun> {
   const { rawConfig, model, metadata, modelDir } = await openRunFolder(runDir, "classic");
-  const config = resolveClassicConfig(rawConfig as ClassicConfig, options);
+  const config = resolveClassicConfig(rawConfig as ClassicConfig, { ...options, saved: true });
   const vocabulary = loadVocabulary(runPaths(runDir).vocabulary);
-  if (model.outputs.length !== 1 || model.inputs[0].shape.at(-1) !== 1) {
-    const shape = `input [${model.inputs[0].shape.map((d) => d ?? "batch")}], ` +
-      `${model.outputs.length} output(s)`;
+  const seq = config.model.sequenceLength;
+  const expected = config.model.input === "embedding" ? `[batch,${seq}]` : `[batch,${seq},1]`;
+  const shape = `[${model.inputs[0].shape.map((d) => d ?? "batch")}]`;
+  if (model.outputs.length !== 1 || model.inputs.length !== 1 || shape !== expected) {
     model.dispose();
     throw new Error(
-      `run ${runDir}: the model in ${modelDir} is not a classic-family model (expected input ` +
-        `[batch, ${config.model.sequenceLength}, 1] and one output, got ${shape})`,
+      `run ${runDir}: the model in ${modelDir} is not a classic-family model for this config ` +
+        `(expected model.input "${config.model.input}", input ${expected} and one output, got ` +
+        `input ${shape}, ${model.outputs.length} output(s))`,
+    );
+  }
+  if (modelInputOf(model) !== config.model.input) {
+    model.dispose();
+    throw new Error(
+      `run ${runDir}: the model in ${modelDir} reads ${modelInputOf(model)} input, but its ` +
+        `config says model.input "${config.model.input}"`,
     );
   }
   const width = model.outputs[0].shape.at(-1)!;

@@ -14,7 +14,8 @@ import type * as tf from "@tensorflow/tfjs";
 import { readTidy } from "../engine/read_tensors.ts";
 import { sampleLogits, type SampleOptions } from "../engine/random.ts";
 import type { Vocabulary } from "../music/vocabulary.ts";
-import { idsTensor, probabilitiesToLogits } from "./encode.ts";
+import { idWindowInputs, probabilitiesToLogits, runnerIds } from "./encode.ts";
+import { modelInputOf } from "../train/model_input.ts";
 import { checkTokenGeneration } from "./_generation.ts";
 
 /**
@@ -60,7 +61,8 @@ export interface GenerateTokensOptions extends SampleOptions {
  * Generates token ids with a classic model, re-feeding the last `sequenceLength` ids for
  * every token. Tensors are freed every step.
  *
- * @param model a classic model (input `[batch, sequenceLength, 1]`, output `[batch, vocab]`)
+ * @param model a classic model (input `[batch, sequenceLength, 1]`, or `[batch,
+ *   sequenceLength]` ids for an embedding model; output `[batch, vocab]`)
  * @param seedIds at least `sequenceLength` ids to start from, oldest first; only the last
  *   `sequenceLength` are used (not changed)
  * @returns the generated ids only (without the seed)
@@ -78,9 +80,17 @@ export function generateTokens(
     options,
   );
   const window = seedIds.slice(-sequenceLength);
+  const input = modelInputOf(model);
   const out: number[] = [];
   for (let i = 0; i < length; i++) {
-    const [probs] = readTidy(() => [model.predict(idsTensor(window, vocabSize)) as tf.Tensor]);
+    const [probs] = readTidy(() => [
+      model.predict(
+        idWindowInputs(runnerIds(window, { vocabSize, input }), {
+          shape: [1, sequenceLength],
+          input,
+        }),
+      ) as tf.Tensor,
+    ]);
     const id = sampleToken(probs, sampling);
     out.push(id);
     window.shift();

@@ -1,8 +1,9 @@
 /**
  * The classic family's training data: token ids cut into windows of `sequenceLength`, each
  * labelled with the id that follows. Inputs are ids divided by the vocabulary size (the
- * original notebooks' normalisation); labels stay integer ids, so no `[windows, vocab]`
- * one-hot matrix is ever built.
+ * original notebooks' normalisation, `input: "scaled"`) or the ids themselves (`input:
+ * "embedding"`); labels stay integer ids, so no `[windows, vocab]` one-hot matrix is ever
+ * built.
  *
  * Windows stay inside one file unless `crossFiles` is set (the notebooks joined every file
  * into one list, so their windows ran across file boundaries: `tokens - sequenceLength`
@@ -12,7 +13,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { scaleId } from "./encode.ts";
+import { idWindowInputs, scaleId } from "./encode.ts";
+import type { ModelInput } from "../config/classic_presets.ts";
 import { mulberry32, shuffleInPlace } from "../engine/random.ts";
 
 /** Options for {@linkcode classicWindowIndex} and {@linkcode classicWindows}. */
@@ -30,6 +32,12 @@ export interface ClassicWindowOptions {
    * @default {false}
    */
   crossFiles?: boolean;
+  /**
+   * How the model reads an id: `"scaled"` (id / vocabSize, input `[batch, ids, 1]`) or
+   * `"embedding"` (the id, input `[batch, ids]`).
+   * @default {"scaled"}
+   */
+  input?: ModelInput;
 }
 
 /** Where every window starts; nothing is copied per window. */
@@ -46,6 +54,7 @@ export interface ClassicWindowIndex {
   count: number;
   sequenceLength: number;
   vocabSize: number;
+  input: ModelInput;
 }
 
 /**
@@ -118,12 +127,13 @@ export function classicWindowIndex(
       fileOfWindow[w] = fileOfToken(s, i);
     }
   });
-  return { sequences, sequence, offset, fileOfWindow, count, sequenceLength, vocabSize };
+  const input = options.input ?? "scaled";
+  return { sequences, sequence, offset, fileOfWindow, count, sequenceLength, vocabSize, input };
 }
 
 /** Windows gathered into flat typed arrays. */
 export interface ClassicWindowBatch {
-  /** `[count, sequenceLength]` row-major: token ids divided by `vocabSize`. */
+  /** `[count, sequenceLength]` row-major: token ids divided by `vocabSize` (`"scaled"`), or ids. */
   inputs: Float32Array;
   /** `[count]` id of the token after each window. */
   labels: Int32Array;
@@ -144,6 +154,7 @@ export function gatherClassicWindows(
   windows: ArrayLike<number>,
 ): ClassicWindowBatch {
   const { sequenceLength, vocabSize } = index;
+  const scaled = index.input === "scaled";
   const n = windows.length;
   const inputs = new Float32Array(n * sequenceLength);
   const labels = new Int32Array(n);
@@ -155,7 +166,8 @@ export function gatherClassicWindows(
     const seq = index.sequences[index.sequence[w]];
     const from = index.offset[w];
     for (let t = 0; t < sequenceLength; t++) {
-      inputs[b * sequenceLength + t] = scaleId(seq[from + t], vocabSize);
+      const id = seq[from + t];
+      inputs[b * sequenceLength + t] = scaled ? scaleId(id, vocabSize) : id;
     }
     labels[b] = labelOf(index, w);
   }
@@ -230,8 +242,8 @@ export interface ClassicDatasetOptions {
 
 /**
  * The classic input pipeline: shuffled window order -> batches -> gather -> prefetch. Each
- * element is `{xs, ys}` with `xs` `[batch, sequenceLength, 1]` float32 (ids / vocabSize)
- * and `ys` `[batch]` int32 ids, as `model.fitDataset` expects with
+ * element is `{xs, ys}` with `xs` `[batch, sequenceLength, 1]` float32 (ids / vocabSize;
+ * `[batch, sequenceLength]` ids with `input: "embedding"`) and `ys` `[batch]` int32 ids, as `model.fitDataset` expects with
  * `classicLoss` from `lib/classic/model.ts`.
  *
  * @throws {Error} naming `batchSize` when it is not a positive integer
@@ -255,7 +267,10 @@ export function classicDataset(
     for (let from = 0; from < end; from += batchSize) {
       const batch = gatherClassicWindows(index, order.slice(from, from + batchSize));
       yield {
-        xs: tf.tensor3d(batch.inputs, [batch.count, index.sequenceLength, 1]),
+        xs: idWindowInputs(batch.inputs, {
+          shape: [batch.count, index.sequenceLength],
+          input: index.input,
+        }),
         ys: tf.tensor1d(batch.labels, "int32"),
       };
     }

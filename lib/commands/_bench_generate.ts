@@ -32,7 +32,7 @@ export async function runGenerate(c: GenerateCase): Promise<ChildResult["entries
       if (c.model === "tutorial") {
         const { resolveTutorialConfig } = await import("../config/config.ts");
         const { buildTutorialModel } = await import("../tutorial/model.ts");
-        const config = resolveTutorialConfig({ lstm: impl, seed: 42 });
+        const config = resolveTutorialConfig({ lstm: impl, seed: 42, model: { input: "scaled" } });
         seqLength = config.model.sequenceLength;
         models.set(impl, buildTutorialModel(config));
       } else {

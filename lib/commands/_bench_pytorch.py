@@ -2,7 +2,9 @@
 
 Called by the benchmark (lib/commands/bench.ts, through _bench_pytorch.ts) when `import torch`
 works; never a dependency of the project. Prints one line `BENCH_TORCH {json}` at the end (the
-lines before it are progress, on stderr).
+lines before it are progress, on stderr). The benchmark runs it once per setting it tries
+(torch threads, and OMP_WAIT_POLICY in the environment, which OpenMP reads at start) and keeps
+the fastest; the result names the OMP_WAIT_POLICY the process saw.
 
   python3 lib/commands/_bench_pytorch.py [--threads N] [--quick] [--budget SEC]
       [--only train-tutorial,train-classic,generate-tutorial,generate-classic]
@@ -283,6 +285,7 @@ def main():
         "python": sys.version.split()[0],
         "threads": torch.get_num_threads(),
         "defaultThreads": default_threads,
+        "waitPolicy": os.environ.get("OMP_WAIT_POLICY") or None,
         "blasInfo": blas_info,
         "blasLibraries": blas_in_use(),
         "blasThreads": blas_threads(blas_in_use()),

@@ -2,10 +2,14 @@
  * PyTorch in the same benchmark run (`bench.ts`): when a Python with `torch` is found (for
  * example Debian's `python3-torch`), `_bench_pytorch.py` times the same two models (tutorial
  * batch 64 with Adam, classic 3 x 512 batch 64 with RMSprop) and their generation with a
- * carried state, on this machine with the torch threads it is given (the benchmark asks for its
- * own count and for one; torch's OpenBLAS runs threads of its own beside them, which the rows
- * name), and the report prints every training and generation figure as a ratio to the faster.
- * PyTorch is an optional reference, never a dependency: without it the rows say why.
+ * carried state, on this machine, once per setting of {@linkcode pytorchTries}: 1 and 2 torch
+ * threads (and the benchmark's own count), each with OpenMP's default wait policy and with
+ * `OMP_WAIT_POLICY=PASSIVE`. torch's threads are OpenMP threads, which by default spin after
+ * each parallel region and so take cores from torch's OpenBLAS, whose threads (its own count,
+ * which the rows name) run beside them; PASSIVE makes them sleep instead. The report keeps the
+ * fastest setting of each workload as PyTorch's row and prints every training and generation
+ * figure as a ratio to it (`_bench_report.ts`). PyTorch is an optional reference, never a
+ * dependency: without it the rows say why.
  *
  * Debian's torch multiplies through the system `libblas.so.3`: the slow reference BLAS unless
  * OpenBLAS is installed (`apt install libopenblas0-pthread`); the rows name the library it
@@ -74,12 +78,62 @@ export async function findTorchPython(): Promise<TorchPython> {
   };
 }
 
+/** One setting PyTorch is timed with. */
+export interface PytorchTry {
+  /** torch's intra-op (OpenMP) threads, `torch.set_num_threads`. */
+  threads: number;
+  /**
+   * `OMP_WAIT_POLICY` of the process: `"PASSIVE"` (idle OpenMP threads sleep), or `null` for
+   * OpenMP's default (they spin a while first); an `OMP_WAIT_POLICY` of the benchmark's own
+   * environment is not passed on.
+   */
+  waitPolicy: "PASSIVE" | null;
+}
+
+/**
+ * The settings PyTorch is tried with, to find it at its best: 1 and 2 threads and `threads`
+ * (the benchmark's count) when it is more, each with OpenMP's default wait policy and with
+ * `OMP_WAIT_POLICY=PASSIVE`.
+ *
+ * @param threads the benchmark's thread count
+ */
+export function pytorchTries(threads: number): PytorchTry[] {
+  const counts = [...new Set([1, 2, threads])].sort((a, b) => a - b);
+  return counts.flatMap((count) => [
+    { threads: count, waitPolicy: null },
+    { threads: count, waitPolicy: "PASSIVE" as const },
+  ]);
+}
+
+/** Options for {@linkcode pytorchLabel}: what the script reported. */
+export interface PytorchLabelOptions {
+  /**
+   * torch's version.
+   * @default {none: the script did not report}
+   */
+  version?: string;
+  /**
+   * OpenBLAS's own threads in the process.
+   * @default {none: another BLAS, or not reported}
+   */
+  blasThreads?: number | null;
+}
+
+/**
+ * The backend column of a PyTorch row: `pytorch 1.13.1, 2 threads, OMP_WAIT_POLICY=PASSIVE
+ * (its BLAS: 2)`; without a version (the script did not report) `pytorch, 2 threads, ...`.
+ */
+export function pytorchLabel(setting: PytorchTry, options: PytorchLabelOptions = {}): string {
+  const { threads, waitPolicy } = setting;
+  return `${PYTORCH_BACKEND}${options.version ? ` ${options.version}` : ""}, ${threads} ` +
+    `thread${threads === 1 ? "" : "s"}` + (waitPolicy ? `, OMP_WAIT_POLICY=${waitPolicy}` : "") +
+    (options.blasThreads == null ? "" : ` (its BLAS: ${options.blasThreads})`);
+}
+
 /** What {@linkcode runPytorch} times. */
-export interface PytorchOptions {
+export interface PytorchOptions extends PytorchTry {
   /** The interpreter from {@linkcode findTorchPython}. */
   python: string;
-  /** torch's intra-op threads (the project's best rows' count). */
-  threads: number;
   /** Workloads: some of `train-tutorial`, `train-classic`, `generate-tutorial`, `generate-classic`. */
   only: string[];
   /**
@@ -105,6 +159,8 @@ interface TorchResult {
   blasLibraries: string[];
   /** OpenBLAS's own threads in that process, or `null` (another BLAS). */
   blasThreads?: number | null;
+  /** The OMP_WAIT_POLICY the process saw, or `null`. */
+  waitPolicy?: string | null;
   entries: Array<
     { workload: string; unit?: string; value: number | null; status: string; notes: string }
   >;
@@ -131,10 +187,11 @@ const FIGURES: Record<string, { workload: string; unit: string; figure: string }
 };
 
 /**
- * Runs `_bench_pytorch.py` in a child process with a time limit.
+ * Runs `_bench_pytorch.py` in a child process with a time limit, with `options.threads` torch
+ * threads and `options.waitPolicy` as its `OMP_WAIT_POLICY`.
  *
  * @returns one entry per workload (status `ok`, or `error` / `too slow` with the reason);
- *   their backend is `pytorch <version>, <threads> threads`
+ *   their backend is {@linkcode pytorchLabel}'s
  */
 export async function runPytorch(options: PytorchOptions): Promise<Entry[]> {
   const script = fileURLToPath(new URL("./_bench_pytorch.py", import.meta.url));
@@ -147,8 +204,17 @@ export async function runPytorch(options: PytorchOptions): Promise<Entry[]> {
     options.only.join(","),
     ...(options.quick ? ["--quick"] : []),
   ];
-  const child = new Deno.Command(options.python, { args, stdout: "piped", stderr: "piped" })
-    .spawn();
+  // OpenMP reads OMP_WAIT_POLICY once, at start: the child's environment sets it.
+  const env = Deno.env.toObject();
+  delete env.OMP_WAIT_POLICY;
+  if (options.waitPolicy) env.OMP_WAIT_POLICY = options.waitPolicy;
+  const child = new Deno.Command(options.python, {
+    args,
+    env,
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
   let killed = false;
   const limitSec = options.limitSec ?? 600;
   const timer = setTimeout(() => {
@@ -167,7 +233,7 @@ export async function runPytorch(options: PytorchOptions): Promise<Entry[]> {
       : `${script}: exit ${output.code}: ${stderr.slice(0, 300)}`;
     return options.only.map((name) => ({
       ...FIGURES[name],
-      backend: PYTORCH_BACKEND,
+      backend: pytorchLabel(options),
       implementation: implementationOf(name),
       value: null,
       status,
@@ -177,10 +243,13 @@ export async function runPytorch(options: PytorchOptions): Promise<Entry[]> {
   }
   const result = JSON.parse(line.slice(RESULT_MARK.length)) as TorchResult;
   const blas = result.blasLibraries.map((p) => p.split("/").at(-1)).join(", ") || "none found";
-  // torch's threads; its BLAS (OpenBLAS) runs threads of its own beside them.
-  const backend = `${PYTORCH_BACKEND} ${result.torch}, ${result.threads} thread` +
-    (result.threads === 1 ? "" : "s") +
-    (result.blasThreads == null ? "" : ` (its BLAS: ${result.blasThreads})`);
+  // torch's threads; its BLAS (OpenBLAS) runs threads of its own beside them. The wait
+  // policy is the one the script saw in its environment.
+  const waitPolicy = result.waitPolicy === "PASSIVE" ? "PASSIVE" : null;
+  const backend = pytorchLabel(
+    { threads: result.threads, waitPolicy },
+    { version: result.torch, blasThreads: result.blasThreads },
+  );
   return result.entries.map((e, k) => {
     const name = options.only[k];
     return {

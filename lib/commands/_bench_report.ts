@@ -1,7 +1,8 @@
 /**
  * The benchmark's report (`bench.ts`): the markdown file, the terminal table, the machine
- * description, and every training and generation figure as a ratio to PyTorch's on the same
- * workload, measured in the same run (`_bench_pytorch.ts`).
+ * description, PyTorch's row of each workload (the fastest of the settings tried), and every
+ * training and generation figure as a ratio to PyTorch's on the same workload, measured in the
+ * same run (`_bench_pytorch.ts`).
  *
  * @module
  */
@@ -24,8 +25,34 @@ export function valueWithUnit(e: Entry): string {
 }
 
 /**
+ * PyTorch's row of each workload from its runs with several settings (`runs[k]`: the entries
+ * of one run, see `pytorchTries`): the fastest measured, its notes ending with every setting's
+ * figure; where none was measured, the first run's row, its notes ending with every status.
+ *
+ * @param runs one list of entries per setting, each with the same workloads
+ * @returns one entry per workload of the first run, in its order
+ */
+export function fastestPytorch(runs: Entry[][]): Entry[] {
+  return (runs[0] ?? []).map((first) => {
+    const tries = runs.flatMap((run) =>
+      run.filter((e) => e.workload === first.workload && e.unit === first.unit)
+    );
+    const best = tries.reduce<Entry | undefined>(
+      (a, e) => e.status === "ok" && e.value !== null && (a == null || e.value > a.value!) ? e : a,
+      undefined,
+    );
+    const tried = tries.map((e) =>
+      `${e.backend.replace(/^[^,]*, /, "")}: ${e.status === "ok" ? valueWithUnit(e) : e.status}`
+    ).join("; ");
+    const row = best ?? first;
+    const what = best ? `the fastest of ${tries.length} settings` : "no setting measured";
+    return { ...row, notes: `${row.notes}; ${what}: ${tried}` };
+  });
+}
+
+/**
  * The PyTorch entry a project entry compares with: same workload and unit, measured, and the
- * fastest of PyTorch's thread counts.
+ * fastest of PyTorch's rows.
  */
 function pytorchOf(e: Entry, entries: Entry[]): Entry | undefined {
   if (!/^(train|generate) /.test(e.workload) || e.backend.startsWith(PYTORCH_BACKEND)) {
@@ -103,16 +130,11 @@ export function pytorchFootnote(entries: Entry[]): string {
   if (torch.status !== "ok" && !entries.some((e) => pytorchOf(e, entries) !== undefined)) {
     return `vs PyTorch: no PyTorch figures in this run (${torch.status}: ${torch.notes}).`;
   }
-  const counts = [
-    ...new Set(
-      entries.filter((e) => e.backend.startsWith(PYTORCH_BACKEND))
-        .map((e) => e.backend.replace(/^.*, /, "")),
-    ),
-  ].join(" and ");
   return `vs PyTorch: the figure divided by PyTorch's on the same workload, measured in this ` +
     `run on this machine right after the project's rows of that workload (${
-      torch.backend.replace(/, [^,]*$/, "")
-    }, ${counts}: the faster of them; same models, batch 64, Adam / RMSprop, carried ` +
+      torch.backend.split(",")[0]
+    } at its best: the fastest of the torch thread counts and OpenMP wait policies tried, ` +
+    `which its row names and its notes list; same models, batch 64, Adam / RMSprop, carried ` +
     `state for generation). Above 1: this project is faster.`;
 }
 

@@ -42,7 +42,8 @@ export async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
       tutorialOptimizer,
     } = await import("../tutorial/model.ts");
     const { tutorialBatchLoss } = await import("../tutorial/fast_loss.ts");
-    const config = resolveTutorialConfig({ lstm: c.impl, seed: 42 });
+    // The source tutorial's model, as the PyTorch rows build it (one number per pitch).
+    const config = resolveTutorialConfig({ lstm: c.impl, seed: 42, model: { input: "scaled" } });
     const seq = config.model.sequenceLength;
     model = buildTutorialModel(config);
     optimizer = tutorialOptimizer(config);

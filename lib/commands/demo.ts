@@ -8,6 +8,10 @@
  *                [--seed S] [--backend auto|wasm|cpu|tensorflow] [--quick]
  * ```
  *
+ * Ctrl-C while it trains stops training at the next batch and goes on with the best epoch so
+ * far (a second Ctrl-C quits at once); the run stays resumable with
+ * `deno task train --resume --run-dir weights/demo-<family>`.
+ *
  * @module
  */
 import { join } from "node:path";
@@ -20,13 +24,20 @@ import {
   prepareData,
   readCorpus,
   trainRun,
-  unigramBaseline,
+  windowCounts,
 } from "../workflow/workflow.ts";
+import {
+  baselineLines,
+  compareWithBaselines,
+  describeBaselines,
+  heldOutBaselines,
+} from "../workflow/baselines.ts";
 import { lossFigure } from "../notebook/plot.ts";
 import { saveFigureHtml } from "../notebook/display.ts";
 import { renderMidiToWav } from "../notebook/synth.ts";
 import { writeJsonAtomic } from "../io/model_files.ts";
 import { dataLines, fail, formatEpochLine, numberArg, parseCommandLine } from "./_format.ts";
+import { describeStop, stopOnCtrlC, terminalProgress } from "./_training.ts";
 
 const USAGE = "deno task demo [--family tutorial|classic] [--out DIR] [--data DIR] [--epochs N] " +
   "[--seed S] [--backend auto|wasm|cpu|tensorflow] [--lstm layers|fused] [--workers N] [--quick]";
@@ -84,30 +95,50 @@ try {
   const corpus = readCorpus(config);
   const prepared = prepareData(config, corpus);
   for (const line of dataLines(config, corpus, prepared)) console.log(line);
+  const baselines = heldOutBaselines(prepared);
+  if (baselines != null) console.log(describeBaselines(baselines));
 
   const runDir = join("weights", config.run);
-  const run = await trainRun(config, {
-    runDir,
-    prepared,
-    onEpochEnd: (info) => console.log(formatEpochLine(info)),
-    onLockTakenOver: (message) => console.log(message),
-  });
+  const progress = terminalProgress();
+  const ctrlC = stopOnCtrlC(() =>
+    progress.log("Ctrl-C: stopping training at the next batch (Ctrl-C again quits at once)")
+  );
+  let run;
+  try {
+    run = await trainRun(config, {
+      runDir,
+      prepared,
+      signal: ctrlC.signal,
+      onBatchEnd: (info) => progress.onBatchEnd(info),
+      onEpochEnd: (info) => progress.log(formatEpochLine(info)),
+      onLockTakenOver: (message) => progress.log(message),
+    });
+  } finally {
+    ctrlC.dispose();
+  }
   const { result } = run;
+  if (result.stopped) {
+    const kept = result.history.epoch.length;
+    progress.log(
+      `stopped by ${describeStop(result.stopped, config.train.maxMinutes)} after ${kept} ` +
+        `finished epoch(s); continue it with: deno task train --resume --run-dir ${runDir}`,
+    );
+    if (kept === 0) {
+      console.log("no epoch finished, so there is nothing to generate with");
+      Deno.exit(0);
+    }
+  }
   console.log(
     `training: best ${config.train.monitor} ${result.best.toFixed(4)} at epoch ${
       result.bestEpoch + 1
     }${result.stoppedEarly ? " (stopped early)" : ""}`,
   );
-  const baseline = unigramBaseline(prepared);
-  const reached = baseline == null ? undefined : result.history[baseline.compareWith];
-  if (baseline != null && reached != null && reached.length > 0) {
-    const best = Math.min(...reached);
-    const under = (1 - best / baseline.nats) * 100;
-    console.log(
-      `unigram baseline: ${baseline.nats.toFixed(4)} (always predicting the training set's ` +
-        `${baseline.label} frequencies); best ${baseline.compareWith} ${best.toFixed(4)}, ` +
-        (under >= 0 ? `${under.toFixed(1)}% under it` : `${(-under).toFixed(1)}% over it`),
-    );
+  if (baselines != null) {
+    const comparison = compareWithBaselines(baselines, result.history, {
+      config,
+      trainWindows: windowCounts(prepared).train,
+    });
+    for (const line of comparison.lines) console.log(line);
   }
 
   const music = generateMusic(run, corpus);
@@ -123,7 +154,11 @@ try {
   const audio = await renderMidiToWav(midi);
   await Deno.writeFile(paths.wav, audio.wav);
   await saveFigureHtml(
-    lossFigure(result.history, { title: `${family} model: loss per epoch`, logY: true }),
+    lossFigure(result.history, {
+      title: `${family} model: loss per epoch`,
+      logY: true,
+      baselines: baselines == null ? [] : baselineLines(baselines),
+    }),
     paths.lossPlot,
   );
   await writeJsonAtomic(paths.history, result.history);

@@ -5,12 +5,15 @@
  *
  * ```
  * deno task generate --run DIR [--temperature T|argmax] [--length N] [--seed S] [--out FILE.mid]
- *                    [--data DIR] [--family tutorial|classic] [--backend auto|wasm|cpu|tensorflow]
+ *                    [--note-sequence FILE.json] [--data DIR] [--family tutorial|classic]
+ *                    [--backend auto|wasm|cpu|tensorflow]
  * ```
  *
  * `--length` counts notes (tutorial) or tokens (classic); `--notes` and `--tokens` are other
  * names for it. `--temperature` is a number above 0 (logits divided by it) or `argmax`.
  * Without `--out` the file goes to `<run>/outputs/generated-seed<S>-t<T>-n<N>.mid`.
+ * `--note-sequence FILE.json` also writes the piece as a Magenta `NoteSequence` (JSON, for
+ * magenta-js tools; `music/note_sequence.ts`), with the tempo and program of the MIDI file.
  *
  * @module
  */
@@ -18,6 +21,7 @@ import { dirname, join } from "node:path";
 import { selectBackend } from "../engine/backend.ts";
 import type { BackendRequest } from "../engine/backend.ts";
 import { notesToMidi } from "../music/midi.ts";
+import { toNoteSequence } from "../music/note_sequence.ts";
 import type { Temperature } from "../engine/random.ts";
 import { fail, numberArg, parseCommandLine } from "./_format.ts";
 import { generateMusic, loadRun, midiOptionsFor, readCorpus } from "../workflow/workflow.ts";
@@ -25,7 +29,8 @@ import { runPaths } from "../io/run_folder.ts";
 
 const USAGE =
   "usage: deno task generate --run DIR [--temperature T|argmax] [--length N] [--seed S] " +
-  "[--out FILE.mid] [--data DIR] [--family tutorial|classic] [--backend auto|wasm|cpu|tensorflow]";
+  "[--out FILE.mid] [--note-sequence FILE.json] [--data DIR] [--family tutorial|classic] " +
+  "[--backend auto|wasm|cpu|tensorflow]";
 
 const { values: args } = parseCommandLine({
   run: { type: "string" },
@@ -35,6 +40,7 @@ const { values: args } = parseCommandLine({
   tokens: { type: "string" },
   seed: { type: "string" },
   out: { type: "string" },
+  "note-sequence": { type: "string" },
   data: { type: "string" },
   family: { type: "string" },
   backend: { type: "string" },
@@ -52,6 +58,9 @@ const length = numberArg("length", args.length, true) ?? numberArg("notes", args
 const seed = numberArg("seed", args.seed, true);
 if (length !== undefined && length < 1) {
   fail(`--length: expected a positive integer, got ${length}`);
+}
+if (args["note-sequence"] === "") {
+  fail(`--note-sequence: expected a file name (FILE.json), got ""\n${USAGE}`);
 }
 if (args.family !== undefined && args.family !== "tutorial" && args.family !== "classic") {
   fail(`--family: expected tutorial or classic, got "${args.family}"`);
@@ -93,11 +102,18 @@ try {
     );
   await Deno.mkdir(dirname(out), { recursive: true });
   await Deno.writeFile(out, midi);
+  const noteSequencePath = args["note-sequence"];
+  if (noteSequencePath) {
+    const noteSequence = toNoteSequence(music.notes, midiOptionsFor(config));
+    await Deno.mkdir(dirname(noteSequencePath), { recursive: true });
+    await Deno.writeTextFile(noteSequencePath, JSON.stringify(noteSequence, null, 2) + "\n");
+  }
   const what = music.tokens
     ? `${music.tokens.length} tokens (${music.notes.length} notes)`
     : `${music.notes.length} notes`;
   const seconds = music.notes.reduce((end, n) => Math.max(end, n.end), 0);
   console.log(`generated ${what}, ${seconds.toFixed(1)} s of music`);
+  if (noteSequencePath) console.log(`NoteSequence: ${noteSequencePath}`);
   console.log(out);
 } catch (e) {
   fail((e as Error).message);

@@ -1,19 +1,27 @@
 /**
  * `deno task train`: train one run into its folder, from a JSON config or from flags, and
- * continue it after a crash with `--resume`.
+ * continue it after a crash or a stop with `--resume`.
  *
  * ```
  * deno task train --config FILE [flags]          a JSON config (partial: defaults fill the rest)
  * deno task train --family tutorial|classic [--quick] [--seed S] [--run-dir DIR]
  *                 [--epochs N] [--data DIR] [--max-files N] [--preset P]
  *                 [--lstm layers|fused] [--workers N] [--backend auto|wasm|cpu|tensorflow]
- * deno task train --resume --run-dir DIR [--epochs N] [--backend ...]
+ *                 [--max-minutes M|none]
+ * deno task train --resume --run-dir DIR [--epochs N] [--max-minutes M|none] [--backend ...]
  * ```
  *
  * Flags override the config file. `--preset` names a classic model preset (`CLASSIC_PRESETS`
  * in `lib/config/classic_presets.ts`). `--resume` continues the run in `--run-dir` from its
  * last finished epoch with the run's own `config.json`; only `--epochs` (to train longer),
- * `--workers` and `--backend` may change.
+ * `--max-minutes`, `--workers` and `--backend` may change.
+ *
+ * Progress within an epoch shows as a bar redrawn in place on a terminal (a line now and
+ * then when the output is a pipe or a file). Ctrl-C stops the run at the next batch: the
+ * unfinished epoch is dropped, the best checkpoint and the state after the last finished
+ * epoch are kept, the command prints how to continue and exits with status 0 (a second
+ * Ctrl-C quits at once). `--max-minutes M` (`train.maxMinutes`) stops it the same way after
+ * M minutes of training.
  *
  * @module
  */
@@ -27,16 +35,24 @@ import {
 } from "../config/config.ts";
 import { CLASSIC_PRESETS } from "../config/classic_presets.ts";
 import { readTrainState } from "../train/resume.ts";
-import { prepareData, readCorpus, trainRun } from "../workflow/workflow.ts";
+import { prepareData, readCorpus, trainRun, windowCounts } from "../workflow/workflow.ts";
+import {
+  compareWithBaselines,
+  describeBaselines,
+  heldOutBaselines,
+} from "../workflow/baselines.ts";
 import { dataLines, fail, formatEpochLine, numberArg, parseCommandLine } from "./_format.ts";
 import { runPaths } from "../io/run_folder.ts";
+import { describeStop, stopOnCtrlC, terminalProgress } from "./_training.ts";
 
 const USAGE = `usage:
   deno task train --config FILE [flags]
   deno task train --family tutorial|classic [--quick] [--seed S] [--run-dir DIR] [--epochs N]
                   [--data DIR] [--max-files N] [--preset P (classic: ${CLASSIC_PRESETS.join("|")})]
                   [--lstm layers|fused] [--workers N] [--backend auto|wasm|cpu|tensorflow]
-  deno task train --resume --run-dir DIR [--epochs N] [--backend ...]`;
+                  [--max-minutes M|none]
+  deno task train --resume --run-dir DIR [--epochs N] [--max-minutes M|none] [--backend ...]
+Ctrl-C stops training at the next batch; continue with --resume.`;
 
 const { values: args } = parseCommandLine({
   config: { type: "string" },
@@ -46,6 +62,7 @@ const { values: args } = parseCommandLine({
   "run-dir": { type: "string" },
   epochs: { type: "string" },
   workers: { type: "string" },
+  "max-minutes": { type: "string" },
   data: { type: "string" },
   "max-files": { type: "string" },
   preset: { type: "string" },
@@ -78,6 +95,9 @@ async function buildConfig(): Promise<{ config: RunConfig; runDir: string }> {
   const seed = numberArg("seed", args.seed);
   const maxFiles = numberArg("max-files", args["max-files"]);
   const workers = numberArg("workers", args.workers);
+  const maxMinutes = args["max-minutes"] === "none"
+    ? null
+    : numberArg("max-minutes", args["max-minutes"], false);
   if (args.resume) {
     const runDir = args["run-dir"];
     if (!runDir) fail("--resume: needs --run-dir DIR, the folder of the run to continue");
@@ -95,22 +115,30 @@ async function buildConfig(): Promise<{ config: RunConfig; runDir: string }> {
       if (value !== undefined) {
         fail(
           `--${flag}: a resumed run keeps the settings of ${runPaths(runDir).config}; ` +
-            "only --epochs, --workers and --backend may change",
+            "only --epochs, --max-minutes, --workers and --backend may change",
         );
       }
     }
     const saved = await readJsonFile(runPaths(runDir).config, "--resume: run config");
     const over: Record<string, unknown> = { ...saved };
-    if (epochs !== undefined || workers !== undefined) {
+    if (epochs !== undefined || workers !== undefined || maxMinutes !== undefined) {
       over.train = {
         ...(saved.train as Record<string, unknown>),
         ...(epochs !== undefined ? { epochs } : {}),
         ...(workers !== undefined ? { workers } : {}),
+        ...(maxMinutes !== undefined ? { maxMinutes } : {}),
       };
     }
     if (args.backend) over.backend = args.backend;
     const onRenamed = (note: string) => console.log(note);
-    return { config: resolveConfig(over as DeepPartial<RunConfig>, { onRenamed }), runDir };
+    try {
+      return {
+        config: resolveConfig(over as DeepPartial<RunConfig>, { onRenamed, saved: true }),
+        runDir,
+      };
+    } catch (e) {
+      fail(`${(e as Error).message} (${runPaths(runDir).config} and flags)`);
+    }
   }
   const file = args.config ? await readJsonFile(args.config, "--config") : {};
   if (args.family && file.family && args.family !== file.family) {
@@ -132,6 +160,7 @@ async function buildConfig(): Promise<{ config: RunConfig; runDir: string }> {
   if (maxFiles !== undefined) section("data", { maxFiles });
   if (epochs !== undefined) section("train", { epochs });
   if (workers !== undefined) section("train", { workers });
+  if (maxMinutes !== undefined) section("train", { maxMinutes });
   if (args.preset) section("model", { preset: args.preset });
   if (args.lstm) over.lstm = args.lstm;
   if (args.backend) over.backend = args.backend;
@@ -158,7 +187,8 @@ try {
   const lstm = config.family === "classic" ? `${config.model.preset}, ` : "";
   console.log(
     `run: ${runDir} (${config.family} family, ${lstm}lstm ${config.lstm}, seed ${config.seed}, ` +
-      `${config.train.epochs} epochs)`,
+      `${config.train.epochs} epochs` +
+      (config.train.maxMinutes === null ? "" : `, at most ${config.train.maxMinutes} min`) + ")",
   );
   if (args.resume) {
     console.log(
@@ -178,14 +208,37 @@ try {
   const corpus = readCorpus(config);
   const prepared = prepareData(config, corpus);
   for (const line of dataLines(config, corpus, prepared)) console.log(line);
-  const run = await trainRun(config, {
-    runDir,
-    prepared,
-    resume: args.resume,
-    onEpochEnd: (info) => console.log(formatEpochLine(info)),
-    onLockTakenOver: (message) => console.log(message),
-  });
+  const baselines = heldOutBaselines(prepared);
+  if (baselines != null) console.log(describeBaselines(baselines));
+  const progress = terminalProgress();
+  const ctrlC = stopOnCtrlC(() =>
+    progress.log("Ctrl-C: stopping at the next batch (Ctrl-C again quits at once)")
+  );
+  let run;
+  try {
+    run = await trainRun(config, {
+      runDir,
+      prepared,
+      resume: args.resume,
+      signal: ctrlC.signal,
+      onBatchEnd: (info) => progress.onBatchEnd(info),
+      onEpochEnd: (info) => progress.log(formatEpochLine(info)),
+      onLockTakenOver: (message) => progress.log(message),
+    });
+  } finally {
+    ctrlC.dispose();
+  }
   const { result } = run;
+  const finished = result.history.epoch.length;
+  if (result.stopped) {
+    const by = describeStop(result.stopped, config.train.maxMinutes);
+    progress.log(
+      result.discardedBatches
+        ? `stopped by ${by} during epoch ${finished + 1}; its ${result.discardedBatches} ` +
+          `batch(es) so far are dropped, ${finished} epoch(s) kept`
+        : `stopped by ${by} after epoch ${finished}`,
+    );
+  }
   if (result.bestEpoch >= 0) {
     console.log(
       `training: best ${config.train.monitor} ${result.best.toFixed(4)} at epoch ${
@@ -193,17 +246,30 @@ try {
       }${result.stoppedEarly ? " (stopped early)" : ""}`,
     );
   }
+  if (baselines != null) {
+    const comparison = compareWithBaselines(baselines, result.history, {
+      config,
+      trainWindows: windowCounts(prepared).train,
+    });
+    for (const line of comparison.lines) console.log(line);
+  }
   console.log(`run folder  ${runDir}`);
   console.log(`  config      ${runPaths(runDir).config}`);
-  console.log(`  provenance  ${runPaths(runDir).run} (backend, versions, data fingerprint)`);
+  console.log(
+    `  provenance  ${runPaths(runDir).run} (backend, versions, data fingerprint, baselines)`,
+  );
   if (config.family === "classic") {
     console.log(`  vocabulary  ${runPaths(runDir).vocabulary}`);
   }
   console.log(`  history     ${runPaths(runDir).history}`);
   if (result.lastCheckpoint) console.log(`  checkpoint  ${result.lastCheckpoint} (best)`);
-  console.log(`  model       ${runPaths(runDir).model}`);
+  if (finished > 0) console.log(`  model       ${runPaths(runDir).model}`);
   console.log(`  resume      ${runPaths(runDir).resume} (continue with --resume)`);
-  console.log(`generate with: deno task generate --run ${runDir}`);
+  if (result.stopped) {
+    console.log(`continue with: deno task train --resume --run-dir ${runDir}`);
+  }
+  if (finished > 0) console.log(`generate with: deno task generate --run ${runDir}`);
+  else console.log("no epoch finished, so there is no model yet");
   console.log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 } catch (e) {
   fail((e as Error).message);

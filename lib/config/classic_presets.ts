@@ -94,7 +94,26 @@ export interface ClassicModelConfig {
   learningRate: number;
   /** Windows per training batch. */
   batchSize: number;
+  /**
+   * How a token enters the model: `"scaled"`, one number (its id divided by the vocabulary
+   * size, as the sources do), or `"embedding"`, a learned vector per token
+   * (`tf.layers.embedding`). See `ModelInput`.
+   */
+  input: ModelInput;
+  /** Width of each token's learned vector with `input: "embedding"` (unused when scaled). */
+  embeddingSize: number;
 }
+
+/**
+ * How a pitch (tutorial) or token (classic) enters a model: `"scaled"`, one number per step
+ * (pitch / 128, or id / vocabulary size: the sources' design, which puts neighbouring ids
+ * next to each other as if they sounded alike), or `"embedding"`, a learned vector per pitch
+ * or token (`tf.layers.embedding`), so the model learns which ones behave alike.
+ */
+export type ModelInput = "scaled" | "embedding";
+
+/** The values of {@linkcode ModelInput}. */
+export const MODEL_INPUTS: readonly ModelInput[] = ["scaled", "embedding"];
 
 /** What a preset is, beyond its model values. */
 export interface ClassicPresetInfo {
@@ -161,6 +180,9 @@ function stacked512(
     batchNormAfterDense: false,
     dropoutAfterDense: 0.3,
     learningRate: 0.001,
+    // The sources feed each token as one number.
+    input: "scaled",
+    embeddingSize: 64,
     ...training,
   };
 }
@@ -212,6 +234,8 @@ export function classicPresetConfig(name: string): ClassicModelConfig {
         // A higher rate and smaller batches than the full model: more, larger steps, so the
         // small corpus gets past the unigram plateau within the minutes a CPU run has.
         learningRate: 0.003,
+        // This project's refinement: a learned vector per token (see ModelInput).
+        input: "embedding",
       };
   }
 }
@@ -273,4 +297,25 @@ export function checkClassicModelConfig(config: ClassicModelConfig): void {
   );
   check(config.learningRate > 0, "model.learningRate", "a number above 0", config.learningRate);
   check(isPositiveInt(config.batchSize), "model.batchSize", "a positive integer", config.batchSize);
+  checkModelInput(config);
+}
+
+/**
+ * Checks `input` and `embeddingSize` of a model config (either family).
+ *
+ * @throws {Error} naming `model.input` or `model.embeddingSize` when out of range
+ */
+export function checkModelInput(model: { input: ModelInput; embeddingSize: number }): void {
+  check(
+    MODEL_INPUTS.includes(model.input),
+    "model.input",
+    MODEL_INPUTS.map((v) => JSON.stringify(v)).join(" or "),
+    model.input,
+  );
+  check(
+    isPositiveInt(model.embeddingSize),
+    "model.embeddingSize",
+    "a positive integer",
+    model.embeddingSize,
+  );
 }

@@ -7,10 +7,12 @@
  */
 import {
   checkClassicModelConfig,
+  checkModelInput,
   type ClassicModelConfig,
   type ClassicPreset,
   classicPresetConfig,
   classicPresetInfo,
+  type ModelInput,
 } from "./classic_presets.ts";
 import { checkInstrumentChoice, type InstrumentChoice } from "../music/midi.ts";
 
@@ -58,6 +60,12 @@ export interface CommonConfig {
      * run's, but repeat for the same seed and worker count.
      */
     workers: number;
+    /**
+     * Time budget of one training session in minutes (`null`: none): once it is used up the
+     * run stops at the next batch as if stopped by hand, and stays resumable (see
+     * `TrainOptions.maxMinutes`). A resumed run may change it.
+     */
+    maxMinutes: number | null;
   };
   /** LSTM implementation: `"layers"` is tf.layers.lstm; `"fused"` the project's fused layer. */
   lstm: "layers" | "fused";
@@ -76,7 +84,7 @@ export interface LossWeights {
 export interface TutorialConfig extends CommonConfig {
   family: "tutorial";
   dataset: {
-    /** Input pitches are divided by this. */
+    /** Input pitches are divided by this (with `model.input: "scaled"`). */
     pitchScale: number;
     /** Shuffle buffer in windows. */
     shuffleBuffer: number;
@@ -88,6 +96,20 @@ export interface TutorialConfig extends CommonConfig {
     batchSize: number;
     lstmUnits: number;
     learningRate: number;
+    /**
+     * How a pitch enters the model: `"scaled"`, one number (pitch / `dataset.pitchScale`,
+     * as the source tutorial does), or `"embedding"`, a learned vector per pitch
+     * (`tf.layers.embedding`) beside step and duration. See `ModelInput`.
+     */
+    input: ModelInput;
+    /** Width of each pitch's learned vector with `input: "embedding"` (unused when scaled). */
+    embeddingSize: number;
+    /**
+     * Rate of a Dropout layer between the LSTM and the heads while training, 0..1 (0: no
+     * layer, as the source tutorial). It keeps a model that learns fast from memorising the
+     * training pieces.
+     */
+    dropout: number;
     /**
      * Weights of the pitch, step and duration losses (the source's 0.05, 1, 1: pitch's
      * cross-entropy is scaled down so the three are comparable).
@@ -204,6 +226,9 @@ export function defaultTutorialConfig(): TutorialConfig {
       batchSize: 64,
       lstmUnits: 128,
       learningRate: 0.005,
+      input: "embedding",
+      embeddingSize: 32,
+      dropout: 0,
       lossWeights: { pitch: 0.05, step: 1, duration: 1 },
     },
     lstm: "fused",
@@ -214,6 +239,7 @@ export function defaultTutorialConfig(): TutorialConfig {
       checkpointTemplate: "ckpt-{epoch:02d}-{loss:.4f}",
       maxBatchesPerEpoch: null,
       workers: 1,
+      maxMinutes: null,
     },
     generate: {
       length: 120,
@@ -241,6 +267,11 @@ export interface ResolveConfigOptions {
    * @default {false}
    */
   quick?: boolean;
+  /**
+   * The overrides are a run's saved `config.json` (see {@linkcode UpgradeConfigOptions}).
+   * @default {false}
+   */
+  saved?: boolean;
 }
 
 /** A setting renamed since earlier versions: where it was, where it is, per family. */
@@ -267,12 +298,20 @@ export interface UpgradeConfigOptions {
    * @default {undefined}
    */
   onRenamed?: (note: string) => void;
+  /**
+   * The config is a run's saved `config.json`, complete as it was written: a setting added
+   * since takes the value that reproduces that run (`model.input: "scaled"`, the only input
+   * before it was a setting), not today's default.
+   * @default {false}
+   */
+  saved?: boolean;
 }
 
 /**
  * An older config brought up to date: renamed settings moved (a value already under the new
- * name wins), and a classic `generate.temperature` of 0, which meant argmax, written as
- * `"argmax"`. The input is not changed; each change is reported to `onRenamed`.
+ * name wins), a classic `generate.temperature` of 0, which meant argmax, written as
+ * `"argmax"`, and, for a saved config without `model.input`, `model.input: "scaled"`. The
+ * input is not changed; each change is reported to `onRenamed`.
  */
 export function upgradeConfig<T>(overrides: T, options: UpgradeConfigOptions): T {
   const { family, onRenamed } = options;
@@ -291,6 +330,15 @@ export function upgradeConfig<T>(overrides: T, options: UpgradeConfigOptions): T
   if (family === "classic" && out.generate?.temperature === 0) {
     out.generate.temperature = "argmax";
     onRenamed?.('config: generate.temperature 0 meant argmax; it is now written "argmax"');
+  }
+  if (options.saved && out.model !== null && typeof out.model === "object") {
+    if (!("input" in out.model)) {
+      out.model.input = "scaled";
+      // Unused by a scaled model; the value today's defaults give.
+      out.model.embeddingSize ??= family === "tutorial" ? 32 : 64;
+      if (family === "tutorial") out.model.dropout ??= 0;
+      onRenamed?.('config: saved before model.input existed; its model reads "scaled" input');
+    }
   }
   return out as T;
 }
@@ -318,7 +366,11 @@ export function resolveTutorialConfig(
   overrides: DeepPartial<TutorialConfig> = {},
   options: ResolveConfigOptions = {},
 ): TutorialConfig {
-  const upgraded = upgradeConfig(overrides, { family: "tutorial", onRenamed: options.onRenamed });
+  const upgraded = upgradeConfig(overrides, {
+    family: "tutorial",
+    onRenamed: options.onRenamed,
+    saved: options.saved,
+  });
   const c = merge(defaultTutorialConfig(), upgraded, "");
   if (options.quick) {
     c.train.epochs = Math.min(c.train.epochs, 2);
@@ -347,6 +399,13 @@ export function resolveTutorialConfig(
     c.model.lstmUnits,
   );
   check(c.model.learningRate > 0, "model.learningRate", "a number above 0", c.model.learningRate);
+  checkModelInput(c.model);
+  check(
+    c.model.dropout >= 0 && c.model.dropout < 1,
+    "model.dropout",
+    "a rate in [0, 1)",
+    c.model.dropout,
+  );
   checkCommon(c);
   return c;
 }
@@ -392,6 +451,14 @@ function checkCommon(c: RunConfig): void {
     "train.workers",
     "an integer from 1 to 8",
     c.train.workers,
+  );
+  const maxMinutes = c.train.maxMinutes;
+  check(
+    maxMinutes === null ||
+      (typeof maxMinutes === "number" && maxMinutes > 0 && Number.isFinite(maxMinutes)),
+    "train.maxMinutes",
+    "null (no time budget) or a number of minutes above 0",
+    maxMinutes,
   );
   check(
     Number.isInteger(c.train.patience) && c.train.patience >= 0,
@@ -443,6 +510,7 @@ export function defaultClassicConfig(preset: ClassicPreset = "lstm2x256-cpu"): C
       checkpointTemplate: "weights-improvement-{epoch:02d}-{loss:.4f}",
       maxBatchesPerEpoch: null,
       workers: 1,
+      maxMinutes: null,
     },
     generate: {
       length: 500,
@@ -470,7 +538,11 @@ export function resolveClassicConfig(
   overrides: DeepPartial<ClassicConfig> = {},
   options: ResolveConfigOptions = {},
 ): ClassicConfig {
-  const upgraded = upgradeConfig(overrides, { family: "classic", onRenamed: options.onRenamed });
+  const upgraded = upgradeConfig(overrides, {
+    family: "classic",
+    onRenamed: options.onRenamed,
+    saved: options.saved,
+  });
   const preset = (upgraded.model?.preset ?? "lstm2x256-cpu") as ClassicPreset;
   const c = merge(defaultClassicConfig(preset), upgraded, "");
   if (options.quick) {

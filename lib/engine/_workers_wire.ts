@@ -33,7 +33,7 @@ export type ParallelLoss = (ys: tf.TensorContainer, outputs: tf.Tensor[]) => Par
 
 /** A batch's losses computed from its inputs and targets (see `ParallelLossSpec.batchLoss`). */
 export type ParallelBatchLoss = (
-  xs: tf.Tensor,
+  xs: tf.Tensor | tf.Tensor[],
   ys: tf.TensorContainer,
   training: boolean,
 ) => ParallelLossParts;

@@ -15,6 +15,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { installWasmMatMulWorkaround, uninstallWasmMatMulWorkaround } from "./_wasm_matmul.ts";
+import { installWasmSegmentSum } from "./_wasm_segment_sum.ts";
 import {
   autoWasmThreads,
   MAX_WASM_THREADS,
@@ -231,6 +232,8 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
 
   let workaround = false;
   if (name === "wasm") {
+    // The gradient of an Embedding layer (tf.gather) needs it; tfjs's wasm has none.
+    installWasmSegmentSum();
     if (options.wasmMatMulWorkaround ?? true) {
       workaround = installWasmMatMulWorkaround();
     } else {

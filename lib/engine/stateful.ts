@@ -91,7 +91,7 @@ export interface StatefulRunner {
   readonly memory: StateMemory;
   /** Steps per window (`Infinity` for `"carried"`). */
   readonly windowLength: number;
-  /** Features per time step (the model's input width). */
+  /** Numbers per time step (the model's inputs' widths added up). */
   readonly inputDim: number;
   /** Time steps fed since the runner was made or reset. */
   readonly steps: number;
@@ -112,8 +112,19 @@ export interface StatefulRunner {
 /** One model layer as the runner computes it. */
 interface PlanNode {
   layer: tf.layers.Layer;
-  kind: "lstm" | "dense" | "activation" | "identity" | "batchNorm" | "apply";
+  kind:
+    | "lstm"
+    | "dense"
+    | "activation"
+    | "identity"
+    | "batchNorm"
+    | "apply"
+    | "embedding"
+    | "concatenate";
+  /** The (first) tensor the layer reads. */
   inputId: number;
+  /** Every tensor the layer reads (one, except for Concatenate). */
+  inputIds: number[];
   outputId: number;
   /** True when a later LSTM reads this layer's output (it then runs on every row). */
   feedsLstm: boolean;
@@ -142,6 +153,8 @@ interface PlanNode {
   activation?: string;
   /** BatchNormalization in inference mode: `y = offset + (x - mean) * factor`. */
   batchNorm?: { offset: Float32Array; mean: Float32Array; factor: Float32Array };
+  /** Embedding: `[ids, width]` table; each row's one number is an id into it. */
+  embedding?: { table: Float32Array; ids: number; width: number };
 }
 
 /**
@@ -192,15 +205,18 @@ interface LayerNode {
 /**
  * Makes a runner that reads `model` one time step at a time, keeping each LSTM's state.
  *
- * Supported layers, in any single-input graph (shared layers excluded): InputLayer, LSTM and
- * FusedLSTM (tanh with hardSigmoid or sigmoid gates, not `goBackwards`, not `returnState`),
- * Dense, Activation, BatchNormalization, Dropout and the other noise layers (inactive), and
- * the per-step activation layers ReLU, LeakyReLU, ELU, Softmax, ThresholdedReLU, PReLU.
+ * Supported layers, in any graph of one call per layer (shared layers excluded): InputLayer,
+ * LSTM and FusedLSTM (tanh with hardSigmoid or sigmoid gates, not `goBackwards`, not
+ * `returnState`), Embedding, Concatenate (feature axis), Dense, Activation,
+ * BatchNormalization, Dropout and the other noise layers (inactive), and the per-step
+ * activation layers ReLU, LeakyReLU, ELU, Softmax, ThresholdedReLU, PReLU. A model with
+ * several inputs is fed rows holding them side by side, in the order of `model.inputs`; an
+ * input `[batch, time]` (the ids an Embedding reads) takes one number per step.
  *
  * The weights are read when the runner is made: make a new runner after the model's weights
  * change. The model is not changed.
  *
- * @param model a tutorial or classic model (input `[batch, time, features]`)
+ * @param model a tutorial or classic model (inputs `[batch, time, features]` or `[batch, time]`)
  * @throws {Error} naming the layer when the model holds a layer the runner cannot step,
  *   and naming `windowLength` when `memory` is `"window"` and it is not a positive integer
  */
@@ -233,9 +249,22 @@ export function createStatefulRunner(
 
   /** Runs the plan on `input`; `lanesStep` advances the lanes by one step. */
   function forward(input: Rows, lanesStep: boolean, wantOutputs: boolean): Float32Array[] {
-    const values = new Map<number, Rows>([[plan.inputId, input]]);
+    const values = splitInputs(plan, input);
     for (const node of plan.nodes) {
       if (!node.feedsLstm && node.kind !== "lstm" && !wantOutputs) continue;
+      const read = (id: number) => {
+        const v = values.get(id);
+        if (v === undefined) {
+          throw new Error(
+            `stateful: layer ${node.layer.name} reads a tensor no earlier layer made`,
+          );
+        }
+        return node.feedsLstm ? v : selectRow(v);
+      };
+      if (node.kind === "concatenate") {
+        values.set(node.outputId, concatenateRows(node.inputIds.map(read)));
+        continue;
+      }
       let x = values.get(node.inputId);
       if (x === undefined) {
         throw new Error(`stateful: layer ${node.layer.name} reads a tensor no earlier layer made`);
@@ -509,9 +538,19 @@ function stepOne(s: LstmNode, x: Rows): Rows {
   return { data: s.h, rows: 1, dim: units, select: 0 };
 }
 
+/** One model input: its tensor and where its numbers sit in a fed row. */
+interface PlanInput {
+  id: number;
+  /** First column of this input in a fed row. */
+  offset: number;
+  /** Numbers per step (1 for `[batch, time]` inputs such as ids). */
+  dim: number;
+}
+
 /** The model as a list of steps, in order. */
 interface Plan {
-  inputId: number;
+  /** The model's inputs in order; a fed row holds them side by side. */
+  inputs: PlanInput[];
   inputDim: number;
   nodes: PlanNode[];
   lstms: PlanNode[];
@@ -519,17 +558,21 @@ interface Plan {
 }
 
 function planModel(model: tf.LayersModel, layerMath: LayerMath): Plan {
-  if (model.inputs.length !== 1) {
-    throw new Error(`stateful: expected a model with one input, got ${model.inputs.length}`);
-  }
-  const input = model.inputs[0];
-  const inputDim = input.shape[input.shape.length - 1];
-  if (input.shape.length !== 3 || typeof inputDim !== "number") {
-    throw new Error(
-      `stateful: expected the model input [batch, time, features], got ${
-        JSON.stringify(input.shape)
-      }`,
-    );
+  const inputs: PlanInput[] = [];
+  let inputDim = 0;
+  for (const input of model.inputs) {
+    const last = input.shape[input.shape.length - 1];
+    // `[batch, time]`: one number per step (ids for an Embedding); `[batch, time, features]`.
+    const dim = input.shape.length === 2 ? 1 : last;
+    if (!(input.shape.length === 2 || input.shape.length === 3) || typeof dim !== "number") {
+      throw new Error(
+        `stateful: expected each model input [batch, time] or [batch, time, features], got ${
+          JSON.stringify(input.shape)
+        }`,
+      );
+    }
+    inputs.push({ id: input.id, offset: inputDim, dim });
+    inputDim += dim;
   }
   const nodes: PlanNode[] = [];
   const producer = new Map<number, PlanNode>();
@@ -544,13 +587,15 @@ function planModel(model: tf.LayersModel, layerMath: LayerMath): Plan {
       );
     }
     const { inputTensors, outputTensors } = inbound[0];
-    if (inputTensors.length !== 1 || outputTensors.length !== 1) {
+    const manyInputs = className === "Concatenate";
+    if ((inputTensors.length !== 1 && !manyInputs) || outputTensors.length !== 1) {
       throw new Error(
         `stateful: layer ${layer.name} (${className}) has ${inputTensors.length} inputs and ` +
           `${outputTensors.length} outputs; expected one of each`,
       );
     }
     const node = planLayer(layer, className, layerMath, inputTensors[0].id, outputTensors[0].id);
+    node.inputIds = inputTensors.map((t) => t.id);
     nodes.push(node);
     producer.set(node.outputId, node);
   }
@@ -559,16 +604,48 @@ function planModel(model: tf.LayersModel, layerMath: LayerMath): Plan {
     const node = producer.get(id);
     if (node === undefined || node.feedsLstm) return;
     node.feedsLstm = true;
-    mark(node.inputId);
+    node.inputIds.forEach(mark);
   };
   for (const node of nodes) if (node.kind === "lstm") mark(node.inputId);
   return {
-    inputId: input.id,
+    inputs,
     inputDim,
     nodes,
     lstms: nodes.filter((n) => n.kind === "lstm"),
     outputIds: model.outputs.map((o) => o.id),
   };
+}
+
+/** The fed rows `[rows, inputDim]` split into the model's inputs, by tensor id. */
+function splitInputs(plan: Plan, input: Rows): Map<number, Rows> {
+  if (plan.inputs.length === 1) return new Map([[plan.inputs[0].id, input]]);
+  const values = new Map<number, Rows>();
+  for (const { id, offset, dim } of plan.inputs) {
+    const data = new Float32Array(input.rows * dim);
+    for (let r = 0; r < input.rows; r++) {
+      const from = r * input.dim + offset;
+      data.set(input.data.subarray(from, from + dim), r * dim);
+    }
+    values.set(id, { data, rows: input.rows, dim, select: input.select });
+  }
+  return values;
+}
+
+/** Rows of several tensors side by side (Concatenate on the feature axis). */
+function concatenateRows(parts: Rows[]): Rows {
+  const rows = Math.max(...parts.map((p) => p.rows));
+  const dim = parts.reduce((sum, p) => sum + p.dim, 0);
+  const data = new Float32Array(rows * dim);
+  let offset = 0;
+  for (const p of parts) {
+    for (let r = 0; r < rows; r++) {
+      // A single row (the same new step for every lane) is repeated.
+      const from = (p.rows === 1 ? 0 : r) * p.dim;
+      data.set(p.data.subarray(from, from + p.dim), r * dim + offset);
+    }
+    offset += p.dim;
+  }
+  return { data, rows, dim, select: rows === 1 ? 0 : parts.find((p) => p.rows === rows)!.select };
 }
 
 function planLayer(
@@ -578,8 +655,38 @@ function planLayer(
   inputId: number,
   outputId: number,
 ): PlanNode {
-  const node: PlanNode = { layer, kind: "apply", inputId, outputId, feedsLstm: false };
+  const node: PlanNode = {
+    layer,
+    kind: "apply",
+    inputId,
+    inputIds: [inputId],
+    outputId,
+    feedsLstm: false,
+  };
   const config = layer.getConfig();
+  if (className === "Concatenate") {
+    const axis = config.axis;
+    const rank = (layer.output as tf.SymbolicTensor).shape.length;
+    if (!(axis === -1 || axis === rank - 1)) {
+      throw new Error(
+        `stateful: Concatenate ${layer.name} joins axis ${
+          JSON.stringify(axis)
+        }; expected the feature axis (-1)`,
+      );
+    }
+    node.kind = "concatenate";
+    return node;
+  }
+  if (className === "Embedding") {
+    const table = layer.getWeights()[0] as tf.Tensor2D;
+    node.kind = "embedding";
+    node.embedding = {
+      table: (table.dataSync() as Float32Array).slice(),
+      ids: table.shape[0],
+      width: table.shape[1],
+    };
+    return node;
+  }
   if (className === "LSTM" || className === "FusedLSTM") {
     if (config.goBackwards || config.returnState) {
       throw new Error(
@@ -650,7 +757,8 @@ function planLayer(
   }
   throw new Error(
     `stateful: layer ${layer.name} (${className}) cannot be stepped one note at a time; ` +
-      `supported are LSTM, FusedLSTM, Dense, Activation, BatchNormalization, Dropout and ` +
+      `supported are LSTM, FusedLSTM, Dense, Activation, BatchNormalization, Embedding, ` +
+      `Concatenate, Dropout and ` +
       `${[...IDENTITY_LAYERS, ...APPLY_LAYERS].filter((l) => l !== "Dropout").join(", ")}`,
   );
 }
@@ -667,6 +775,20 @@ function applyLayer(node: PlanNode, x: Rows): Rows {
   switch (node.kind) {
     case "identity":
       return x;
+    case "embedding": {
+      const { table, ids, width } = node.embedding!;
+      const out = new Float32Array(x.rows * width);
+      for (let r = 0; r < x.rows; r++) {
+        const id = x.data[r * x.dim];
+        if (!(Number.isInteger(id) && id >= 0 && id < ids)) {
+          throw new Error(
+            `stateful: Embedding ${node.layer.name} expected ids 0..${ids - 1}, got ${id}`,
+          );
+        }
+        out.set(table.subarray(id * width, (id + 1) * width), r * width);
+      }
+      return { data: out, rows: x.rows, dim: width, select: x.select };
+    }
     case "dense": {
       const { kernel, bias, units, activation, kernelTensor, biasTensor } = node.dense!;
       const blas = activeBlas();

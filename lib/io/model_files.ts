@@ -1,6 +1,7 @@
 /**
  * Saving and loading tfjs layers models and optimizer state in a local folder under Deno
- * (tfjs's own `file://` handler lives in tfjs-node, which this project does not use).
+ * (tfjs's own `file://` handler lives in tfjs-node, which this project does not use;
+ * `file_router.ts` routes `file://` URLs to {@linkcode fileSystemHandler}).
  *
  * A saved model folder holds:
  * - `model.json`: `modelTopology`, `weightsManifest`, `format`, `generatedBy`,
@@ -56,8 +57,8 @@ export interface WriteJsonAtomicOptions extends WriteFileAtomicOptions {
   indent?: number;
 }
 
-/** Options for {@linkcode fileSystemHandler} and {@linkcode saveModel}. */
-export interface FileSystemHandlerOptions extends WriteFileAtomicOptions {
+/** Options for {@linkcode saveModel}, and the saves of {@linkcode fileSystemHandler}. */
+export interface SaveModelOptions extends WriteFileAtomicOptions {
   /**
    * JSON-serialisable values stored in `model.json` under `userDefinedMetadata`, merged over
    * the model's own metadata. Written in the same atomic step as the weights, so use it for
@@ -75,8 +76,15 @@ export interface FileSystemHandlerOptions extends WriteFileAtomicOptions {
   sideFiles?: Record<string, unknown>;
 }
 
-/** Options for {@linkcode saveModel}. */
-export type SaveModelOptions = FileSystemHandlerOptions;
+/** Options for {@linkcode fileSystemHandler}. */
+export interface FileSystemHandlerOptions extends SaveModelOptions {
+  /**
+   * File name of the model description that loads read in the folder (the `file://` load
+   * router passes the name a URL gives). Saves always write `model.json`.
+   * @default {"model.json"}
+   */
+  modelJson?: string;
+}
 
 /** Where {@linkcode saveModel} wrote a model. */
 export interface SaveModelResult {
@@ -212,7 +220,7 @@ export async function writeJsonAtomic(
  * weights have the size the manifest says.
  *
  * @param dir the model folder
- * @param options metadata, side files and syncing for saves; ignored by loads
+ * @param options metadata, side files and syncing for saves; the `model.json` name for loads
  * @throws {Error} (from `save`/`load`) naming the file that is missing, unreadable or
  *   malformed
  */
@@ -222,7 +230,7 @@ export function fileSystemHandler(
 ): tf.io.IOHandler {
   return {
     save: (artifacts) => saveArtifacts(dir, artifacts, options),
-    load: () => loadArtifacts(dir),
+    load: () => loadArtifacts(dir, options.modelJson),
   };
 }
 
@@ -428,7 +436,7 @@ export async function loadOptimizerState(optimizer: tf.Optimizer, dir: string): 
 async function saveArtifacts(
   dir: string,
   artifacts: tf.io.ModelArtifacts,
-  options: FileSystemHandlerOptions,
+  options: SaveModelOptions,
   written: { weightsPath?: string } = {},
 ): Promise<tf.io.SaveResult> {
   if (artifacts.modelTopology instanceof ArrayBuffer || artifacts.modelTopology == null) {
@@ -513,18 +521,18 @@ function savedLstmKind(metadata: unknown): "fused" | "layers" | undefined {
   return lstm === "fused" || lstm === "layers" ? lstm : undefined;
 }
 
-async function loadArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {
-  const json = await readModelJson(dir);
-  const path = join(dir, MODEL_JSON);
+async function loadArtifacts(dir: string, jsonName = MODEL_JSON): Promise<tf.io.ModelArtifacts> {
+  const json = await readModelJson(dir, jsonName);
+  const path = join(dir, jsonName);
   return await tf.io.getModelArtifactsForJSON(
     json,
     (manifest) => readWeights(dir, manifest, path),
   );
 }
 
-async function readModelJson(dir: string): Promise<tf.io.ModelJSON> {
+async function readModelJson(dir: string, jsonName = MODEL_JSON): Promise<tf.io.ModelJSON> {
   await assertFolder(dir);
-  const path = join(dir, MODEL_JSON);
+  const path = join(dir, jsonName);
   const json = await readJson(path) as Partial<tf.io.ModelJSON>;
   if (json.modelTopology == null || typeof json.modelTopology !== "object") {
     throw new Error(

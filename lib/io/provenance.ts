@@ -11,6 +11,8 @@
  *   "family": "tutorial", "run": "tutorial", "seed": 42, "preset": null,
  *   "data": { "dir": "data/tunes", "files": 59, "skipped": 0, "fingerprint": "3f9c..." },
  *   "normalisation": { "pitchScale": 128 },
+ *   "baselines": { "compareWith": "val_pitch_loss", "label": "pitch", "classes": 128,
+ *     "unigram": 2.74, "ngram": { "nats": 1.87, "order": 4, ... } },
  *   "sessions": [
  *     { "startedAt": "2025-...Z", "fromEpoch": 0, "backend": "wasm", "wasmThreads": 2,
  *       "blas": { "name": "OpenBLAS 0.3.21", "threads": 2, ... }, "environment": {...} }
@@ -81,12 +83,45 @@ export interface RunProvenance {
     fingerprint: string;
   };
   /**
-   * How inputs are scaled: `{pitchScale}` (tutorial: input pitch / pitchScale) or
-   * `{vocabularySize, vocabularyFingerprint}` (classic: input id / vocabulary size).
+   * How inputs are read: `input` (`"scaled"` or `"embedding"`, as `model.input`), and
+   * `{pitchScale}` (tutorial: a scaled input pitch is pitch / pitchScale) or
+   * `{vocabularySize, vocabularyFingerprint}` (classic: a scaled input is id / vocabulary size).
    */
   normalisation: Record<string, unknown>;
+  /**
+   * What the model is measured against: count models scored on the run's own held-out
+   * labels (see {@linkcode RunBaselines}). Absent in runs with nothing held out, and in runs
+   * recorded before it existed.
+   */
+  baselines?: RunBaselines;
   /** Every training session, oldest first. */
   sessions: RunSession[];
+}
+
+/**
+ * Cross-entropies (nats) of count models on a run's held-out labels, in the units of the
+ * history's `compareWith` series (`HeldOutBaselines` in `lib/train/baseline.ts` makes them).
+ */
+export interface RunBaselines {
+  /** The history series in the same units: `"val_pitch_loss"` or `"val_loss"`. */
+  compareWith: string;
+  /** What the labels are: `"pitch"` or `"token"`. */
+  label: string;
+  /** Number of labels the model chooses from. */
+  classes: number;
+  /** Always predicting the training windows' label frequencies. */
+  unigram: number;
+  /** The n-gram yardstick: order and smoothing chosen on the training files alone. */
+  ngram: {
+    nats: number;
+    order: number;
+    /** `kind`, with `discount`, `strength` and `perFile` as `NgramSmoothing` has them. */
+    smoothing: { kind: string; discount?: number; strength?: number; perFile?: number | null };
+    /** The chosen setting's cross-entropy on the tuning slice of the training files. */
+    tuningNats: number | null;
+    /** Held-out labels scored. */
+    labels: number;
+  };
 }
 
 const FORMAT = "midi-lstm-run";
@@ -178,6 +213,11 @@ export interface RunSessionInput {
   normalisation: Record<string, unknown>;
   /** Epochs already done (0 for a fresh run). */
   fromEpoch: number;
+  /**
+   * The count models' scores on the held-out labels.
+   * @default {the previous session's, when resuming; else none}
+   */
+  baselines?: RunBaselines | null;
 }
 
 /**
@@ -200,6 +240,7 @@ export async function recordRunSession(
     );
   }
   const { config } = input;
+  const baselines = input.baselines ?? previous?.baselines;
   const blas = activeBlas();
   const session: RunSession = {
     startedAt: new Date().toISOString(),
@@ -217,6 +258,7 @@ export async function recordRunSession(
     preset: config.family === "classic" ? config.model.preset : null,
     data: { dir: config.data.dir, ...input.data },
     normalisation: input.normalisation,
+    ...(baselines ? { baselines } : {}),
     sessions: [...(previous?.sessions ?? []), session],
   };
   await Deno.mkdir(runDir, { recursive: true });

@@ -2,7 +2,8 @@
  * "Repeat and refine" as a loop: take a base config and lists of values for a few settings
  * (sequence length, batch size, learning rate, preset, ...), train one short seeded run per
  * combination, each in its own run folder, and compare them: final training and validation
- * loss, metrics of a generated sample, the copy check, and time.
+ * loss, the best held-out loss against the n-gram yardstick, metrics of a generated sample,
+ * the copy check, and time.
  *
  * @module
  */
@@ -17,6 +18,7 @@ import {
 import type { EpochInfo } from "../train/loop.ts";
 import type { History } from "../train/resume.ts";
 import { generateMusic, prepareData, readCorpus, trainRun } from "../workflow/workflow.ts";
+import { compareWithBaselines, heldOutBaselines } from "../workflow/baselines.ts";
 import { evaluateMusic, evaluationOptions } from "./evaluation.ts";
 import { pieceMetrics } from "./metrics.ts";
 import { writeJsonAtomic } from "../io/model_files.ts";
@@ -42,6 +44,15 @@ export interface SweepRow {
   loss: number;
   /** Final (best-epoch) validation loss, null without held-out files. */
   valLoss: number | null;
+  /**
+   * Lowest held-out loss in the units of the yardsticks: `val_pitch_loss` (tutorial) or
+   * `val_loss` (classic); null without held-out files.
+   */
+  bestHeldOut: number | null;
+  /** The n-gram yardstick on the same held-out labels (nats), null without held-out files. */
+  ngram: number | null;
+  /** `100 * (1 - bestHeldOut / ngram)`: percent under the n-gram (negative: over it). */
+  underNgramPct: number | null;
   /** Epochs trained. */
   epochs: number;
   /** Seconds for training and generation. */
@@ -153,9 +164,10 @@ export async function runSweep(
     if (!corpora.has(key)) corpora.set(key, readCorpus(config));
     const corpus = corpora.get(key)!;
     const runDir = join(root, name);
+    const prepared = prepareData(config, corpus);
     const run = await trainRun(config, {
       runDir,
-      prepared: prepareData(config, corpus),
+      prepared,
       onEpochEnd: (info) => options.onEpochEnd?.(name, info),
     });
     const music = generateMusic(run, corpus);
@@ -163,10 +175,16 @@ export async function runSweep(
     const metrics = pieceMetrics(music.notes, { bpm: config.generate.bpm });
     const h = run.result.history;
     const best = run.result.bestEpoch;
+    const baselines = heldOutBaselines(prepared);
+    const versus = baselines &&
+      compareWithBaselines(baselines, h, { config, trainWindows: prepared.data.train.count });
     rows.push({
       run: name,
       loss: h.loss[best],
       valLoss: h.val_loss?.[best] ?? null,
+      bestHeldOut: versus?.best ?? null,
+      ngram: baselines?.ngram.nats ?? null,
+      underNgramPct: versus?.underNgramPercent ?? null,
       epochs: h.epoch.length,
       seconds: (performance.now() - t0) / 1000,
       entropyBits: metrics.pitchClassEntropyBits,

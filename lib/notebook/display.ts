@@ -8,13 +8,24 @@
  * they never throw and do nothing, unless given a `fallback` callback, which then receives
  * the `text/plain` form (this module itself never prints).
  *
- * Figures carry three forms: `application/vnd.plotly.v1+json` (drawn natively by JupyterLab
- * with the plotly extension and by VS Code), `text/html` that draws with plotly.js from the
- * `plotly.js-dist` npm package (offline; no CDN), and a one-line `text/plain` summary. A
- * bundle from {@linkcode figureBundle} inlines the library and works on its own; the library
+ * Figures carry four forms, so a saved notebook shows them in any front end, trusted or not:
+ * - `application/vnd.plotly.v1+json`: drawn by JupyterLab and VS Code where the plotly
+ *   extension is installed;
+ * - `text/html`: a static picture (`<img>` of the SVG below, as a `data:` URI) and a plotly
+ *   div with a script that draws the interactive figure with plotly.js (the
+ *   `plotly.js-basic-dist-min` npm package: scatter and bar traces; offline, no CDN) and then
+ *   hides the picture. Where scripts do not run (an untrusted notebook, GitHub, nbviewer's
+ *   sanitized view) the picture stays. JupyterLab and Notebook 6 pick this form before the
+ *   SVG: for an untrusted output it is the richest one they treat as safe (they sanitize it,
+ *   keeping the `<img>`), and an untrusted `image/svg+xml` they do not show at all;
+ * - `image/svg+xml`: the same picture on its own (`svg_chart.ts`), for viewers and converters
+ *   that take images rather than HTML;
+ * - `text/plain`: a one-line summary.
+ *
+ * A bundle from {@linkcode figureBundle} inlines plotly.js and works on its own; the library
  * runs only if the page has no `window.Plotly` yet. {@linkcode showFigure} and
- * {@linkcode livePlot} send the library (gzip-compressed, about 3 MB) only with the first figure a kernel
- * shows; later figures use the copy already on the page.
+ * {@linkcode livePlot} send the library (gzip-compressed, about 0.5 MB) only with the first
+ * figure a kernel shows; later figures use the copy already on the page.
  *
  * In the kernel, `await` the `show*` calls: a display that is still being sent when the cell
  * ends may reach the notebook late.
@@ -26,7 +37,9 @@ import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { packedScriptTag } from "./_packed_script.ts";
+import { svgImageTag } from "./_static_image.ts";
 import { lossFigure, type LossFigureOptions, type LossHistory, type PlotlyFigure } from "./plot.ts";
+import { figureSvg } from "./svg_chart.ts";
 
 /** A Jupyter MIME bundle: MIME type to content (strings, or JSON objects for `+json` types). */
 export type MediaBundle = Record<string, string | object>;
@@ -39,6 +52,12 @@ export interface Displayable {
 
 /** The MIME type of plotly figure JSON. */
 export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
+
+/** The MIME type of the static SVG picture every figure output carries. */
+export const SVG_MIME = "image/svg+xml";
+
+/** The npm package plotly.js comes from (scatter and bar traces, minified, MIT). */
+const PLOTLY_PACKAGE = "plotly.js-basic-dist-min";
 
 /** The subset of `Deno.jupyter` used here. */
 interface JupyterApi {
@@ -121,18 +140,20 @@ export async function showBundle(bundle: MediaBundle, options: ShowOptions = {})
 
 let plotlyJsCache: string | undefined;
 
-/** Reads plotly.js from the `plotly.js-dist` npm package, once per process. */
+/** Reads plotly.js from the `plotly.js-basic-dist-min` npm package, once per process. */
 function plotlyJsSource(): string {
   if (plotlyJsCache !== undefined) return plotlyJsCache;
   const candidates: string[] = [];
   try {
-    candidates.push(fileURLToPath(import.meta.resolve("plotly.js-dist")));
+    candidates.push(fileURLToPath(import.meta.resolve(PLOTLY_PACKAGE)));
   } catch { /* not resolvable this way; try the next */ }
   try {
-    candidates.push(createRequire(import.meta.url).resolve("plotly.js-dist"));
+    candidates.push(createRequire(import.meta.url).resolve(PLOTLY_PACKAGE));
   } catch { /* not resolvable this way; try the next */ }
   candidates.push(
-    fileURLToPath(new URL("../../node_modules/plotly.js-dist/plotly.js", import.meta.url)),
+    fileURLToPath(
+      new URL(`../../node_modules/${PLOTLY_PACKAGE}/plotly-basic.min.js`, import.meta.url),
+    ),
   );
   for (const path of candidates) {
     try {
@@ -144,7 +165,7 @@ function plotlyJsSource(): string {
     } catch { /* try the next candidate */ }
   }
   throw new Error(
-    `plotly.js: expected the npm package plotly.js-dist in node_modules (looked at ${
+    `plotly.js: expected the npm package ${PLOTLY_PACKAGE} in node_modules (looked at ${
       candidates.join(", ")
     }), found none; run \`deno install\` in the project root`,
   );
@@ -153,8 +174,8 @@ function plotlyJsSource(): string {
 let packedLoaderCache: string | undefined;
 
 /**
- * A <script> that loads plotly.js from a gzip-compressed, base64 copy (about 3 MB instead of
- * 11 MB) with the browser's `DecompressionStream`, unless the page has it or is loading it.
+ * A <script> that loads plotly.js from a gzip-compressed, base64 copy (about 0.47 MB instead
+ * of 1.07 MB) with the browser's `DecompressionStream`, unless the page has it or is loading it.
  * Notebook outputs use it: besides keeping notebooks small, the Deno kernel has been seen to
  * garble (sign wrongly) very large messages under load, and the front end then drops them.
  * Figures drawn with `plotlyJs: "page"` wait for `window.Plotly` to appear.
@@ -193,16 +214,25 @@ function escapeHtml(text: string): string {
 export interface FigureBundleOptions {
   /**
    * How the `text/html` form gets plotly.js: `"inline"` embeds the library (the output works
-   * on its own, offline; about 11 MB); `"page"` embeds none and waits for another output on
-   * the same page to load it (small; for outputs redrawn often).
+   * on its own, offline; about 1.1 MB); `"page"` embeds none and waits for another output on
+   * the same page to load it (small; for outputs redrawn often); `"packed"` embeds it
+   * gzip-compressed (about 0.5 MB; see {@linkcode packedPlotlyLoaderScript}), as
+   * {@linkcode showFigure} does with the first figure of a kernel. Either way the static
+   * picture shows until plotly has drawn.
    * @default {"inline"}
    */
-  plotlyJs?: "inline" | "page";
+  plotlyJs?: "inline" | "packed" | "page";
   /**
    * Height of the HTML plot area in pixels.
    * @default {the figure's `layout.height`, else 360}
    */
   heightPx?: number;
+  /**
+   * Width of the static picture (SVG) in pixels; in the HTML form it shrinks to the output's
+   * width when that is narrower.
+   * @default {720}
+   */
+  imageWidthPx?: number;
 }
 
 function figureTitle(fig: PlotlyFigure): string {
@@ -228,44 +258,72 @@ function figureSummary(fig: PlotlyFigure): string {
   } (${traces.join(", ")})`;
 }
 
-/** A <div> plus the script that draws the figure into it once `window.Plotly` exists. */
-function figureDiv(fig: PlotlyFigure, heightPx: number): string {
+/** The figure's static picture: the SVG, its size, and the `<img>` that shows it. */
+function staticPicture(fig: PlotlyFigure, heightPx: number, widthPx: number) {
+  const svg = figureSvg(fig, { widthPx, heightPx });
+  const img = svgImageTag(svg, {
+    widthPx,
+    heightPx,
+    alt: figureSummary(fig),
+    className: "midi-lstm-figure-static",
+  });
+  return { svg, img };
+}
+
+/**
+ * The static picture, a hidden plotly div, and the script that (once `window.Plotly`
+ * exists) shows the div, draws the figure into it and hides the picture. Where the script
+ * does not run the picture stays.
+ */
+function figureDiv(fig: PlotlyFigure, heightPx: number, staticImg: string): string {
   const id = `plot-${crypto.randomUUID()}`;
-  return `<div id="${id}" class="plotly-graph-div" style="height:${heightPx}px; width:100%;"></div>
+  return `<div class="midi-lstm-figure">
+${staticImg}
+<div id="${id}" class="plotly-graph-div" style="height:${heightPx}px; width:100%;" hidden></div>
 <script type="text/javascript">(function () {
   var fig = ${scriptJson({ data: fig.data, layout: fig.layout })};
   var tries = 0;
   function draw() {
+    // The output may reach the page after its script runs, and plotly.js after it.
     var el = document.getElementById(${JSON.stringify(id)});
-    if (!el) return;
-    if (window.Plotly) {
+    if (el && window.Plotly) {
+      var picture = el.parentNode.querySelector(".midi-lstm-figure-static");
+      if (picture) picture.hidden = true;
+      el.hidden = false;
       window.Plotly.newPlot(el, fig.data, fig.layout, {responsive: true, displaylogo: false});
     } else if (tries++ < 300) {
       setTimeout(draw, 100);
-    } else {
-      el.textContent = "plotly.js is not loaded on this page: trust the notebook, or show " +
-        "this figure with { plotlyJs: 'inline' }.";
     }
   }
   draw();
-})();</script>`;
+})();</script>
+</div>`;
 }
 
 /**
  * Builds the MIME bundle for a plotly figure: `application/vnd.plotly.v1+json`, `text/html`
- * (see {@linkcode FigureBundleOptions.plotlyJs}) and a one-line `text/plain` summary.
- * The figure is not changed; the JSON form shares its arrays.
+ * (the static picture, and plotly.js drawing over it: see
+ * {@linkcode FigureBundleOptions.plotlyJs}), `image/svg+xml` (the static picture, drawn by
+ * `figureSvg`) and a one-line `text/plain` summary. The figure is not changed; the JSON form
+ * shares its arrays.
  *
- * @throws {Error} when plotly.js is needed (`plotlyJs: "inline"`) and the `plotly.js-dist`
- *   package is not in node_modules
+ * @throws {Error} when plotly.js is needed (`plotlyJs` `"inline"` or `"packed"`) and the
+ *   `plotly.js-basic-dist-min` package is not in node_modules
  */
 export function figureBundle(fig: PlotlyFigure, options: FigureBundleOptions = {}): MediaBundle {
   const layoutHeight = typeof fig.layout.height === "number" ? fig.layout.height : undefined;
   const heightPx = options.heightPx ?? layoutHeight ?? 360;
-  const loader = (options.plotlyJs ?? "inline") === "inline" ? plotlyLoaderScript() + "\n" : "";
+  const mode = options.plotlyJs ?? "inline";
+  const loader = mode === "inline"
+    ? plotlyLoaderScript() + "\n"
+    : mode === "packed"
+    ? packedPlotlyLoaderScript() + "\n"
+    : "";
+  const picture = staticPicture(fig, heightPx, options.imageWidthPx ?? 720);
   return {
     [PLOTLY_MIME]: { data: fig.data, layout: fig.layout },
-    "text/html": loader + figureDiv(fig, heightPx),
+    "text/html": loader + figureDiv(fig, heightPx, picture.img),
+    [SVG_MIME]: picture.svg,
     "text/plain": figureSummary(fig),
   };
 }
@@ -276,12 +334,12 @@ let plotlyJsSent = false;
 /** Options for {@linkcode showFigure}. */
 export interface ShowFigureOptions extends Omit<FigureBundleOptions, "plotlyJs">, ShowOptions {
   /**
-   * As {@linkcode FigureBundleOptions.plotlyJs}, plus `"once"`: inline for the first figure
-   * this kernel shows, `"page"` after that, so a notebook with many figures holds the 11 MB
-   * library once instead of in every output.
+   * As {@linkcode FigureBundleOptions.plotlyJs}, plus `"once"`: the packed library (about
+   * 0.5 MB) with the first figure this kernel shows, `"page"` after that, so a notebook with
+   * many figures holds the library once instead of in every output.
    * @default {"once"}
    */
-  plotlyJs?: "once" | "inline" | "page";
+  plotlyJs?: "once" | "inline" | "packed" | "page";
 }
 
 /**
@@ -299,17 +357,10 @@ export async function showFigure(
     return;
   }
   const mode = options.plotlyJs ?? "once";
-  if (mode === "once" && !plotlyJsSent) {
-    // The first figure carries the compressed library, then draws as later ones do.
-    const bundle = figureBundle(fig, { ...options, plotlyJs: "page" });
-    bundle["text/html"] = packedPlotlyLoaderScript() + "\n" + bundle["text/html"];
-    await showBundle(bundle, options);
-    plotlyJsSent = true;
-    return;
-  }
-  const plotlyJs = mode === "once" ? "page" : mode;
+  // The first figure carries the compressed library; later ones use it.
+  const plotlyJs = mode === "once" ? (plotlyJsSent ? "page" : "packed") : mode;
   await showBundle(figureBundle(fig, { ...options, plotlyJs }), options);
-  if (plotlyJs === "inline") plotlyJsSent = true;
+  if (plotlyJs !== "page") plotlyJsSent = true;
 }
 
 /** Options for {@linkcode saveFigureHtml}. */
@@ -327,11 +378,14 @@ export interface SaveFigureHtmlOptions {
 }
 
 /**
- * Writes a figure to a self-contained HTML page (plotly.js inlined, works offline). Creates
- * the parent folder if needed and overwrites an existing file.
+ * Writes a figure to a self-contained HTML page that works offline: the static picture (shown
+ * where scripts do not run) and the interactive plotly figure over it, with plotly.js packed
+ * into the page (gzip and base64, about 0.5 MB in all; unpacked by the browser's
+ * `DecompressionStream`). Creates the parent folder if needed and overwrites an existing
+ * file.
  *
- * @throws {Error} naming the path when it cannot be written, or when `plotly.js-dist` is
- *   missing from node_modules
+ * @throws {Error} naming the path when it cannot be written, or when
+ *   `plotly.js-basic-dist-min` is missing from node_modules
  */
 export async function saveFigureHtml(
   fig: PlotlyFigure,
@@ -340,6 +394,8 @@ export async function saveFigureHtml(
 ): Promise<void> {
   const layoutHeight = typeof fig.layout.height === "number" ? fig.layout.height : undefined;
   const title = options.title ?? figureTitle(fig);
+  const heightPx = options.heightPx ?? layoutHeight ?? 480;
+  const picture = staticPicture(fig, heightPx, 900);
   const page = `<!DOCTYPE html>
 <html>
 <head>
@@ -347,8 +403,8 @@ export async function saveFigureHtml(
 <title>${escapeHtml(title)}</title>
 </head>
 <body style="font-family: sans-serif; margin: 16px;">
-${plotlyLoaderScript()}
-${figureDiv(fig, options.heightPx ?? layoutHeight ?? 480)}
+${packedPlotlyLoaderScript()}
+${figureDiv(fig, heightPx, picture.img)}
 </body>
 </html>
 `;

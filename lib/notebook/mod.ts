@@ -1,6 +1,6 @@
 /**
- * What the notebooks show: plotly figures, tables, audio, the music player and the notebook
- * session.
+ * What the notebooks show: plotly figures, tables, audio, the music player, the notebook
+ * session, and a training's progress bar and stop controls.
  *
  * @module
  */
@@ -12,3 +12,4 @@ export * from "./plot.ts";
 export * from "./player.ts";
 export * from "./session.ts";
 export * from "./synth.ts";
+export * from "./training.ts";

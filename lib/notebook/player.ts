@@ -1,8 +1,9 @@
 /**
  * The music player of notebook outputs: a piano roll with a playhead, Play and Stop
  * (Web Audio through Tone.js) and the `.mid` download, the same player as the exported page
- * (`lib/web/`). The rendered WAV stays in the output as the fallback where scripts do not
- * run (an untrusted notebook, a static viewer): the player hides it when it starts.
+ * (`lib/web/`). Where scripts do not run (an untrusted notebook, a static viewer) the output
+ * shows its fallback instead: a static piano roll (an SVG picture) over the rendered WAV's
+ * `<audio>` player; the player hides both when it starts.
  *
  * @module
  */
@@ -10,8 +11,17 @@ import { Buffer } from "node:buffer";
 import type { Note } from "../music/midi.ts";
 import { browserScript } from "../web/bundle.ts";
 import type { NotebookPlayerData } from "../web/player_data.ts";
-import { audioBundle, type MediaBundle, showBundle, type ShowOptions } from "./display.ts";
+import {
+  audioBundle,
+  type MediaBundle,
+  showBundle,
+  type ShowOptions,
+  SVG_MIME,
+} from "./display.ts";
 import { packedScriptTag } from "./_packed_script.ts";
+import { svgImageTag } from "./_static_image.ts";
+import { pianoRollFigure } from "./plot.ts";
+import { figureSvg } from "./svg_chart.ts";
 
 /** Options for {@linkcode midiPlayerBundle}. */
 export interface MidiPlayerBundleOptions {
@@ -35,6 +45,11 @@ export interface MidiPlayerBundleOptions {
    * @default {undefined}
    */
   caption?: string;
+  /**
+   * Height of the static piano roll of the fallback, in pixels (0 leaves it out).
+   * @default {220}
+   */
+  rollHeightPx?: number;
 }
 
 let outputs = 0;
@@ -54,7 +69,8 @@ function escapeHtml(text: string): string {
 
 /**
  * Builds the player's MIME bundle: `text/html` with the player (the script inlined, so the
- * output works on its own) over the WAV fallback, and a `text/plain` line.
+ * output works on its own) over the fallback (a static piano roll and the WAV's `<audio>`),
+ * `image/svg+xml` with the static piano roll, and a `text/plain` line.
  *
  * @param notes the notes to draw and play, times in seconds (not changed)
  * @throws {Error} when the player script cannot be bundled (see `browserScript`)
@@ -78,12 +94,30 @@ export async function midiPlayerBundle(
     ? audioBundle(options.wavBytes, { midiBytes: options.midiBytes, midiFileName: fileName })
     : undefined;
   const seconds = notes.reduce((end, n) => Math.max(end, n.end), 0);
+  const rollHeightPx = options.rollHeightPx ?? 220;
+  const roll = rollHeightPx > 0 && notes.length > 0
+    ? figureSvg(
+      pianoRollFigure([...notes], {
+        title: options.caption ?? "Piano roll",
+        heightPx: rollHeightPx,
+      }),
+      { widthPx: 720, heightPx: rollHeightPx },
+    )
+    : undefined;
+  const rollImg = roll
+    ? svgImageTag(roll, {
+      widthPx: 720,
+      heightPx: rollHeightPx,
+      alt: `Piano roll: ${notes.length} notes, ${seconds.toFixed(1)} s`,
+      className: "midi-lstm-static-roll",
+    })
+    : "";
   const id = `midi-lstm-player-${Date.now().toString(36)}-${outputs++}`;
   const json = JSON.stringify(data).replaceAll("<", "\\u003c");
   const html = [
     `<div id="${id}" class="midi-lstm-output" data-midi-lstm-player>`,
     options.caption ? `<div><b>${escapeHtml(options.caption)}</b></div>` : "",
-    `<div class="midi-lstm-fallback">${fallback?.["text/html"] ?? ""}</div>`,
+    `<div class="midi-lstm-fallback">${rollImg}${fallback?.["text/html"] ?? ""}</div>`,
     `<div class="midi-lstm-player-mount" hidden></div>`,
     `<script type="application/json">${json}</script>`,
     await playerLoaderScript(),
@@ -94,7 +128,9 @@ export async function midiPlayerBundle(
     `Player: ${notes.length} notes, ${seconds.toFixed(1)} s` +
     (fallback ? `; ${fallback["text/plain"]}` : ""),
   ].filter(Boolean).join("\n");
-  return { "text/html": html, "text/plain": text };
+  return roll
+    ? { "text/html": html, [SVG_MIME]: roll, "text/plain": text }
+    : { "text/html": html, "text/plain": text };
 }
 
 /** Options for {@linkcode showMidiPlayer}. */

@@ -53,6 +53,21 @@ export interface LossFigureOptions {
    * @default {320}
    */
   heightPx?: number;
+  /**
+   * Reference values drawn as dotted horizontal lines across the epochs, each named in the
+   * legend with its value (for example the n-gram and unigram yardsticks of a run's
+   * `val_pitch_loss`). Any drawer of the loss figure reads them from here.
+   * @default {[]}
+   */
+  baselines?: LossBaseline[];
+}
+
+/** A reference value of the loss figure: a named horizontal line. */
+export interface LossBaseline {
+  /** Legend name, e.g. `"n-gram (4)"`. */
+  name: string;
+  /** The loss it stands at. */
+  value: number;
 }
 
 /** Default size and look shared by every figure. */
@@ -77,12 +92,17 @@ const PALETTE = [
   "#7f7f7f",
 ];
 
+/** Colours of reference lines: greys, so they stand apart from the loss curves. */
+const BASELINE_COLORS = ["#444444", "#999999", "#bbbbbb"];
+
 /**
  * Draws training curves, one line per series. A validation series (`val_<name>`) gets the
- * colour of its training series and a dashed line.
+ * colour of its training series and a dashed line. Each of `baselines` is a dotted grey line
+ * across the epochs drawn.
  *
  * @param history loss values per epoch by series name (not changed)
- * @throws {Error} naming the series when a series holds something other than an array of numbers
+ * @throws {Error} naming the series when a series holds something other than an array of
+ *   numbers, or the baseline whose value is not a finite number
  */
 export function lossFigure(history: LossHistory, options: LossFigureOptions = {}): PlotlyFigure {
   const keys = Object.keys(history).filter((k) => k !== "epoch");
@@ -106,6 +126,26 @@ export function lossFigure(history: LossHistory, options: LossFigureOptions = {}
       y: [...ys],
       line: { color: colors.get(base), dash: name.startsWith("val_") ? "dash" : "solid" },
     };
+  });
+  const xs = data.flatMap((t) => t.x as number[]);
+  const first = xs.length ? Math.min(...xs) : 1;
+  const last = xs.length ? Math.max(...xs) : 1;
+  const span = first < last ? [first, last] : [first - 0.5, last + 0.5];
+  (options.baselines ?? []).forEach((b, i) => {
+    if (typeof b.value !== "number" || !Number.isFinite(b.value)) {
+      throw new Error(
+        `lossFigure: baselines[${i}].value: expected a finite number, got ${b.value}`,
+      );
+    }
+    data.push({
+      type: "scatter",
+      mode: "lines",
+      name: `${b.name} ${Number(b.value.toPrecision(4))}`,
+      x: span,
+      y: [b.value, b.value],
+      line: { color: BASELINE_COLORS[i % BASELINE_COLORS.length], dash: "dot", width: 1.5 },
+      hoverinfo: "name",
+    });
   });
   const layout = baseLayout(options.title ?? "Training loss", options.heightPx ?? 320);
   layout.xaxis = { title: { text: "epoch" } };
@@ -145,26 +185,21 @@ export interface PianoRollFigureOptions {
   heightPx?: number;
 }
 
+/** A time in seconds rounded to 0.1 ms, so figures stay small. */
+function roundSec(sec: number): number {
+  return Math.round(sec * 1e4) / 1e4;
+}
+
 /**
- * Draws notes as horizontal bars: time in seconds across, MIDI pitch up. All notes go into a
- * single trace (segments separated by gaps), so long pieces stay light; hovering a note
- * shows its name, start and duration.
+ * Draws notes as horizontal bars (a plotly `bar` trace with `orientation: "h"`): time in
+ * seconds across, MIDI pitch up, each bar from the note's start (`base`) for its duration
+ * (`x`). All notes go into a single trace, so long pieces stay light; hovering a note shows
+ * its name, start and duration.
  *
  * @param notes notes with `start` and `end` in seconds (not changed)
  */
 export function pianoRollFigure(notes: Note[], options: PianoRollFigureOptions = {}): PlotlyFigure {
   const shown = notes.slice(0, Math.max(0, options.maxNotes ?? Infinity));
-  const x: Array<number | null> = [];
-  const y: Array<number | null> = [];
-  const text: Array<string | null> = [];
-  for (const n of shown) {
-    const label = `${pitchName(n.pitch)} (${n.pitch}) start ${n.start.toFixed(2)} s, ${
-      (n.end - n.start).toFixed(2)
-    } s`;
-    x.push(n.start, n.end, null);
-    y.push(n.pitch, n.pitch, null);
-    text.push(label, label, null);
-  }
   const title = options.title ?? "Piano roll";
   const layout = baseLayout(
     shown.length < notes.length
@@ -177,15 +212,21 @@ export function pianoRollFigure(notes: Note[], options: PianoRollFigureOptions =
   layout.showlegend = false;
   return {
     data: [{
-      type: "scatter",
-      mode: "lines",
+      type: "bar",
+      orientation: "h",
       name: "notes",
-      x,
-      y,
-      text,
+      base: shown.map((n) => roundSec(n.start)),
+      x: shown.map((n) => roundSec(n.end - n.start)),
+      y: shown.map((n) => n.pitch),
+      width: 0.8,
+      hovertext: shown.map((n) =>
+        `${pitchName(n.pitch)} (${n.pitch}) start ${n.start.toFixed(2)} s, ${
+          (n.end - n.start).toFixed(2)
+        } s`
+      ),
       hoverinfo: "text",
-      connectgaps: false,
-      line: { color: options.color ?? "#1f77b4", width: 5 },
+      textposition: "none",
+      marker: { color: options.color ?? "#1f77b4" },
     }],
     layout,
   };

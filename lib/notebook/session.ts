@@ -105,7 +105,7 @@ export async function loadSession(): Promise<NotebookSession> {
   } catch {
     throw new Error(`${SESSION_FILE}: no notebook session yet; run notebooks/01_setup first`);
   }
-  return { ...raw, config: resolveConfig(raw.config) };
+  return { ...raw, config: resolveConfig(raw.config, { saved: true }) };
 }
 
 /** What {@linkcode openSession} gives a notebook: the session and the running backend. */

@@ -7,8 +7,12 @@
  * const nats = unigramCrossEntropy({ train: [0, 0, 1], heldOut: [0, 1] }, { classes: 3 });
  * ```
  *
+ * The n-gram yardstick (`ngram.ts`) is the harder one to beat; {@linkcode HeldOutBaselines}
+ * holds both, as a run records them.
+ *
  * @module
  */
+import type { NgramBaseline } from "./ngram.ts";
 
 /** Labels to compare: the training windows' and the held-out windows'. */
 export interface UnigramLabels {
@@ -69,4 +73,25 @@ export function unigramCrossEntropy(labels: UnigramLabels, options: UnigramOptio
     sum -= Math.log(p);
   }
   return sum / labels.heldOut.length;
+}
+
+/** What a run's model is measured against: count models scored on its own held-out labels. */
+export interface HeldOutBaselines {
+  /**
+   * The history's value in the same units: `"val_loss"` (classic: the token cross-entropy)
+   * or `"val_pitch_loss"` (tutorial: the pitch head's cross-entropy; its `val_loss` adds the
+   * step and duration errors).
+   */
+  compareWith: "val_loss" | "val_pitch_loss";
+  /** What the labels are, for people: `"token"` or `"pitch"`. */
+  label: "token" | "pitch";
+  /** Number of labels the model chooses from (the vocabulary size, or 128 pitches). */
+  classes: number;
+  /**
+   * Cross-entropy (nats) of the held-out labels under the training windows' label
+   * frequencies ({@linkcode unigramCrossEntropy}, add-one smoothing).
+   */
+  unigram: number;
+  /** The n-gram yardstick on the same labels (`ngramCrossEntropy` in `ngram.ts`). */
+  ngram: NgramBaseline;
 }

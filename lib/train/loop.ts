@@ -6,7 +6,9 @@
  *
  * The loop is written out (rather than `model.fitDataset`) so validation losses of
  * multi-output models are reported correctly, and so checkpoints are written atomically.
- * With `resumeDir` it also saves a resumable state after every epoch (`resume.ts`).
+ * With `resumeDir` it also saves a resumable state after every epoch (`resume.ts`). A
+ * `signal`, a time budget or a stop file stop it at the next batch, dropping the unfinished
+ * epoch, and `onBatchEnd` reports progress within an epoch (`controls.ts`).
  *
  * @module
  */
@@ -20,6 +22,8 @@ import {
 } from "../engine/workers.ts";
 import { type CheckpointSettings, saveCheckpoint, stopsEarly } from "./callbacks.ts";
 import { freshLoopState, type History, resumeTraining, saveTrainState } from "./resume.ts";
+import type { StopReason, TrainControls } from "./controls.ts";
+import { releaseIterator, type StopWatch, watchStops } from "./_stop.ts";
 
 /**
  * Losses (and metrics such as accuracy) of one batch by name; `loss` is the total that is
@@ -57,8 +61,11 @@ export interface EpochInfo {
   stopped?: boolean;
 }
 
-/** Options for {@linkcode trainModel}. */
-export interface TrainOptions {
+/**
+ * Options for {@linkcode trainModel}. Besides these, the controls of `controls.ts`: `signal`
+ * and `stopFile` stop training at the next batch, `onBatchEnd` hears every batch.
+ */
+export interface TrainOptions extends TrainControls {
   /** Turns a batch's targets and the model's outputs into named losses. */
   loss: LossFunction;
   /**
@@ -99,6 +106,17 @@ export interface TrainOptions {
   earlyStopping?: { patience: number; restoreBestWeights?: boolean };
   /** Called after each epoch, e.g. to print a line or redraw a plot. */
   onEpochEnd?: (info: EpochInfo) => void | Promise<void>;
+  /**
+   * Time budget of this call in minutes: training stops at the first batch after it is used
+   * up, as a stop by `signal` does (see `controls.ts`).
+   * @default {null (no budget)}
+   */
+  maxMinutes?: number | null;
+  /**
+   * Training batches per epoch, for `onBatchEnd`'s `batches`.
+   * @default {the dataset's size when finite, else counted in the first epoch}
+   */
+  batchesPerEpoch?: number;
   /**
    * Called before each epoch's first batch with the 0-based epoch, e.g. to restart a seeded
    * random stream for that epoch.
@@ -145,12 +163,23 @@ export interface TrainResult {
   lastCheckpoint?: string;
   /** True when early stopping ended training. */
   stoppedEarly: boolean;
+  /**
+   * Set when training was stopped before its last epoch by `signal`, `maxMinutes` or
+   * `stopFile`; the run is resumable from its last finished epoch.
+   */
+  stopped?: StopReason;
+  /**
+   * With `stopped`: the training batches of the unfinished epoch that had run and were
+   * dropped (0 when the stop came between epochs).
+   */
+  discardedBatches?: number;
 }
 
 /**
  * One pass over `dataset`: with an optimiser, one training step per batch (the gradient of
  * the batch's loss, applied); without, the losses only. Returns the mean of every logged
- * value over the samples.
+ * value over the samples, and the batches run. With `stops`, every batch is preceded by a
+ * check; a stop ends the pass at once (`stopped` set, the iterator released).
  */
 async function runEpoch(
   model: tf.LayersModel,
@@ -160,20 +189,40 @@ async function runEpoch(
     batchLoss?: BatchLossFunction;
     optimizer: tf.Optimizer | null;
     parallel: ParallelGradients | null;
+    stops?: StopWatch | null;
+    /** Called after each batch with the batches and samples so far and the mean loss. */
+    onBatch?: (batch: number, samples: number, loss: number) => void | Promise<void>;
   },
-): Promise<{ logs: Record<string, number>; samples: number }> {
+): Promise<
+  { logs: Record<string, number>; samples: number; batches: number; stopped?: StopReason }
+> {
   const sums: Record<string, number> = {};
   let samples = 0;
+  let batches = 0;
   const lossOf = step.batchLoss ?? outputsLoss(model, step.loss);
   const it = await dataset.iterator();
-  // Iterate to the end: stopping early would strand prefetched batches (a tensor leak);
-  // shorten an epoch in the dataset instead (e.g. the `maxBatches` option of the pipelines).
+  // Iterate to the end, or release the iterator on a stop: prefetched batches left in it
+  // would leak. Shorten an epoch in the dataset (e.g. the pipelines' `maxBatches` option).
   while (true) {
+    if (step.stops) {
+      await step.stops.pause();
+      const stopped = step.stops.check();
+      if (stopped) {
+        await releaseIterator(it);
+        return { logs: {}, samples, batches, stopped };
+      }
+    }
     const next = await it.next();
     if (next.done) break;
-    const { xs, ys } = next.value as { xs: tf.Tensor; ys: tf.TensorContainer };
+    const { xs, ys } = next.value as { xs: tf.Tensor | tf.Tensor[]; ys: tf.TensorContainer };
     let parts: LossParts;
     if (step.optimizer && step.parallel) {
+      if (Array.isArray(xs)) {
+        throw new Error(
+          "trainModel: workers > 1 take a model with one input; this model has " +
+            `${xs.length} (set train.workers to 1)`,
+        );
+      }
       parts = await step.parallel.step(step.optimizer, xs, ys);
     } else if (step.optimizer) {
       const logged: Record<string, tf.Scalar> = {};
@@ -188,14 +237,16 @@ async function runEpoch(
         lossOf(xs, ys, false) as unknown as tf.TensorContainer
       ) as unknown as LossParts;
     }
-    const n = xs.shape[0];
+    const n = (Array.isArray(xs) ? xs[0] : xs).shape[0];
     for (const [k, v] of Object.entries(parts)) sums[k] = (sums[k] ?? 0) + v.dataSync()[0] * n;
     samples += n;
-    tf.dispose([xs, ys, ...Object.values(parts)]);
+    batches++;
+    tf.dispose([xs, ys, ...Object.values(parts)] as tf.TensorContainer[]);
+    await step.onBatch?.(batches, samples, (sums.loss ?? 0) / samples);
   }
   const logs: Record<string, number> = {};
   for (const [k, v] of Object.entries(sums)) logs[k] = v / Math.max(1, samples);
-  return { logs, samples };
+  return { logs, samples, batches };
 }
 
 /**
@@ -246,6 +297,12 @@ export async function trainModel(
       checkpointDir: options.checkpoint?.dir,
     })
     : freshLoopState();
+  const stops = await watchStops(options);
+  let stopped: StopReason | undefined;
+  let discardedBatches = 0;
+  let batchesPerEpoch = options.batchesPerEpoch ?? finiteSize(train);
+  // The weights at the start of the epoch under way, put back when a stop cuts it short.
+  let epochStart: tf.Tensor[] = [];
   let parallel: ParallelGradients | null = null;
   try {
     if (workers > 1) {
@@ -253,11 +310,40 @@ export async function trainModel(
     }
     for (let epoch = loop.initialEpoch; epoch < epochs && !loop.stoppedEarly; epoch++) {
       const t0 = performance.now();
+      if (stops) {
+        tf.dispose(epochStart);
+        epochStart = model.getWeights().map((w) => w.clone());
+      }
       await options.onEpochBegin?.(epoch);
       parallel?.startEpoch(epoch);
-      const { loss, batchLoss } = options;
-      const fit = await runEpoch(model, train, { loss, batchLoss, optimizer, parallel });
+      const { loss, batchLoss, onBatchEnd } = options;
+      const fit = await runEpoch(model, train, {
+        loss,
+        batchLoss,
+        optimizer,
+        parallel,
+        stops,
+        onBatch: onBatchEnd && ((batch, samples, mean) =>
+          onBatchEnd({
+            epoch,
+            epochs,
+            batch,
+            batches: batchesPerEpoch,
+            samples,
+            loss: mean,
+            seconds: (performance.now() - t0) / 1000,
+          })),
+      });
+      if (fit.stopped) {
+        // The unfinished epoch is dropped: back to the weights of the last finished one.
+        stopped = fit.stopped;
+        discardedBatches = fit.batches;
+        if (fit.batches > 0) model.setWeights(epochStart);
+        await stops!.stopped(fit.stopped);
+        break;
+      }
       if (fit.samples === 0) throw new Error("trainModel: the training dataset gave no batches");
+      batchesPerEpoch ??= fit.batches;
       const logs = { ...fit.logs };
       if (options.validation) {
         const val = await runEpoch(model, options.validation, {
@@ -327,7 +413,22 @@ export async function trainModel(
   } finally {
     parallel?.close();
     tf.dispose(loop.bestWeights ?? []);
+    tf.dispose(epochStart);
   }
   const { history, bestEpoch, best, lastCheckpoint, stoppedEarly, initialEpoch } = loop;
-  return { history, bestEpoch, best, lastCheckpoint, stoppedEarly, initialEpoch };
+  return {
+    history,
+    bestEpoch,
+    best,
+    lastCheckpoint,
+    stoppedEarly,
+    initialEpoch,
+    ...(stopped ? { stopped, discardedBatches } : {}),
+  };
+}
+
+/** A dataset's number of elements when tf.data knows it (finite and above 0). */
+function finiteSize(dataset: tf.data.Dataset<tf.TensorContainer>): number | undefined {
+  const size = dataset.size;
+  return typeof size === "number" && Number.isFinite(size) && size > 0 ? size : undefined;
 }

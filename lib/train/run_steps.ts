@@ -19,14 +19,24 @@ import {
 } from "../config/config.ts";
 import type * as tf from "@tensorflow/tfjs";
 import type { EpochInfo, TrainOptions, TrainResult } from "./loop.ts";
+import type { TrainControls } from "./controls.ts";
 import { readTrainState, type TrainState } from "./resume.ts";
 import { loadModel, readModelMetadata, saveModel, writeJsonAtomic } from "../io/model_files.ts";
 import type { DropoutSeeds } from "../engine/seeded_dropout.ts";
 import { fingerprintOf, recordRunSession } from "../io/provenance.ts";
+import type { HeldOutBaselines } from "./baseline.ts";
 import { CONFIG_JSON, lockRunFolder, type RunFolderLock, runPaths } from "../io/run_folder.ts";
 
-/** Settings a resumed run may change: how long it trains, and the backend it runs on. */
-const MAY_CHANGE_ON_RESUME = new Set(["train.epochs", "train.workers", "backend"]);
+/**
+ * Settings a resumed run may change: how long it trains (its epochs and time budget), and the
+ * backend it runs on.
+ */
+const MAY_CHANGE_ON_RESUME = new Set([
+  "train.epochs",
+  "train.maxMinutes",
+  "train.workers",
+  "backend",
+]);
 
 /** Sub-folder of a run folder holding the resumable training state (`io/run_folder.ts`). */
 export { RESUME_FOLDER } from "../io/run_folder.ts";
@@ -35,7 +45,7 @@ export { RESUME_FOLDER } from "../io/run_folder.ts";
  * For a resumed run: reads the saved training state (`null` when no epoch finished yet) and
  * checks that `config` matches the run's `config.json` (brought up to date with
  * `upgradeConfig`) except for the settings that may change on resume: `train.epochs`,
- * `train.workers` and `backend`.
+ * `train.maxMinutes`, `train.workers` and `backend`.
  *
  * @throws {Error} naming the run folder and every changed setting, or the family, when the
  *   config differs, or naming the file when `config.json` is missing though a state exists
@@ -46,7 +56,7 @@ export async function checkResume(runDir: string, config: RunConfig): Promise<Tr
   let saved: RunConfig;
   try {
     const raw = JSON.parse(await Deno.readTextFile(paths.config));
-    saved = upgradeConfig(raw, { family: raw.family });
+    saved = upgradeConfig(raw, { family: raw.family, saved: true });
   } catch (e) {
     if (!state) return null;
     throw new Error(
@@ -75,10 +85,15 @@ export async function checkResume(runDir: string, config: RunConfig): Promise<Tr
   return state;
 }
 
-/** What {@linkcode runTrainOptions} needs to know about a run. */
-export interface RunTrainContext {
+/**
+ * What {@linkcode runTrainOptions} needs to know about a run; its `signal`, `stopFile` and
+ * `onBatchEnd` (the caller's controls) are passed on to the loop.
+ */
+export interface RunTrainContext extends TrainControls {
   /** The run folder. */
   runDir: string;
+  /** Training windows, for the batches per epoch that progress reports. */
+  trainWindows: number;
   /** Whether there are held-out windows (else `val_loss` cannot be monitored). */
   hasValidation: boolean;
   /** Saved with every checkpoint and the final model. */
@@ -96,15 +111,25 @@ export interface RunTrainContext {
 /**
  * The training options both families use for a run folder: the monitored value, best-only
  * checkpoints under `checkpoints/`, early stopping with the best weights restored, the
- * resumable state under `resume/`, and `history.json` rewritten after every epoch.
+ * resumable state under `resume/`, `history.json` rewritten after every epoch, the time
+ * budget `train.maxMinutes` and the caller's stop and progress controls.
  */
 export function runTrainOptions(
   config: RunConfig,
   context: RunTrainContext,
 ): Omit<TrainOptions, "loss" | "optimizer" | "validation"> {
   const paths = runPaths(context.runDir);
+  const batchSize = config.model.batchSize;
   return {
     epochs: config.train.epochs,
+    maxMinutes: config.train.maxMinutes,
+    signal: context.signal,
+    stopFile: context.stopFile,
+    onBatchEnd: context.onBatchEnd,
+    batchesPerEpoch: Math.min(
+      Math.ceil(context.trainWindows / batchSize),
+      config.train.maxBatchesPerEpoch ?? Infinity,
+    ),
     workers: config.train.workers,
     parallel: {
       loss: context.lossSpec,
@@ -139,10 +164,19 @@ export interface FinishedRun {
   metadata: Record<string, unknown>;
 }
 
-/** Writes the final history and saves the (best) model to `<runDir>/model`. */
+/**
+ * Writes the final history and saves the (best) model to `<runDir>/model`. A run stopped
+ * before its first epoch ended has no model: `model/` is removed instead (an earlier run's).
+ */
 export async function finishRun(model: tf.LayersModel, finished: FinishedRun): Promise<void> {
   const paths = runPaths(finished.runDir);
   await writeJsonAtomic(paths.history, finished.result.history);
+  if (finished.result.history.epoch.length === 0) {
+    await Deno.remove(paths.model, { recursive: true }).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+    return;
+  }
   await saveModel(model, paths.model, { metadata: finished.metadata });
 }
 
@@ -209,6 +243,11 @@ export interface RunDataRecord {
   /** Epochs already done (0 for a fresh run). */
   fromEpoch: number;
   /**
+   * The count models' scores on the held-out labels, for `run.json` (`baseline.ts`).
+   * @default {none (a resumed run keeps the ones recorded)}
+   */
+  baselines?: HeldOutBaselines | null;
+  /**
    * Called when the run folder's lock was left by a process that no longer runs and is
    * taken over, with a sentence saying so.
    * @default {no call (the new lock file records the takeover)}
@@ -247,6 +286,7 @@ export async function beginRun(
       },
       normalisation: record.normalisation,
       fromEpoch: record.fromEpoch,
+      baselines: record.baselines,
     });
   } catch (error) {
     await lock.release();

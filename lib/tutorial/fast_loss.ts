@@ -84,6 +84,8 @@ function accuracyOf(logits: Float32Array, labels: Float32Array, classes: number)
  */
 export function tutorialBatchLoss(model: tf.LayersModel, weights: LossWeights): BatchLossFunction {
   const lstm = model.getLayer("lstm");
+  // The Dropout layer between the LSTM and the heads (`model.dropout`), when there is one.
+  const dropout = model.layers.find((l) => l.getClassName() === "Dropout") ?? null;
   const dense = OUTPUT_NAMES.map((name) => model.getLayer(name));
   for (const layer of dense) {
     const activation = layer.getConfig().activation;
@@ -95,9 +97,17 @@ export function tutorialBatchLoss(model: tf.LayersModel, weights: LossWeights): 
     }
   }
   const classes = PITCHES;
+  // The LSTM's input: the model's input itself ("scaled"), or what the layers before the LSTM
+  // (the pitch embedding beside step and duration) make of the model's inputs.
+  const lstmInput = lstm.input as tf.SymbolicTensor;
+  const before = model.inputs.length === 1 && model.inputs[0] === lstmInput
+    ? null
+    : tf.model({ inputs: model.inputs, outputs: lstmInput });
   return (xs, ys, training) => {
     const y = ys as { pitch: tf.Tensor; step: tf.Tensor; duration: tf.Tensor };
-    const hidden = lstm.apply(xs, { training }) as tf.Tensor2D;
+    const notes = before ? before.apply(xs, { training }) as tf.Tensor : xs;
+    let hidden = lstm.apply(notes, { training }) as tf.Tensor2D;
+    if (dropout) hidden = dropout.apply(hidden, { training }) as tf.Tensor2D;
     const [kp, bp] = dense[0].trainableWeights.map((w) => w.read());
     const [ks, bs] = dense[1].trainableWeights.map((w) => w.read());
     const [kd, bd] = dense[2].trainableWeights.map((w) => w.read());

@@ -9,7 +9,8 @@ import type * as tf from "@tensorflow/tfjs";
 import type { Note } from "../music/midi.ts";
 import { sampleLogits } from "../engine/random.ts";
 import { createStatefulRunner, type LayerMath, type StateMemory } from "../engine/stateful.ts";
-import { decodeNote, DEFAULT_PITCH_SCALE, encodeNotes, type NoteFeaturesRow } from "./encode.ts";
+import { modelInputOf } from "../train/model_input.ts";
+import { decodeNote, type NoteFeaturesRow, runnerRows } from "./encode.ts";
 import type { GenerateNotesOptions } from "./sample.ts";
 import { appendNote, checkNoteGeneration } from "./_generation.ts";
 
@@ -53,7 +54,7 @@ export function generateNotesStateful(
   options: GenerateNotesStatefulOptions = {},
 ): Note[] {
   const { window, length, random } = checkNoteGeneration(model, seedNotes, options);
-  const scale = options.pitchScale ?? DEFAULT_PITCH_SCALE;
+  const encoding = { input: modelInputOf(model), pitchScale: options.pitchScale };
   const out: Note[] = [];
   if (length <= 0) return out;
   const runner = createStatefulRunner(model, {
@@ -61,14 +62,14 @@ export function generateNotesStateful(
     windowLength: window.length,
     layerMath: options.layerMath,
   });
-  let outputs = runner.feed(encodeNotes(window, scale));
+  let outputs = runner.feed(runnerRows(window, encoding));
   for (let i = 0; i < length; i++) {
     const [logits, step, duration] = outputs;
     const pitch = sampleLogits(logits, { ...options, random });
     const next = decodeNote(pitch, { stepSec: step[0], durationSec: duration[0] });
     appendNote(out, next, options.velocity);
     options.onProgress?.(i + 1, length);
-    if (i + 1 < length) outputs = runner.feed(encodeNotes([next], scale));
+    if (i + 1 < length) outputs = runner.feed(runnerRows([next], encoding));
   }
   return out;
 }

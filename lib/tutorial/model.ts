@@ -35,17 +35,49 @@ export const OUTPUT_NAMES = ["pitch", "step", "duration"] as const;
  * Builds the tutorial model (train it with {@linkcode tutorialLoss} and
  * {@linkcode tutorialOptimizer}).
  *
- * Input `[batch, sequenceLength, 3]` (pitch / pitchScale, stepSec, durationSec); outputs `pitch`
- * `[batch, 128]` logits, `step` `[batch, 1]` and `duration` `[batch, 1]` seconds.
- * Weight initialisation is seeded by `config.seed`.
+ * Its input follows `config.model.input`:
+ * - `"scaled"` (the source tutorial): one input `notes` `[batch, sequenceLength, 3]` (pitch /
+ *   pitchScale, stepSec, durationSec) read by the LSTM;
+ * - `"embedding"`: inputs `pitch_ids` `[batch, sequenceLength]` (MIDI pitches) and `timing`
+ *   `[batch, sequenceLength, 2]` (stepSec, durationSec); an Embedding layer turns each pitch
+ *   into a learned vector of `model.embeddingSize` numbers, which the LSTM reads beside step
+ *   and duration.
+ *
+ * With `model.dropout` above 0 a Dropout layer sits between the LSTM and the heads.
+ * Outputs `pitch` `[batch, 128]` logits, `step` `[batch, 1]` and `duration` `[batch, 1]`
+ * seconds. Weight initialisation is seeded by `config.seed`.
  */
 export function buildTutorialModel(
   config: TutorialConfig,
   options: BuildTutorialModelOptions = {},
 ): tf.LayersModel {
   const seed = config.seed;
+  const { sequenceLength, input: encoding, embeddingSize } = config.model;
   const lstmLayer = options.lstmLayer ?? lstmFactory(config.lstm);
-  const input = tf.input({ shape: [config.model.sequenceLength, 3], name: "notes" });
+  let inputs: tf.SymbolicTensor[];
+  let notes: tf.SymbolicTensor;
+  if (encoding === "embedding") {
+    const pitchIds = tf.input({ shape: [sequenceLength], name: "pitch_ids" });
+    const timing = tf.input({ shape: [sequenceLength, 2], name: "timing" });
+    const vectors = tf.layers.embedding({
+      inputDim: PITCHES,
+      outputDim: embeddingSize,
+      name: "pitch_embedding",
+      embeddingsInitializer: tf.initializers.randomUniform({
+        minval: -0.05,
+        maxval: 0.05,
+        seed: seed + 5,
+      }),
+    }).apply(pitchIds) as tf.SymbolicTensor;
+    notes = tf.layers.concatenate({ name: "note_vectors" }).apply([
+      vectors,
+      timing,
+    ]) as tf.SymbolicTensor;
+    inputs = [pitchIds, timing];
+  } else {
+    notes = tf.input({ shape: [sequenceLength, 3], name: "notes" });
+    inputs = [notes];
+  }
   const lstm = lstmLayer({
     units: config.model.lstmUnits,
     name: "lstm",
@@ -53,7 +85,12 @@ export function buildTutorialModel(
     // Filled with a fast seeded orthogonal matrix below (tfjs's own is very slow).
     recurrentInitializer: "zeros",
   });
-  const hidden = lstm.apply(input) as tf.SymbolicTensor;
+  let hidden = lstm.apply(notes) as tf.SymbolicTensor;
+  if (config.model.dropout > 0) {
+    const rate = config.model.dropout;
+    hidden = tf.layers.dropout({ rate, seed: seed + 6, name: "dropout" }).apply(hidden) as
+      tf.SymbolicTensor;
+  }
   const head = (name: string, units: number, k: number) =>
     tf.layers.dense({
       units,
@@ -61,7 +98,7 @@ export function buildTutorialModel(
       kernelInitializer: tf.initializers.glorotUniform({ seed: seed + k }),
     }).apply(hidden) as tf.SymbolicTensor;
   const model = tf.model({
-    inputs: input,
+    inputs,
     outputs: [head("pitch", PITCHES, 2), head("step", 1, 3), head("duration", 1, 4)],
     name: "tutorial",
   });

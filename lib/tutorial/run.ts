@@ -32,8 +32,11 @@ import { tutorialDataset, tutorialWindows, type WindowIndex } from "./windows.ts
 import { splitForWindows } from "../train/split.ts";
 import { buildTutorialModel, tutorialLoss, tutorialLossSpec, tutorialOptimizer } from "./model.ts";
 import { tutorialBatchLoss } from "./fast_loss.ts";
+import { tutorialBaselines } from "./baselines.ts";
 import { type LstmFactory, lstmFactory } from "../engine/fused_lstm.ts";
 import { type EpochInfo, trainModel, type TrainResult } from "../train/loop.ts";
+import type { TrainControls } from "../train/controls.ts";
+import { modelInputOf } from "../train/model_input.ts";
 import { generateNotesStateful } from "./fast_sample.ts";
 import { checkTemperature, pickSeedWindow } from "../engine/random.ts";
 import { buildWithSeededDropout } from "../engine/seeded_dropout.ts";
@@ -79,6 +82,7 @@ export function prepareTutorialData(config: TutorialConfig, folder?: MidiFolder)
   const windows = {
     sequenceLength: config.model.sequenceLength,
     pitchScale: config.dataset.pitchScale,
+    input: config.model.input,
   };
   const train = tutorialWindows(split.train, windows);
   const validation = tutorialWindows(split.validation, windows);
@@ -99,8 +103,13 @@ export function readTutorialNotes(config: TutorialConfig): MidiFolder {
   });
 }
 
-/** Options for {@linkcode trainTutorial}. */
-export interface TrainTutorialOptions {
+/**
+ * Options for {@linkcode trainTutorial}. Besides these, the training controls: `signal`
+ * and `stopFile` stop the run at the next batch (resumable from its last finished epoch),
+ * `onBatchEnd` hears every batch (see `lib/train/controls.ts`); `train.maxMinutes` in the
+ * config is a time budget that stops it the same way.
+ */
+export interface TrainTutorialOptions extends TrainControls {
   /**
    * Folder of the run.
    * @default {`weights/${config.run}`}
@@ -115,8 +124,8 @@ export interface TrainTutorialOptions {
   /**
    * Continue the run in `runDir` from its last finished epoch (weights, optimiser state,
    * history, early stopping), after checking that `config` is the run's config (only
-   * `train.epochs`, `train.workers` and `backend` may change). Without a saved epoch the run
-   * starts afresh.
+   * `train.epochs`, `train.maxMinutes`, `train.workers` and `backend` may change). Without a
+   * saved epoch the run starts afresh.
    * @default {false}
    */
   resume?: boolean;
@@ -155,8 +164,9 @@ export async function trainTutorial(
     runDir,
     folder: data.folder,
     sequences: data.folder.files.map((f) => f.notes),
-    normalisation: { pitchScale: config.dataset.pitchScale },
+    normalisation: { input: config.model.input, pitchScale: config.dataset.pitchScale },
     fromEpoch,
+    baselines: tutorialBaselines(data.train, data.validation),
     onLockTakenOver: options.onLockTakenOver,
   });
   try {
@@ -172,6 +182,12 @@ async function trainInRunFolder(
   run: { runDir: string; data: TutorialData; fromEpoch: number; options: TrainTutorialOptions },
 ): Promise<TutorialRun & { result: TrainResult }> {
   const { runDir, data, fromEpoch, options } = run;
+  if (config.model.input !== "scaled" && config.train.workers > 1) {
+    throw new Error(
+      `config: train.workers: ${config.train.workers} Workers take a model with one input; ` +
+        `model.input "${config.model.input}" has two (set train.workers to 1)`,
+    );
+  }
   const { model, seeds } = buildWithSeededDropout(
     (lstmLayer) => buildTutorialModel(config, { lstmLayer }),
     { seed: config.seed, lstmLayer: options.lstmLayer ?? lstmFactory(config.lstm) },
@@ -204,6 +220,10 @@ async function trainInRunFolder(
       seeds,
       resume: options.resume,
       onEpochEnd: options.onEpochEnd,
+      signal: options.signal,
+      stopFile: options.stopFile,
+      onBatchEnd: options.onBatchEnd,
+      trainWindows: data.train.count,
       lossSpec: tutorialLossSpec(config.model.lossWeights),
     }),
   });
@@ -231,19 +251,21 @@ export async function loadTutorialRun(
   options: LoadTutorialRunOptions = {},
 ): Promise<TutorialRun> {
   const { rawConfig, model, modelDir } = await openRunFolder(runDir, "tutorial");
-  const config = resolveTutorialConfig(rawConfig as TutorialConfig, options);
-  const inputShape = model.inputs[0].shape;
+  const config = resolveTutorialConfig(rawConfig as TutorialConfig, { ...options, saved: true });
+  const seq = config.model.sequenceLength;
+  const shapes = model.inputs.map((i) => `[${i.shape.map((d) => d ?? "batch")}]`).join(", ");
+  const expected = config.model.input === "embedding"
+    ? `[batch,${seq}], [batch,${seq},2]`
+    : `[batch,${seq},3]`;
   if (
-    model.outputs.length !== 3 || inputShape.length !== 3 ||
-    inputShape[1] !== config.model.sequenceLength || inputShape[2] !== 3
+    model.outputs.length !== 3 || shapes !== expected ||
+    modelInputOf(model) !== config.model.input
   ) {
-    const shape = `input [${
-      inputShape.map((d) => d ?? "batch")
-    }], ${model.outputs.length} output(s)`;
     model.dispose();
     throw new Error(
       `run ${runDir}: the model in ${modelDir} is not a tutorial-family model for this config ` +
-        `(expected input [batch, ${config.model.sequenceLength}, 3] and 3 outputs, got ${shape})`,
+        `(expected model.input "${config.model.input}", input ${expected} and 3 outputs, got ` +
+        `input ${shapes}, ${model.outputs.length} output(s))`,
     );
   }
   let history: Record<string, number[]> | undefined;

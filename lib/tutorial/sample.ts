@@ -13,13 +13,15 @@ import type * as tf from "@tensorflow/tfjs";
 import type { Note } from "../music/midi.ts";
 import { sampleLogits, type SampleOptions } from "../engine/random.ts";
 import { readTidy } from "../engine/read_tensors.ts";
-import { decodeNote, type NoteFeaturesRow, notesTensor } from "./encode.ts";
+import { modelInputOf } from "../train/model_input.ts";
+import { decodeNote, type NoteFeaturesRow, notesInputs } from "./encode.ts";
 import { appendNote, checkNoteGeneration } from "./_generation.ts";
 
 /** Options for {@linkcode predictNextNote}: the sampling rules and the input scale. */
 export interface PredictOptions extends SampleOptions {
   /**
-   * Input pitches are divided by this, as in training (`dataset.pitchScale`).
+   * Input pitches are divided by this, as in training (`dataset.pitchScale`), when the model
+   * reads them scaled (an embedding model reads the pitch itself).
    * @default {128}
    */
   pitchScale?: number;
@@ -29,7 +31,7 @@ export interface PredictOptions extends SampleOptions {
  * Predicts the note after `window`: the model reads the window, the pitch is sampled from its
  * logits, step and duration are its regression outputs (clamped at 0).
  *
- * @param model a tutorial model (input `[1, sequenceLength, 3]`)
+ * @param model a tutorial model, reading its input as `modelInputOf(model)` says
  * @param window the last `sequenceLength` notes, oldest first, raw pitch (not changed)
  * @returns pitch (sampled), stepSec and durationSec (both >= 0)
  * @throws {Error} naming `temperature` or `topK` when it is invalid
@@ -40,7 +42,9 @@ export function predictNextNote(
   options: PredictOptions = {},
 ): NoteFeaturesRow {
   const [logits, step, duration] = readTidy(() =>
-    model.predict(notesTensor(window, options.pitchScale)) as tf.Tensor[]
+    model.predict(
+      notesInputs(window, { input: modelInputOf(model), pitchScale: options.pitchScale }),
+    ) as tf.Tensor[]
   );
   return decodeNote(sampleLogits(logits, options), { stepSec: step[0], durationSec: duration[0] });
 }

@@ -11,7 +11,13 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { MidiFileNotes } from "../music/midi.ts";
-import { DEFAULT_PITCH_SCALE, type NoteFeatures, notesToFeatures, scalePitches } from "./encode.ts";
+import {
+  DEFAULT_PITCH_SCALE,
+  type NoteFeatures,
+  notesToFeatures,
+  noteWindowInputs,
+} from "./encode.ts";
+import type { ModelInput } from "../config/classic_presets.ts";
 import { mulberry32, randomInt } from "../engine/random.ts";
 import { deriveSeed, SEED_TAG } from "../engine/seeds.ts";
 
@@ -23,10 +29,16 @@ export interface WindowOptions {
    */
   sequenceLength?: number;
   /**
-   * Input pitches are divided by this (the number of MIDI pitches).
+   * Input pitches are divided by this (the number of MIDI pitches) with `input: "scaled"`.
    * @default {128}
    */
   pitchScale?: number;
+  /**
+   * How the model reads a pitch: `"scaled"` (one input `[batch, notes, 3]`) or `"embedding"`
+   * (pitch ids `[batch, notes]` and timing `[batch, notes, 2]`); see `encode.ts`.
+   * @default {"scaled"}
+   */
+  input?: ModelInput;
 }
 
 /** Where every window starts, as (file index, first note) pairs. */
@@ -40,6 +52,7 @@ export interface WindowIndex {
   count: number;
   sequenceLength: number;
   pitchScale: number;
+  input: ModelInput;
 }
 
 /**
@@ -84,6 +97,7 @@ export function tutorialWindows(
     count,
     sequenceLength,
     pitchScale: options.pitchScale ?? DEFAULT_PITCH_SCALE,
+    input: options.input ?? "scaled",
   };
 }
 
@@ -108,8 +122,11 @@ function labelRow(index: WindowIndex, w: number): number {
 
 /** One batch as the tutorial model takes it. */
 export interface TutorialBatch {
-  /** `[batch, sequenceLength, 3]`: pitch / pitchScale, stepSec, durationSec. */
-  xs: tf.Tensor3D;
+  /**
+   * `"scaled"`: `[batch, sequenceLength, 3]` (pitch / pitchScale, stepSec, durationSec);
+   * `"embedding"`: pitch ids `[batch, sequenceLength]` and timing `[batch, sequenceLength, 2]`.
+   */
+  xs: tf.Tensor3D | [tf.Tensor2D, tf.Tensor3D];
   ys: {
     /** `[batch]` int32 pitch of the next note, 0..127. */
     pitch: tf.Tensor1D;
@@ -128,7 +145,7 @@ export interface TutorialBatch {
  * @param windows window numbers, each in `[0, index.count)`
  */
 export function gatherBatch(index: WindowIndex, windows: ArrayLike<number>): TutorialBatch {
-  const { sequenceLength, pitchScale } = index;
+  const { sequenceLength, pitchScale, input } = index;
   const n = windows.length;
   const xs = new Float32Array(n * sequenceLength * 3);
   const pitch = new Int32Array(n);
@@ -144,9 +161,8 @@ export function gatherBatch(index: WindowIndex, windows: ArrayLike<number>): Tut
     step[b] = values[next + 1];
     duration[b] = values[next + 2];
   }
-  scalePitches(xs, pitchScale);
   return {
-    xs: tf.tensor3d(xs, [n, sequenceLength, 3]),
+    xs: noteWindowInputs(xs, [n, sequenceLength], { input, pitchScale }),
     ys: {
       pitch: tf.tensor1d(pitch, "int32"),
       step: tf.tensor2d(step, [n, 1]),

@@ -4,4 +4,5 @@
  *
  * @module
  */
+export * from "./baselines.ts";
 export * from "./workflow.ts";

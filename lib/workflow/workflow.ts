@@ -13,6 +13,7 @@ import { tutorialDataset, tutorialLabels } from "../tutorial/windows.ts";
 import { classicDataset, classicLabels } from "../classic/windows.ts";
 import { unigramCrossEntropy } from "../train/baseline.ts";
 import type { EpochInfo, TrainResult } from "../train/loop.ts";
+import type { TrainControls } from "../train/controls.ts";
 import { writeJsonAtomic } from "../io/model_files.ts";
 import { buildTutorialModel, PITCHES, tutorialOptimizer } from "../tutorial/model.ts";
 import { buildWithSeededDropout } from "../engine/seeded_dropout.ts";
@@ -201,8 +202,13 @@ export function lossFor(config: RunConfig): LossFunction {
   return config.family === "tutorial" ? tutorialLoss(config.model.lossWeights) : classicTrainLoss();
 }
 
-/** Options for {@linkcode trainRun}. */
-export interface TrainRunOptions {
+/**
+ * Options for {@linkcode trainRun}. Besides these, the training controls: `signal` and
+ * `stopFile` stop the run at the next batch (resumable from its last finished epoch),
+ * `onBatchEnd` hears every batch (see `lib/train/controls.ts`); `train.maxMinutes` in the
+ * config is a time budget that stops it the same way.
+ */
+export interface TrainRunOptions extends TrainControls {
   /**
    * Folder of the run.
    * @default {`weights/${config.run}`}
@@ -214,7 +220,7 @@ export interface TrainRunOptions {
   onEpochEnd?: (info: EpochInfo) => void | Promise<void>;
   /**
    * Continue the run in `runDir` from its last finished epoch; `config` must be the run's
-   * (only `train.epochs`, `train.workers` and `backend` may change).
+   * (only `train.epochs`, `train.maxMinutes`, `train.workers` and `backend` may change).
    * @default {false}
    */
   resume?: boolean;
@@ -239,6 +245,9 @@ export async function trainRun(
     onEpochEnd: options.onEpochEnd,
     resume: options.resume,
     onLockTakenOver: options.onLockTakenOver,
+    signal: options.signal,
+    stopFile: options.stopFile,
+    onBatchEnd: options.onBatchEnd,
   };
   if (config.family === "tutorial") {
     const data = options.prepared?.data as TutorialData | undefined;

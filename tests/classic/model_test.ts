@@ -93,16 +93,30 @@ Deno.test("the classic-bn preset adds recurrent dropout, batch normalisation and
 });
 
 Deno.test("buildClassicModel('classic-small') has two LSTM(256) layers and windows of 32", () => {
-  const model = buildClassicModel("classic-small", { vocabSize: 71 });
+  const scaled = { ...classicPresetConfig("classic-small"), input: "scaled" as const };
+  const model = buildClassicModel(scaled, { vocabSize: 71 });
   try {
     assert.deepEqual(model.inputs[0].shape, [null, 32, 1]);
     assert.deepEqual(model.outputs[0].shape, [null, 71]);
     // 264,192 + 525,312 (LSTMs) + 65,792 (Dense 256) + 257 * 71 (output)
     assert.equal(model.countParams(), 264_192 + 525_312 + 65_792 + 257 * 71);
-    assert.equal(
-      model.countParams(),
-      classicParameterCount(classicPresetConfig("classic-small"), 71),
-    );
+    assert.equal(model.countParams(), classicParameterCount(scaled, 71));
+  } finally {
+    model.dispose();
+  }
+});
+
+Deno.test("buildClassicModel('classic-small') reads token ids through a learned 64-wide embedding", () => {
+  const config = classicPresetConfig("classic-small");
+  assert.equal(config.input, "embedding");
+  const model = buildClassicModel(config, { vocabSize: 71 });
+  try {
+    assert.deepEqual(model.inputs[0].shape, [null, 32]);
+    assert.equal(model.getLayer("token_embedding").getClassName(), "Embedding");
+    // The embedding table, and the first LSTM reading 64 numbers per step instead of 1.
+    const lstms = 4 * 256 * (64 + 256 + 1) + 525_312;
+    assert.equal(model.countParams(), 71 * 64 + lstms + 65_792 + 257 * 71);
+    assert.equal(model.countParams(), classicParameterCount(config, 71));
   } finally {
     model.dispose();
   }
@@ -200,8 +214,8 @@ Deno.test("classicLoss() is the mean of -log p[label] for [batch] or [batch, 1] 
 Deno.test("a tiny classic model learns a repeating token pattern with fitDataset and sparse labels", async () => {
   const vocabSize = 4;
   const ids = Array.from({ length: 80 }, (_, i) => [0, 1, 2, 3, 2, 1][i % 6]);
-  const index = classicWindowIndex([ids], { vocabSize, sequenceLength: 4 });
   const config = tinyConfig({ lstm: [{ units: 16, recurrentDropout: 0, dropoutAfter: 0 }] });
+  const index = classicWindowIndex([ids], { vocabSize, sequenceLength: 4, input: config.input });
   const model = buildClassicModel(config, { vocabSize, seed: 1 });
   // tfjs's own fit works with the classic loss as a compiled loss, as Keras' fit does.
   model.compile({ optimizer: classicOptimizer(config), loss: classicLoss });

@@ -6,7 +6,13 @@ import {
   usesBlas,
 } from "../../lib/commands/_bench_common.ts";
 import { plan } from "../../lib/commands/_bench_plan.ts";
-import { markdown, pytorchFootnote, ratioToPytorch } from "../../lib/commands/_bench_report.ts";
+import { pytorchLabel, pytorchTries } from "../../lib/commands/_bench_pytorch.ts";
+import {
+  fastestPytorch,
+  markdown,
+  pytorchFootnote,
+  ratioToPytorch,
+} from "../../lib/commands/_bench_report.ts";
 
 function entry(over: Partial<Entry>): Entry {
   return {
@@ -72,13 +78,78 @@ Deno.test("ratioToPytorch() divides training and generation figures by PyTorch's
   assert.match(pytorchFootnote(all), /measured in this run/);
 });
 
-Deno.test("ratioToPytorch() compares with the faster of PyTorch's thread counts", () => {
+Deno.test("ratioToPytorch() compares with the fastest of PyTorch's rows", () => {
   const two = entry({ backend: "pytorch 1.13.0, 2 threads", value: 40 });
   const one = entry({ backend: "pytorch 1.13.0, 1 thread", value: 50 });
   const ours = entry({ value: 100 });
   assert.equal(ratioToPytorch(ours, [ours, two, one]), "2.00x");
   assert.equal(ratioToPytorch(ours, [ours, one, two]), "2.00x", "whatever the order");
-  assert.match(pytorchFootnote([ours, two, one]), /2 threads and 1 thread: the faster of them/);
+  assert.match(pytorchFootnote([ours, two, one]), /\(pytorch 1\.13\.0 at its best: the fastest/);
+});
+
+Deno.test("pytorchTries() tries 1 and 2 threads (and the benchmark's count), each also with OMP_WAIT_POLICY=PASSIVE", () => {
+  const settings = (threads: number) =>
+    pytorchTries(threads).map((t) => pytorchLabel(t).replace("pytorch, ", ""));
+  const two = [
+    "1 thread",
+    "1 thread, OMP_WAIT_POLICY=PASSIVE",
+    "2 threads",
+    "2 threads, OMP_WAIT_POLICY=PASSIVE",
+  ];
+  assert.deepEqual(settings(2), two);
+  assert.deepEqual(settings(1), two, "2 threads even when the benchmark runs 1");
+  assert.deepEqual(
+    settings(4),
+    [...two, "4 threads", "4 threads, OMP_WAIT_POLICY=PASSIVE"],
+  );
+  assert.equal(
+    pytorchLabel(
+      { threads: 2, waitPolicy: "PASSIVE" },
+      { version: "1.13.0a0", blasThreads: 2 },
+    ),
+    "pytorch 1.13.0a0, 2 threads, OMP_WAIT_POLICY=PASSIVE (its BLAS: 2)",
+  );
+});
+
+Deno.test("fastestPytorch() keeps the fastest setting of each workload, every ratio is to it, and its notes list all", () => {
+  const torch = (backend: string, tutorial: number | null, classic: number) => [
+    entry({
+      backend: `pytorch 1.13.0, ${backend}`,
+      value: tutorial,
+      status: tutorial === null ? "error" : "ok",
+      notes: `tutorial ${backend}`,
+    }),
+    entry({ workload: "train classic", backend: `pytorch 1.13.0, ${backend}`, value: classic }),
+  ];
+  const rows = fastestPytorch([
+    torch("1 thread", 30, 8),
+    torch("1 thread, OMP_WAIT_POLICY=PASSIVE", 33, 9),
+    torch("2 threads", null, 5),
+    torch("2 threads, OMP_WAIT_POLICY=PASSIVE", 44, 7),
+  ]);
+  assert.deepEqual(rows.map((r) => [r.workload, r.backend, r.value]), [
+    ["train tutorial", "pytorch 1.13.0, 2 threads, OMP_WAIT_POLICY=PASSIVE", 44],
+    ["train classic", "pytorch 1.13.0, 1 thread, OMP_WAIT_POLICY=PASSIVE", 9],
+  ]);
+  assert.equal(
+    rows[0].notes,
+    "tutorial 2 threads, OMP_WAIT_POLICY=PASSIVE; the fastest of 4 settings: " +
+      "1 thread: 30.0 samples/s; 1 thread, OMP_WAIT_POLICY=PASSIVE: 33.0 samples/s; " +
+      "2 threads: error; 2 threads, OMP_WAIT_POLICY=PASSIVE: 44.0 samples/s",
+  );
+  const ours = [entry({ value: 88 }), entry({ workload: "train classic", value: 18 })];
+  const all = [...ours, ...rows];
+  assert.deepEqual(ours.map((e) => ratioToPytorch(e, all)), ["2.00x", "2.00x"]);
+  // No setting measured: the first setting's row, saying so.
+  const failed = fastestPytorch([
+    [entry({ backend: "pytorch, 1 thread", value: null, status: "too slow", notes: "limit" })],
+    [entry({ backend: "pytorch, 2 threads", value: null, status: "error", notes: "exit 1" })],
+  ]);
+  assert.equal(failed.length, 1);
+  assert.equal(failed[0].status, "too slow");
+  assert.equal(failed[0].notes, "limit; no setting measured: 1 thread: too slow; 2 threads: error");
+  assert.equal(ratioToPytorch(entry({}), [entry({}), ...failed]), "");
+  assert.deepEqual(fastestPytorch([]), []);
 });
 
 Deno.test("pytorchFootnote() says why there is no PyTorch figure", () => {

@@ -49,7 +49,8 @@ const SOURCES: Record<
     optimizer: "rmsprop",
     batchSize: 32,
     epochs: 50,
-    keras358: lstm(256, 1) + lstm(256, 256) + dense(256, 256) + dense(256, 358),
+    // This project's preset reads a learned 64-wide vector per token (model.input).
+    keras358: 358 * 64 + lstm(256, 64) + lstm(256, 256) + dense(256, 256) + dense(256, 358),
   },
 };
 
@@ -75,6 +76,7 @@ Deno.test("every preset has its source's optimiser, batch size, epochs and Keras
     assert.equal(classicPresetInfo(name).epochs, source.epochs, `${name}: epochs`);
     assert.equal(classicParameterCount(preset, 358), source.keras358, `${name}: parameters`);
     if (name !== "lstm2x256-cpu") {
+      assert.equal(preset.input, "scaled", `${name}: one number per token, as the sources`);
       assert.equal(preset.sequenceLength, 100, `${name}: windows of 100`);
       assert.equal(preset.learningRate, 0.001, `${name}: Keras' default rate`);
     }
@@ -102,7 +104,12 @@ Deno.test("every preset's layers, 16 times narrower, build a model with as many 
     const model = buildClassicModel(config, { vocabSize });
     try {
       assert.equal(model.countParams(), classicParameterCount(config, vocabSize), name);
-      assert.deepEqual(model.inputs[0].shape, [null, config.sequenceLength, 1]);
+      assert.deepEqual(
+        model.inputs[0].shape,
+        config.input === "embedding"
+          ? [null, config.sequenceLength]
+          : [null, config.sequenceLength, 1],
+      );
       assert.deepEqual(model.outputs[0].shape, [null, vocabSize]);
       if (name === "lstm256-512-256-rmsprop") {
         // Dropout after the first two LSTMs and after Dense(256), as in 001.

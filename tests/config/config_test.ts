@@ -70,3 +70,34 @@ Deno.test("data.instrument: the classic family reads the first instrument's trac
     );
   }
 });
+
+Deno.test("model.input defaults to embedding for the tutorial and names its values when wrong", () => {
+  const config = resolveTutorialConfig();
+  assert.equal(config.model.input, "embedding");
+  assert.equal(config.model.embeddingSize, 32);
+  assert.throws(
+    () => resolveTutorialConfig({ model: { input: "onehot" as "scaled" } }),
+    /config: model\.input: expected "scaled" or "embedding", got "onehot"/,
+  );
+  assert.throws(
+    () => resolveClassicConfig({ model: { embeddingSize: 0 } }),
+    /config: model\.embeddingSize: expected a positive integer, got 0/,
+  );
+});
+
+Deno.test("a saved config from before model.input reads scaled input; fresh overrides get the default", () => {
+  const notes: string[] = [];
+  const old = { family: "tutorial", model: { sequenceLength: 25, lstmUnits: 128 } };
+  const saved = resolveTutorialConfig(old as never, {
+    saved: true,
+    onRenamed: (n) => notes.push(n),
+  });
+  assert.equal(saved.model.input, "scaled");
+  assert.match(notes.join("\n"), /saved before model\.input existed/);
+  assert.equal(resolveTutorialConfig(old as never).model.input, "embedding");
+  const classic = resolveClassicConfig({ model: { preset: "lstm2x256-cpu" } } as never, {
+    saved: true,
+  });
+  assert.equal(classic.model.input, "scaled");
+  assert.equal(resolveClassicConfig().model.input, "embedding");
+});

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { busyCoresNow, parseProcStat } from "../../lib/engine/_busy_cores.ts";
+import {
+  busyCoresNow,
+  type CpuTimes,
+  parseProcStat,
+  sumCpuTimes,
+} from "../../lib/engine/_busy_cores.ts";
 
 /** A /proc/stat with two CPUs whose aggregate line has `busy` and `idle` jiffies. */
 function procStat(busy: number, idle: number): string {
@@ -37,19 +42,67 @@ Deno.test("busyCoresNow() measures what runs now, not what ran a minute ago", as
   assert.equal(idle.busy, 0);
 });
 
+/** `cpus()` times of two CPUs, each with `busy` and `idle` milliseconds (busy split in four). */
+function cpuTimes(busy: number, idle: number): CpuTimes[] {
+  const one = { user: busy / 4, nice: busy / 4, sys: busy / 4, idle, irq: busy / 4 };
+  return [{ ...one }, { ...one }];
+}
+
+/** A `readFile` without `/proc` (macOS, Windows). */
+function noProc(path: string): string {
+  throw new Deno.errors.NotFound(path);
+}
+
+/** A `cpuTimes` that is not allowed (no --allow-sys). */
+function noCpus(): CpuTimes[] {
+  throw new Deno.errors.NotCapable("requires sys access to cpus");
+}
+
+Deno.test("sumCpuTimes() sums every CPU's times and counts the CPUs", () => {
+  assert.deepEqual(sumCpuTimes(cpuTimes(40, 100)), { total: 280, idle: 200, cpus: 2 });
+  assert.deepEqual(sumCpuTimes([]), { total: 0, idle: 0, cpus: 0 });
+  const broken = [{ user: NaN, nice: 0, sys: 0, idle: 0, irq: 0 }];
+  assert.throws(() => sumCpuTimes(broken), /cpus\(\)\[0\]\.times: expected numbers/);
+});
+
+Deno.test("busyCoresNow() reads os.cpus() where /proc/stat is missing (macOS, Windows)", async () => {
+  // 1.5 cores busy during the sample: each CPU 75 of 100 ms busy.
+  const samples = [cpuTimes(1000, 5000), cpuTimes(1075, 5025)];
+  const measured = await busyCoresNow({
+    sampleMs: 1,
+    readFile: noProc,
+    cpuTimes: () => samples.shift()!,
+  });
+  assert.deepEqual(measured, { busy: 1.5, source: "os.cpus() over 1 ms" });
+  // /proc/stat, where there is one, comes first.
+  const stats = [procStat(1000, 5000), procStat(1000, 5200)];
+  const linux = await busyCoresNow({
+    sampleMs: 1,
+    readFile: (path) => path === "/proc/stat" ? stats.shift()! : "",
+    cpuTimes: () => cpuTimes(1000, 0),
+  });
+  assert.deepEqual(linux, { busy: 0, source: "/proc/stat over 1 ms" });
+});
+
 Deno.test("busyCoresNow() falls back to the running tasks of /proc/loadavg, then to unknown", async () => {
   const noStat = (text: string) => (path: string) => {
     if (path === "/proc/stat") throw new Deno.errors.NotFound(path);
     return text;
   };
-  const running = await busyCoresNow({ sampleMs: 1, readFile: noStat("0.5 0.4 0.3 3/120 999") });
-  assert.deepEqual(running, { busy: 2, source: "running tasks in /proc/loadavg" });
-  const unknown = await busyCoresNow({
+  const running = await busyCoresNow({
     sampleMs: 1,
-    readFile: () => {
-      throw new Deno.errors.NotFound("no /proc");
-    },
+    readFile: noStat("0.5 0.4 0.3 3/120 999"),
+    cpuTimes: noCpus,
   });
+  assert.deepEqual(running, { busy: 2, source: "running tasks in /proc/loadavg" });
+  // Times that do not move (a platform whose cpus() gives zeros) are no measure either.
+  const still = await busyCoresNow({
+    sampleMs: 1,
+    readFile: noStat("0.5 0.4 0.3 3/120 999"),
+    cpuTimes: () => cpuTimes(0, 0),
+  });
+  assert.deepEqual(still, { busy: 2, source: "running tasks in /proc/loadavg" });
+  const unknown = await busyCoresNow({ sampleMs: 1, readFile: noProc, cpuTimes: noCpus });
   assert.deepEqual(unknown, { busy: null, source: "unknown" });
 });
 
@@ -61,4 +114,10 @@ Deno.test({
     assert.equal(source, "/proc/stat over 50 ms");
     assert.ok(busy != null && busy >= 0 && busy <= (navigator.hardwareConcurrency ?? 1) + 0.01);
   },
+});
+
+Deno.test("busyCoresNow() reads this machine's cpus() times", async () => {
+  const { busy, source } = await busyCoresNow({ sampleMs: 50, readFile: noProc });
+  assert.equal(source, "os.cpus() over 50 ms");
+  assert.ok(busy != null && busy >= 0 && busy <= (navigator.hardwareConcurrency ?? 1) + 0.01);
 });

@@ -19,21 +19,29 @@ import { patternNotes } from "../_helpers.ts";
 await tf.setBackend("cpu");
 
 const KINDS = ["fused", "layers"] as const;
+const INPUTS = ["scaled", "embedding"] as const;
+type Input = typeof INPUTS[number];
 const SEQ = 8;
 
-function tutorialModel(kind: "fused" | "layers"): tf.LayersModel {
+function tutorialModel(kind: "fused" | "layers", input: Input = "scaled"): tf.LayersModel {
   const config = resolveTutorialConfig({
-    model: { sequenceLength: SEQ, lstmUnits: 16 },
+    model: { sequenceLength: SEQ, lstmUnits: 16, input, embeddingSize: 6 },
     lstm: kind,
   });
   return buildTutorialModel(config);
 }
 
 /** A small classic model; `bn` adds the classic-bn layers (BatchNormalization, relu). */
-function classicModel(kind: "fused" | "layers", bn = false): tf.LayersModel {
+function classicModel(
+  kind: "fused" | "layers",
+  bn = false,
+  input: Input = "scaled",
+): tf.LayersModel {
   const base = classicPresetConfig(bn ? "classic-bn" : "classic-small");
   const config = {
     ...base,
+    input,
+    embeddingSize: 5,
     sequenceLength: SEQ,
     lstm: base.lstm.slice(0, 2).map((l) => ({ ...l, units: 12 })),
     denseUnits: 10,
@@ -66,11 +74,18 @@ function classicModel(kind: "fused" | "layers", bn = false): tf.LayersModel {
 /** The tutorial model run over a whole history from a zero state (tfjs layers, eagerly). */
 function tutorialOutputs(model: tf.LayersModel, notes: NoteFeaturesRow[]): Float32Array[] {
   return tf.tidy(() => {
-    const x = tf.tensor3d(notes.flatMap((n) => [n.pitch / 128, n.step, n.duration]), [
-      1,
-      notes.length,
-      3,
-    ]);
+    const x = model.inputs.length === 1
+      ? tf.tensor3d(notes.flatMap((n) => [n.pitch / 128, n.step, n.duration]), [
+        1,
+        notes.length,
+        3,
+      ])
+      : model.getLayer("note_vectors").apply([
+        model.getLayer("pitch_embedding").apply(
+          tf.tensor2d(notes.map((n) => n.pitch), [1, notes.length]),
+        ) as tf.Tensor,
+        tf.tensor3d(notes.flatMap((n) => [n.step, n.duration]), [1, notes.length, 2]),
+      ]) as tf.Tensor;
     const h = model.getLayer("lstm").apply(x) as tf.Tensor;
     return ["pitch", "step", "duration"].map((name) =>
       ((model.getLayer(name).apply(h) as tf.Tensor).dataSync() as Float32Array).slice()
@@ -81,7 +96,9 @@ function tutorialOutputs(model: tf.LayersModel, notes: NoteFeaturesRow[]): Float
 /** A classic model (a chain) run over a whole history from a zero state. */
 function classicOutputs(model: tf.LayersModel, ids: number[], vocab: number): Float32Array {
   return tf.tidy(() => {
-    let x: tf.Tensor = tf.tensor3d(ids.map((id) => id / vocab), [1, ids.length, 1]);
+    let x: tf.Tensor = model.inputs[0].shape.length === 2
+      ? tf.tensor2d(ids, [1, ids.length])
+      : tf.tensor3d(ids.map((id) => id / vocab), [1, ids.length, 1]);
     for (const layer of model.layers.slice(1)) {
       x = layer.apply(x, { training: false }) as tf.Tensor;
     }
@@ -129,52 +146,54 @@ function assertSameNotes(actual: NoteFeaturesRow[], expected: NoteFeaturesRow[],
 const seedNotes = patternNotes(12);
 
 for (const kind of KINDS) {
-  Deno.test(`generateNotesStateful() with memory "window" gives generateNotes' notes (${kind})`, () => {
-    const model = tutorialModel(kind);
-    try {
-      const before = tf.memory().numTensors;
-      const copy = structuredClone(seedNotes);
-      for (const temperature of [1, 3]) {
-        const options = { length: 30, seed: 5, temperature };
-        const expected = generateNotes(model, seedNotes, options);
-        const actual = generateNotesStateful(model, seedNotes, { ...options, memory: "window" });
-        assertSameNotes(actual, expected, `temperature ${temperature}`);
-        for (let i = 0; i < actual.length; i++) {
-          assert.ok(Math.abs(actual[i].start - expected[i].start) < 1e-4);
-          assert.equal(actual[i].velocity, expected[i].velocity);
+  for (const input of INPUTS) {
+    Deno.test(`generateNotesStateful() with memory "window" gives generateNotes' notes (${kind}, ${input})`, () => {
+      const model = tutorialModel(kind, input);
+      try {
+        const before = tf.memory().numTensors;
+        const copy = structuredClone(seedNotes);
+        for (const temperature of [1, 3]) {
+          const options = { length: 30, seed: 5, temperature };
+          const expected = generateNotes(model, seedNotes, options);
+          const actual = generateNotesStateful(model, seedNotes, { ...options, memory: "window" });
+          assertSameNotes(actual, expected, `temperature ${temperature}`);
+          for (let i = 0; i < actual.length; i++) {
+            assert.ok(Math.abs(actual[i].start - expected[i].start) < 1e-4);
+            assert.equal(actual[i].velocity, expected[i].velocity);
+          }
+          if (kind === "fused") {
+            // The same products row by row, and the model's own Dense ops: bit for bit.
+            const exact = generateNotesStateful(model, seedNotes, {
+              ...options,
+              memory: "window",
+              layerMath: "tfjs",
+            });
+            assert.deepEqual(exact, expected);
+          }
         }
-        if (kind === "fused") {
-          // The same products row by row, and the model's own Dense ops: bit for bit.
-          const exact = generateNotesStateful(model, seedNotes, {
-            ...options,
-            memory: "window",
-            layerMath: "tfjs",
-          });
-          assert.deepEqual(exact, expected);
-        }
+        assert.deepEqual(seedNotes, copy, "the seed notes are not changed");
+        assert.equal(tf.memory().numTensors, before, "stateful generation leaks tensors");
+      } finally {
+        model.dispose();
       }
-      assert.deepEqual(seedNotes, copy, "the seed notes are not changed");
-      assert.equal(tf.memory().numTensors, before, "stateful generation leaks tensors");
-    } finally {
-      model.dispose();
-    }
-  });
+    });
 
-  Deno.test(`generateNotesStateful() carried: first note as generateNotes, all as the growing window (${kind})`, () => {
-    const model = tutorialModel(kind);
-    try {
-      const before = tf.memory().numTensors;
-      const options = { length: 24, seed: 7, temperature: 2 };
-      const carried = generateNotesStateful(model, seedNotes, options);
-      const window = generateNotes(model, seedNotes, options);
-      assertSameNotes(carried.slice(0, 1), window.slice(0, 1), "first note");
-      const growing = growingWindowNotes(model, seedNotes, 24, 2, 7);
-      assertSameNotes(carried, growing, "growing window");
-      assert.equal(tf.memory().numTensors, before, "stateful generation leaks tensors");
-    } finally {
-      model.dispose();
-    }
-  });
+    Deno.test(`generateNotesStateful() carried: first note as generateNotes, all as the growing window (${kind}, ${input})`, () => {
+      const model = tutorialModel(kind, input);
+      try {
+        const before = tf.memory().numTensors;
+        const options = { length: 24, seed: 7, temperature: 2 };
+        const carried = generateNotesStateful(model, seedNotes, options);
+        const window = generateNotes(model, seedNotes, options);
+        assertSameNotes(carried.slice(0, 1), window.slice(0, 1), "first note");
+        const growing = growingWindowNotes(model, seedNotes, 24, 2, 7);
+        assertSameNotes(carried, growing, "growing window");
+        assert.equal(tf.memory().numTensors, before, "stateful generation leaks tensors");
+      } finally {
+        model.dispose();
+      }
+    });
+  }
 }
 
 Deno.test("createStatefulRunner(): a carried state differs from the sliding window once it slides", () => {
@@ -218,58 +237,60 @@ Deno.test("createStatefulRunner(): a carried state differs from the sliding wind
 const seedIds = [0, 3, 5, 1, 7, 2, 9, 4, 6, 8, 10, 11, 13, 12];
 
 for (const kind of KINDS) {
-  for (const bn of [false, true]) {
-    const name = `${bn ? "classic-bn" : "classic-small"} shape, ${kind}`;
-    Deno.test(`generateTokensStateful() with memory "window" gives generateTokens' ids (${name})`, () => {
-      const model = classicModel(kind, bn);
-      try {
-        // tf.layers.lstm keeps its recurrent dropout masks after its first call.
-        generateTokens(model, seedIds, { length: 1 });
-        const before = tf.memory().numTensors;
-        for (
-          const sampling of [
-            { temperature: "argmax" as const },
-            { temperature: 0.8, seed: 4 },
-            { temperature: 1.5, topK: 3, seed: 9 },
-          ]
-        ) {
-          const options = { length: 25, ...sampling };
-          const expected = generateTokens(model, seedIds, options);
-          for (const layerMath of ["js", "tfjs"] as const) {
-            const actual = generateTokensStateful(model, seedIds, {
-              ...options,
-              memory: "window",
-              layerMath,
-            });
-            assert.deepEqual(actual, expected, `${JSON.stringify(sampling)} ${layerMath}`);
+  for (const input of INPUTS) {
+    for (const bn of [false, true]) {
+      const name = `${bn ? "classic-bn" : "classic-small"} shape, ${kind}, ${input}`;
+      Deno.test(`generateTokensStateful() with memory "window" gives generateTokens' ids (${name})`, () => {
+        const model = classicModel(kind, bn, input);
+        try {
+          // tf.layers.lstm keeps its recurrent dropout masks after its first call.
+          generateTokens(model, seedIds, { length: 1 });
+          const before = tf.memory().numTensors;
+          for (
+            const sampling of [
+              { temperature: "argmax" as const },
+              { temperature: 0.8, seed: 4 },
+              { temperature: 1.5, topK: 3, seed: 9 },
+            ]
+          ) {
+            const options = { length: 25, ...sampling };
+            const expected = generateTokens(model, seedIds, options);
+            for (const layerMath of ["js", "tfjs"] as const) {
+              const actual = generateTokensStateful(model, seedIds, {
+                ...options,
+                memory: "window",
+                layerMath,
+              });
+              assert.deepEqual(actual, expected, `${JSON.stringify(sampling)} ${layerMath}`);
+            }
           }
+          assert.equal(tf.memory().numTensors, before, "stateful generation leaks tensors");
+        } finally {
+          model.dispose();
         }
-        assert.equal(tf.memory().numTensors, before, "stateful generation leaks tensors");
-      } finally {
-        model.dispose();
-      }
-    });
+      });
 
-    Deno.test(`generateTokensStateful() carried: first id as generateTokens, all as the growing window (${name})`, () => {
-      const model = classicModel(kind, bn);
-      try {
-        const options = { length: 20, temperature: 1.2, seed: 2 };
-        const carried = generateTokensStateful(model, seedIds, options);
-        assert.equal(carried[0], generateTokens(model, seedIds, options)[0]);
-        const random = mulberry32(2);
-        const history = seedIds.slice(-SEQ);
-        const growing: number[] = [];
-        for (let i = 0; i < 20; i++) {
-          const probs = classicOutputs(model, history, 14);
-          const id = sampleToken(probs, { temperature: 1.2, random });
-          growing.push(id);
-          history.push(id);
+      Deno.test(`generateTokensStateful() carried: first id as generateTokens, all as the growing window (${name})`, () => {
+        const model = classicModel(kind, bn, input);
+        try {
+          const options = { length: 20, temperature: 1.2, seed: 2 };
+          const carried = generateTokensStateful(model, seedIds, options);
+          assert.equal(carried[0], generateTokens(model, seedIds, options)[0]);
+          const random = mulberry32(2);
+          const history = seedIds.slice(-SEQ);
+          const growing: number[] = [];
+          for (let i = 0; i < 20; i++) {
+            const probs = classicOutputs(model, history, 14);
+            const id = sampleToken(probs, { temperature: 1.2, random });
+            growing.push(id);
+            history.push(id);
+          }
+          assert.deepEqual(carried, growing);
+        } finally {
+          model.dispose();
         }
-        assert.deepEqual(carried, growing);
-      } finally {
-        model.dispose();
-      }
-    });
+      });
+    }
   }
 }
 
@@ -461,14 +482,45 @@ Deno.test("createStatefulRunner() steps single rows as the sequence path does (c
   }
 });
 
+Deno.test("createStatefulRunner() steps embedding models (two inputs side by side) as their layers", () => {
+  const tutorial = randomLstmBiases(tutorialModel("fused", "embedding"), 7);
+  const classic = randomLstmBiases(classicModel("fused", true, "embedding"), 8);
+  try {
+    const random = mulberry32(31);
+    const notes = Array.from({ length: SEQ + 40 }, () => ({
+      pitch: Math.floor(random() * 128),
+      step: random(),
+      duration: random(),
+    }));
+    const runner = createStatefulRunner(tutorial);
+    assert.equal(runner.inputDim, 3, "pitch id, then step and duration");
+    const rows = notes.map((n) => [n.pitch, n.step, n.duration]);
+    const last = compareSingleSteps(tutorial, rows, SEQ, "tutorial embedding");
+    assert.ok(maxAbsDiff(last, tutorialOutputs(tutorial, notes)) < 1e-4, "tutorial embedding");
+    const ids = Array.from({ length: SEQ + 40 }, () => Math.floor(random() * 14));
+    const probs = compareSingleSteps(classic, ids.map((id) => [id]), SEQ, "classic embedding");
+    assert.ok(maxAbsDiff(probs, [classicOutputs(classic, ids, 14)]) < 1e-4, "classic embedding");
+    assert.throws(
+      () => createStatefulRunner(classic).feed([14]),
+      /Embedding token_embedding expected ids 0\.\.13, got 14/,
+    );
+  } finally {
+    tutorial.dispose();
+    classic.dispose();
+  }
+});
+
 Deno.test("createStatefulRunner() single steps on wasm match the sequence path and leak no tensors", async () => {
   await selectBackend({ backend: "wasm", wasmThreads: 1 });
   const tutorial = randomLstmBiases(
-    buildTutorialModel(resolveTutorialConfig({ seed: 1 })),
+    buildTutorialModel(resolveTutorialConfig({ seed: 1, model: { input: "scaled" } })),
     5,
   );
   const classic = randomLstmBiases(
-    buildClassicModel("classic-small", { vocabSize: 20, seed: 1 }),
+    buildClassicModel({ ...classicPresetConfig("classic-small"), input: "scaled" }, {
+      vocabSize: 20,
+      seed: 1,
+    }),
     6,
   );
   try {

@@ -47,6 +47,11 @@ Deno.test("runSweep() trains one run per combination into its own folder and tab
       assert.ok(row.entropyBits >= 0 && row.scaleConsistency > 0 && row.scaleConsistency <= 1);
       const config = JSON.parse(Deno.readTextFileSync(join(row.runDir, "config.json")));
       assert.equal(config.model.sequenceLength, row.values["model.sequenceLength"]);
+      // The n-gram yardstick of the run's own held-out labels, as its run.json records it.
+      const runJson = JSON.parse(Deno.readTextFileSync(join(row.runDir, "run.json")));
+      assert.equal(row.ngram, runJson.baselines.ngram.nats);
+      assert.equal(row.bestHeldOut, Math.min(...result.histories[row.run].val_pitch_loss));
+      assert.ok(Math.abs(row.underNgramPct! - 100 * (1 - row.bestHeldOut! / row.ngram!)) < 1e-9);
     }
     const summary = JSON.parse(Deno.readTextFileSync(join(dir, "sweeps", "t", "summary.json")));
     assert.equal(summary.rows.length, 2);

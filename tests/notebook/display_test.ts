@@ -12,6 +12,7 @@ import {
   showBundle,
   showFigure,
   showTable,
+  SVG_MIME,
   tableBundle,
 } from "../../lib/notebook/display.ts";
 import { lossFigure } from "../../lib/notebook/plot.ts";
@@ -44,9 +45,19 @@ Deno.test("isNotebook() is false outside the Jupyter kernel", () => {
   assert.equal(isNotebook(), false);
 });
 
-Deno.test("figureBundle() carries plotly JSON, HTML and a text summary", () => {
+/** The SVG inside the `data:` URI of the first `<img>` of some HTML. */
+function imgSvg(html: string): string {
+  const uri = html.match(/<img [^>]*src="data:image\/svg\+xml;base64,([^"]+)"/);
+  assert.ok(uri, "expected an <img> with an SVG data URI");
+  return new TextDecoder().decode(Uint8Array.from(atob(uri[1]), (c) => c.charCodeAt(0)));
+}
+
+Deno.test("figureBundle() carries plotly JSON, HTML, an SVG picture and a text summary", () => {
   const bundle = figureBundle(FIG, { plotlyJs: "page" });
-  assert.deepEqual(Object.keys(bundle).sort(), [PLOTLY_MIME, "text/html", "text/plain"].sort());
+  assert.deepEqual(
+    Object.keys(bundle).sort(),
+    [PLOTLY_MIME, SVG_MIME, "text/html", "text/plain"].sort(),
+  );
   const json = bundle[PLOTLY_MIME] as { data: unknown[]; layout: unknown };
   assert.equal(json.data.length, 2);
   assert.equal(
@@ -54,12 +65,28 @@ Deno.test("figureBundle() carries plotly JSON, HTML and a text summary", () => {
     'Figure "Test loss": 2 traces (loss: 3 points, val_loss: 3 points)',
   );
   assert.match(bundle["text/html"] as string, /Plotly\.newPlot/);
+  const svg = bundle[SVG_MIME] as string;
+  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="720" height="320"/);
+  assert.match(svg, /<polyline class="line"/);
+});
+
+Deno.test("figureBundle() shows the SVG as an <img> until plotly draws, the plotly div hidden", () => {
+  const bundle = figureBundle(FIG, { plotlyJs: "page", imageWidthPx: 600 });
+  const html = bundle["text/html"] as string;
+  assert.equal(imgSvg(html), figureBundle(FIG, { plotlyJs: "page", imageWidthPx: 600 })[SVG_MIME]);
+  assert.match(html, /<img class="midi-lstm-figure-static" alt="Figure &quot;Test loss&quot;/);
+  assert.match(html, /width="600" height="320"/);
+  assert.match(html, /<div id="plot-[^"]+" class="plotly-graph-div" [^>]*hidden><\/div>/);
+  // The picture comes before the plotly div and the script that hides it.
+  assert.ok(html.indexOf("<img") < html.indexOf("plotly-graph-div"));
+  assert.match(html, /picture\.hidden = true/);
 });
 
 Deno.test("figureBundle() inlines plotly.js by default and loads nothing from a URL", () => {
   const html = figureBundle(FIG)["text/html"] as string;
-  assert.match(html, /plotly\.js v2\.\d+\.\d+/);
+  assert.match(html, /plotly\.js \(basic - minified\) v2\.\d+\.\d+/);
   assert.ok(html.length > 1_000_000, `expected the library inline, got ${html.length} chars`);
+  assert.ok(html.length < 1_300_000, `expected the basic bundle, got ${html.length} chars`);
   assert.doesNotMatch(html, /<script[^>]*\ssrc=/);
   assert.match(html, /if \(!window\.Plotly\)/);
 });
@@ -67,13 +94,15 @@ Deno.test("figureBundle() inlines plotly.js by default and loads nothing from a 
 Deno.test("figureBundle() with plotlyJs 'page' leaves the library out", () => {
   const html = figureBundle(FIG, { plotlyJs: "page" })["text/html"] as string;
   assert.ok(html.length < 10_000, `expected a small output, got ${html.length} chars`);
-  assert.doesNotMatch(html, /plotly\.js v2/);
+  assert.doesNotMatch(html, /plotly\.js \(basic/);
 });
 
 Deno.test("figureBundle() keeps '</script>' in figure text from ending the script", () => {
   const fig = lossFigure({ loss: [1] }, { title: "</script><b>x</b>" });
   const html = figureBundle(fig, { plotlyJs: "page" })["text/html"] as string;
   assert.equal(html.split("</script>").length - 1, 1);
+  assert.doesNotMatch(imgSvg(html), /<b>/);
+  assert.match(imgSvg(html), /&lt;\/script&gt;&lt;b&gt;x&lt;\/b&gt;/);
 });
 
 Deno.test("tableBundle() gives an HTML table and aligned text with the head rows", () => {
@@ -155,7 +184,7 @@ Deno.test("displayable() hands the bundle to the kernel's display symbol", () =>
   assert.equal(d[Symbol.for("Jupyter.display")](), bundle);
 });
 
-Deno.test("saveFigureHtml() writes a self-contained page with plotly.js inline", async () => {
+Deno.test("saveFigureHtml() writes a small self-contained page: plotly.js packed, the SVG picture", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const path = `${dir}/sub/loss.html`;
@@ -163,21 +192,23 @@ Deno.test("saveFigureHtml() writes a self-contained page with plotly.js inline",
     const page = await Deno.readTextFile(path);
     assert.match(page, /^<!DOCTYPE html>/);
     assert.match(page, /<title>Test loss<\/title>/);
-    assert.match(page, /plotly\.js v2\.\d+\.\d+/);
+    assert.match(page, /DecompressionStream\("gzip"\)/);
     assert.doesNotMatch(page, /<script[^>]*\ssrc=/);
     assert.match(page, /"val_loss"/);
+    assert.match(imgSvg(page), /<text class="figure-title"[^>]*>Test loss<\/text>/);
+    assert.ok(page.length < 700_000, `expected a page under 0.7 MB, got ${page.length} bytes`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
 
-Deno.test("packedPlotlyLoaderScript() is one valid script, about a third of plotly.js's size", () => {
+Deno.test("packedPlotlyLoaderScript() is one valid script, under half of plotly.js's size", () => {
   const html = packedPlotlyLoaderScript();
   const body = html.replace(/^<script type="text\/javascript">/, "").replace(/<\/script>$/, "");
   assert.ok(!body.includes("<script") && !body.includes("</script"));
   new Function(body); // throws a SyntaxError if the generated JavaScript does not parse
   assert.match(body, /DecompressionStream\("gzip"\)/);
-  assert.ok(html.length < 5_000_000, `loader is ${html.length} bytes`);
+  assert.ok(html.length < 550_000, `loader is ${html.length} bytes`);
 });
 
 Deno.test("tableBundle() says 'no rows' for an empty table instead of drawing an empty grid", () => {

@@ -21,7 +21,7 @@ const NOTES: Note[] = [60, 64, 67, 72, 67, 64].map((pitch, i) => ({
 const MIDI = notesToMidi(NOTES);
 const WAV = renderWav(NOTES);
 
-Deno.test("midiPlayerBundle: the player over the WAV fallback, and a text line", async () => {
+Deno.test("midiPlayerBundle: the player over the fallback (static roll and WAV), and a text line", async () => {
   const bundle = await midiPlayerBundle(NOTES, {
     wavBytes: WAV,
     midiBytes: MIDI,
@@ -35,6 +35,14 @@ Deno.test("midiPlayerBundle: the player over the WAV fallback, and a text line",
     /<div class="midi-lstm-fallback">[\s\S]*<audio controls [^>]*src="data:audio\/wav;base64,/,
   );
   assert.match(html, /<b>An &lt;arpeggio&gt;<\/b>/);
+  // The static piano roll: an <img> of the SVG in the fallback, and the SVG on its own.
+  assert.match(
+    html,
+    /<div class="midi-lstm-fallback"><img class="midi-lstm-static-roll" alt="Piano roll: 6 notes, 1\.6 s" [^>]*src="data:image\/svg\+xml;base64,/,
+  );
+  const roll = bundle["image/svg+xml"] as string;
+  assert.equal((roll.match(/<rect class="bar"/g) ?? []).length, NOTES.length);
+  assert.match(roll, /An &lt;arpeggio&gt;/);
   assert.match(html, /<script type="application\/json">\{"notes":\[\{"pitch":60,/);
   assert.match(html, /DecompressionStream\("gzip"\)/);
   assert.doesNotMatch(html, /https?:\/\/(cdn|unpkg|esm\.sh)/);
@@ -100,6 +108,12 @@ Deno.test({
       // Where outputs lose their scripts (an untrusted notebook), the WAV player remains.
       await page.setContent(html.replace(/<script[\s\S]*?<\/script>/g, ""));
       assert.equal(await page.locator(".midi-lstm-fallback audio").isVisible(), true);
+      const roll = await page.locator(".midi-lstm-fallback img.midi-lstm-static-roll")
+        .boundingBox();
+      assert.ok(
+        roll && roll.width > 100 && roll.height > 50,
+        `static roll ${JSON.stringify(roll)}`,
+      );
       assert.equal(await page.locator("canvas").count(), 0);
     } finally {
       await browser.close();

@@ -53,6 +53,27 @@ Deno.test("lossFigure() draws only the chosen series, in the chosen order", () =
   assert.deepEqual(fig.data.map((t) => t.name), ["step_loss", "loss"]);
 });
 
+Deno.test("lossFigure() draws each baseline as a named flat line across the epochs", () => {
+  const fig = lossFigure({ epoch: [1, 2, 3], val_pitch_loss: [2.5, 2, 1.8] }, {
+    baselines: [{ name: "n-gram (4)", value: 1.87412 }, { name: "unigram", value: 2.74 }],
+  });
+  assert.deepEqual(fig.data.map((t) => t.name), [
+    "val_pitch_loss",
+    "n-gram (4) 1.874",
+    "unigram 2.74",
+  ]);
+  assert.deepEqual(fig.data[1].x, [1, 3]);
+  assert.deepEqual(fig.data[1].y, [1.87412, 1.87412]);
+  assert.equal((fig.data[2].line as { dash: string }).dash, "dot");
+  // One epoch still gives a line with some length.
+  const one = lossFigure({ loss: [1] }, { baselines: [{ name: "n-gram (2)", value: 0.5 }] });
+  assert.deepEqual(one.data[1].x, [0.5, 1.5]);
+  assert.throws(
+    () => lossFigure({ loss: [1] }, { baselines: [{ name: "x", value: NaN }] }),
+    /baselines\[0\]\.value: expected a finite number, got NaN/,
+  );
+});
+
 Deno.test("lossFigure() copies the history arrays", () => {
   const history = { loss: [1, 2] };
   const fig = lossFigure(history);
@@ -67,17 +88,21 @@ Deno.test("lossFigure() names the series that is not an array of numbers", () =>
   );
 });
 
-Deno.test("pianoRollFigure() draws each note as a segment from start to end at its pitch", () => {
+Deno.test("pianoRollFigure() draws each note as a bar from its start for its duration at its pitch", () => {
   const fig = pianoRollFigure(NOTES);
   assert.equal(fig.data.length, 1);
-  assert.deepEqual((fig.data[0].x as unknown[]).slice(0, 6), [0, 0.5, null, 0.5, 1, null]);
-  assert.deepEqual((fig.data[0].y as unknown[]).slice(0, 6), [60, 60, null, 64, 64, null]);
-  assert.match((fig.data[0].text as string[])[0], /^C4 \(60\)/);
+  const bars = fig.data[0];
+  assert.equal(bars.type, "bar");
+  assert.equal(bars.orientation, "h");
+  assert.deepEqual(bars.base, [0, 0.5, 1, 2]);
+  assert.deepEqual(bars.x, [0.5, 0.5, 1, 0.25]);
+  assert.deepEqual(bars.y, [60, 64, 67, 72]);
+  assert.match((bars.hovertext as string[])[0], /^C4 \(60\) start 0\.00 s, 0\.50 s$/);
 });
 
 Deno.test("pianoRollFigure() draws at most maxNotes notes and says so in the title", () => {
   const fig = pianoRollFigure(NOTES, { maxNotes: 2 });
-  assert.equal((fig.data[0].x as unknown[]).length, 6);
+  assert.equal((fig.data[0].y as unknown[]).length, 2);
   assert.match((fig.layout.title as { text: string }).text, /first 2 of 4 notes/);
 });
 

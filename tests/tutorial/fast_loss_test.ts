@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { resolveTutorialConfig } from "../../lib/config/config.ts";
+import { noteWindowInputs } from "../../lib/tutorial/encode.ts";
 import {
   buildTutorialModel,
   mseWithPositivePressure,
@@ -67,18 +68,18 @@ Deno.test("sparseCrossentropyFromLogitsTyped() gives the tensor loss's value and
 });
 
 /** A small fused tutorial model and one batch for it. */
-function smallBatch() {
+function smallBatch(input: "scaled" | "embedding" = "scaled", dropout = 0) {
   const config = resolveTutorialConfig({
     lstm: "fused",
     seed: 3,
-    model: { sequenceLength: 6, lstmUnits: 8 },
+    model: { sequenceLength: 6, lstmUnits: 8, input, embeddingSize: 4, dropout },
   });
   const model = buildTutorialModel(config);
   const batch = 5;
-  const xs = tf.tensor3d(
-    Float32Array.from({ length: batch * 6 * 3 }, (_, i) => (Math.cos(i) + 1) / 2),
-    [batch, 6, 3],
-  );
+  const raw = Float32Array.from({ length: batch * 6 * 3 }, (_, i) => (Math.cos(i) + 1) / 2);
+  // Raw pitches for the embedding: 0..127.
+  for (let i = 0; i < raw.length; i += 3) raw[i] = Math.floor(raw[i] * 127.99);
+  const xs = noteWindowInputs(raw, [batch, 6], { input });
   const ys = {
     pitch: tf.tensor1d([60, 0, 127, 64, 60], "int32"),
     step: tf.tensor2d([[0.5], [0], [0.25], [1], [0.1]]),
@@ -87,39 +88,42 @@ function smallBatch() {
   return { config, model, xs, ys };
 }
 
-Deno.test("tutorialBatchLoss() gives tutorialLoss's values and gradients on the model's outputs", () => {
-  const { config, model, xs, ys } = smallBatch();
-  const weights = { pitch: 0.05, step: 1, duration: 2 };
-  const plain = tutorialLoss(weights);
-  const fused = tutorialBatchLoss(model, weights);
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  for (const training of [true, false]) {
-    const expected = plain(ys, model.apply(xs, { training }) as tf.Tensor[]);
-    const actual = fused(xs, ys, training);
-    for (const name of Object.keys(expected)) {
-      assertClose(
-        actual[name].dataSync()[0],
-        expected[name].dataSync()[0],
-        1e-5,
-        `${name} (training ${training})`,
-      );
+for (const [input, dropout] of [["scaled", 0], ["embedding", 0], ["embedding", 0.5]] as const) {
+  Deno.test(`tutorialBatchLoss() gives tutorialLoss's values and gradients on the model's outputs (${input}, dropout ${dropout})`, () => {
+    const { config, model, xs, ys } = smallBatch(input, dropout);
+    const weights = { pitch: 0.05, step: 1, duration: 2 };
+    const plain = tutorialLoss(weights);
+    const fused = tutorialBatchLoss(model, weights);
+    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    for (const training of [true, false]) {
+      const expected = plain(ys, model.apply(xs, { training }) as tf.Tensor[]);
+      const actual = fused(xs, ys, training);
+      for (const name of Object.keys(expected)) {
+        assertClose(
+          actual[name].dataSync()[0],
+          expected[name].dataSync()[0],
+          1e-5,
+          `${name} (training ${training})`,
+        );
+      }
     }
-  }
-  const want = tf.variableGrads(
-    () => plain(ys, model.apply(xs, { training: true }) as tf.Tensor[]).loss,
-    vars,
-  );
-  const got = tf.variableGrads(() => fused(xs, ys, true).loss, vars);
-  for (const v of vars) {
-    const a = got.grads[v.name].dataSync();
-    const b = want.grads[v.name].dataSync();
-    const scale = Math.max(1e-12, ...Array.from(b, Math.abs));
-    const error = Math.max(...Array.from(a, (x, i) => Math.abs(x - b[i]))) / scale;
-    assert.ok(error < 1e-4, `${v.name}: relative error ${error}`);
-  }
-  assert.equal(config.lstm, "fused");
-  model.dispose();
-});
+    const want = tf.variableGrads(
+      () => plain(ys, model.apply(xs, { training: true }) as tf.Tensor[]).loss,
+      vars,
+    );
+    const got = tf.variableGrads(() => fused(xs, ys, true).loss, vars);
+    for (const v of vars) {
+      const a = got.grads[v.name].dataSync();
+      const b = want.grads[v.name].dataSync();
+      const scale = Math.max(1e-12, ...Array.from(b, Math.abs));
+      const error = Math.max(...Array.from(a, (x, i) => Math.abs(x - b[i]))) / scale;
+      assert.ok(error < 1e-4, `${v.name}: relative error ${error}`);
+    }
+    assert.equal(config.lstm, "fused");
+    assert.equal(vars.length, input === "embedding" ? 10 : 9, "every weight has a gradient");
+    model.dispose();
+  });
+}
 
 Deno.test("tutorialBatchLoss() refuses a pitch label outside 0..127, naming it", () => {
   const { model, xs, ys } = smallBatch();

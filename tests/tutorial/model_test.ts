@@ -14,17 +14,36 @@ import { assertClose } from "../_helpers.ts";
 
 await tf.setBackend("cpu");
 
-Deno.test("buildTutorialModel() has the tutorial's 84,354 parameters and three named heads", () => {
-  const model = buildTutorialModel(resolveTutorialConfig());
+Deno.test("buildTutorialModel() with scaled input has the tutorial's 84,354 parameters and three named heads", () => {
+  const model = buildTutorialModel(resolveTutorialConfig({ model: { input: "scaled" } }));
   assert.equal(model.countParams(), 84354);
   assert.deepEqual(model.outputNames, ["pitch", "step", "duration"]);
   model.dispose();
 });
 
+Deno.test("buildTutorialModel() with embedding input adds a 128 x 32 table and widens the LSTM's input to 34", () => {
+  const model = buildTutorialModel(resolveTutorialConfig());
+  assert.equal(model.countParams(), 84354 + 128 * 32 + (34 - 3) * 4 * 128);
+  assert.deepEqual(model.inputNames, ["pitch_ids", "timing"]);
+  assert.equal(model.getLayer("pitch_embedding").getClassName(), "Embedding");
+  model.dispose();
+});
+
 Deno.test("buildTutorialModel() maps [batch, sequenceLength, 3] to [batch, 128], [batch, 1], [batch, 1]", () => {
-  const config = resolveTutorialConfig({ model: { sequenceLength: 7, lstmUnits: 16 } });
+  const config = resolveTutorialConfig({
+    model: { sequenceLength: 7, lstmUnits: 16, input: "scaled" },
+  });
   const model = buildTutorialModel(config);
   const out = model.predict(tf.zeros([5, 7, 3])) as tf.Tensor[];
+  assert.deepEqual(out.map((t) => t.shape), [[5, 128], [5, 1], [5, 1]]);
+  tf.dispose(out);
+  model.dispose();
+});
+
+Deno.test("buildTutorialModel() with embedding input maps pitch ids [batch, n] and timing [batch, n, 2] to the three heads", () => {
+  const config = resolveTutorialConfig({ model: { sequenceLength: 7, lstmUnits: 16 } });
+  const model = buildTutorialModel(config);
+  const out = model.predict([tf.fill([5, 7], 60), tf.zeros([5, 7, 2])]) as tf.Tensor[];
   assert.deepEqual(out.map((t) => t.shape), [[5, 128], [5, 1], [5, 1]]);
   tf.dispose(out);
   model.dispose();
@@ -105,7 +124,10 @@ Deno.test("sparseAccuracy() is the share of rows whose top score is the label", 
 
 Deno.test("tutorialOptimizer() updates weights as tf.train.adam does, step after step", () => {
   const run = (optimizer: tf.Optimizer) => {
-    const config = resolveTutorialConfig({ seed: 3, model: { sequenceLength: 4, lstmUnits: 4 } });
+    const config = resolveTutorialConfig({
+      seed: 3,
+      model: { sequenceLength: 4, lstmUnits: 4, input: "scaled" },
+    });
     const model = buildTutorialModel(config);
     const xs = tf.tensor3d(Float32Array.from({ length: 24 }, (_, i) => Math.cos(i)), [2, 4, 3]);
     const ys = {

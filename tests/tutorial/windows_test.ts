@@ -24,6 +24,7 @@ Deno.test("gatherBatch() labels each window with the note that follows it and sc
   const index = tutorialWindows([fileA, fileB], { sequenceLength: 4 });
   const batch = gatherBatch(index, [1, 7]);
   try {
+    assert.ok(!Array.isArray(batch.xs), "a scaled batch is one tensor");
     assert.deepEqual(batch.xs.shape, [2, 4, 3]);
     const xs = batch.xs.arraySync();
     assert.deepEqual(
@@ -43,6 +44,30 @@ Deno.test("gatherBatch() labels each window with the note that follows it and sc
     assert.deepEqual(Array.from(batch.ys.duration.dataSync()), [
       fileA.notes[5].duration,
       fileB.notes[5].duration,
+    ]);
+  } finally {
+    tf.dispose([batch.xs, batch.ys.pitch, batch.ys.step, batch.ys.duration]);
+  }
+});
+
+Deno.test("gatherBatch() with input embedding gives raw pitch ids and timing as two inputs", () => {
+  const index = tutorialWindows([fileA, fileB], { sequenceLength: 4, input: "embedding" });
+  const batch = gatherBatch(index, [1, 7]);
+  try {
+    assert.ok(Array.isArray(batch.xs), "an embedding batch is two tensors");
+    const [pitch, timing] = batch.xs;
+    assert.deepEqual(pitch.shape, [2, 4]);
+    assert.deepEqual(timing.shape, [2, 4, 2]);
+    const pitches = pitch.arraySync();
+    assert.deepEqual(pitches[0], fileA.notes.slice(1, 5).map((n) => n.pitch));
+    assert.deepEqual(pitches[1], fileB.notes.slice(1, 5).map((n) => n.pitch));
+    assert.deepEqual(
+      timing.arraySync()[0],
+      fileA.notes.slice(1, 5).map((n) => [n.step, n.duration]),
+    );
+    assert.deepEqual(Array.from(batch.ys.pitch.dataSync()), [
+      fileA.notes[5].pitch,
+      fileB.notes[5].pitch,
     ]);
   } finally {
     tf.dispose([batch.xs, batch.ys.pitch, batch.ys.step, batch.ys.duration]);

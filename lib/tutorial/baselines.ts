@@ -1,0 +1,65 @@
+/**
+ * The tutorial family's yardsticks: what counting scores on the pitch labels of the
+ * held-out windows, the same labels the model's `val_pitch_loss` averages over. The unigram
+ * counts the training windows' label pitches; the n-gram counts the training files' pitch
+ * sequences and predicts each label from the pitches before it in its window.
+ *
+ * @module
+ */
+import type { HeldOutBaselines } from "../train/baseline.ts";
+import { unigramCrossEntropy } from "../train/baseline.ts";
+import { ngramCrossEntropy } from "../train/ngram.ts";
+import { PITCHES } from "./model.ts";
+import { tutorialLabels, type WindowIndex } from "./windows.ts";
+
+/** Results by training index, then held-out index: both are fixed once made. */
+const CACHE = new WeakMap<WindowIndex, WeakMap<WindowIndex, HeldOutBaselines>>();
+
+/** The pitch of every note of every file of a window index, one sequence per file. */
+function pitchSequences(index: WindowIndex): Int32Array[] {
+  return index.files.map((f) => {
+    const pitches = new Int32Array(f.count);
+    for (let i = 0; i < f.count; i++) pitches[i] = f.values[i * 3];
+    return pitches;
+  });
+}
+
+/**
+ * The unigram and n-gram cross-entropies (nats) of the held-out windows' label pitches,
+ * compared with `val_pitch_loss`. The n-gram's order and smoothing are chosen on the
+ * training files alone. Computed once per pair of indexes (later calls return the same
+ * object).
+ *
+ * @param train windows of the training files (not changed)
+ * @param validation windows of the held-out files (not changed)
+ * @returns `null` when nothing is held out
+ */
+export function tutorialBaselines(
+  train: WindowIndex,
+  validation: WindowIndex,
+): HeldOutBaselines | null {
+  if (validation.count === 0) return null;
+  const cached = CACHE.get(train)?.get(validation);
+  if (cached) return cached;
+  const { sequenceLength } = validation;
+  const baselines: HeldOutBaselines = {
+    compareWith: "val_pitch_loss",
+    label: "pitch",
+    classes: PITCHES,
+    unigram: unigramCrossEntropy(
+      { train: tutorialLabels(train), heldOut: tutorialLabels(validation) },
+      { classes: PITCHES },
+    ),
+    ngram: ngramCrossEntropy({
+      train: pitchSequences(train),
+      heldOut: {
+        sequences: pitchSequences(validation),
+        sequence: validation.file,
+        position: validation.offset.map((o) => o + sequenceLength),
+      },
+    }, { classes: PITCHES, maxContext: sequenceLength }),
+  };
+  if (!CACHE.has(train)) CACHE.set(train, new WeakMap());
+  CACHE.get(train)!.set(validation, baselines);
+  return baselines;
+}
