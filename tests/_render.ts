@@ -73,6 +73,28 @@ export function expectedOutputs(nb: NotebookJson): ExpectedOutput[] {
   return out;
 }
 
+/**
+ * The notebook as a Jupyter server hands it to JupyterLab: nbformat writes long strings as
+ * lists of lines, and the server's reader joins them again (except in JSON MIME types), so
+ * the front end only ever sees strings. A copy; the notebook is not changed.
+ */
+export function serverForm(nb: NotebookJson): NotebookJson {
+  const copy = structuredClone(nb);
+  const join = (v: unknown) =>
+    Array.isArray(v) && v.every((x) => typeof x === "string") ? v.join("") : v;
+  for (const cell of copy.cells) {
+    cell.source = join(cell.source) as string;
+    for (const o of cell.outputs ?? []) {
+      const out = o as { text?: unknown; data?: Record<string, unknown> };
+      if ("text" in out) out.text = join(out.text);
+      for (const [mime, value] of Object.entries(out.data ?? {})) {
+        if (!/json$/.test(mime)) out.data![mime] = join(value);
+      }
+    }
+  }
+  return copy;
+}
+
 // ---------------------------------------------------------------------------------------------
 // the JupyterLab renderer page
 
@@ -191,7 +213,7 @@ export async function startLabRenderer(): Promise<LabRenderer> {
           (globalThis as unknown as {
             labRender: (nb: unknown, trusted: boolean) => Promise<number>;
           }).labRender(JSON.parse(json as string), trusted as boolean),
-        [JSON.stringify(nb), options.trusted] as const,
+        [JSON.stringify(serverForm(nb)), options.trusted] as const,
       );
       const report = await checkOutputs(
         page,
@@ -242,7 +264,9 @@ async function checkOutputs(
     problems: [],
     screenshots: [],
   };
-  if (options.shotsDir) await Deno.mkdir(options.shotsDir, { recursive: true });
+  if (options.shotsDir && expected.length) {
+    await Deno.mkdir(options.shotsDir, { recursive: true });
+  }
   const mode = options.trusted ? "trusted" : "untrusted";
   const deadline = Date.now() + (options.drawTimeoutMs ?? 30_000);
   for (const e of expected) {
@@ -264,8 +288,18 @@ async function checkOutputs(
         }
         if (!shown) report.problems.push(`${where}: plotly did not draw the figure`);
       } else {
-        shown = (await visibleBox(output.locator("img, svg"))) !== null;
+        const picture = await visibleBox(output.locator("img, svg"));
+        shown = picture !== null;
         if (!shown) report.problems.push(`${where}: no picture (img or svg with a size)`);
+        // The rest of the figure (the plotly div) must take no room without its script.
+        const box = await output.boundingBox();
+        if (picture && box && box.height > picture.height + 80) {
+          report.problems.push(
+            `${where}: the output is ${Math.round(box.height)} px high for a ${
+              Math.round(picture.height)
+            } px picture (blank space below it)`,
+          );
+        }
       }
       if (shown) report.figuresShown++;
     } else {
@@ -346,6 +380,32 @@ export async function signNotebook(path: string, dataDir?: string): Promise<void
       }`,
     );
   }
+}
+
+/**
+ * Writes a notebook as Jupyter saves one (nbformat's writer: long strings as lists of lines,
+ * sorted keys) and reads the file back, so checks see what a saved notebook holds.
+ *
+ * @throws {Error} with Python's message when nbformat refuses the notebook
+ */
+export async function saveLikeJupyter(nb: NotebookJson, path: string): Promise<NotebookJson> {
+  const script = [
+    "import sys, json, nbformat",
+    "nb = nbformat.from_dict(json.load(open(sys.argv[1])))",
+    "nbformat.write(nb, sys.argv[1])",
+  ].join("\n");
+  await Deno.writeTextFile(path, JSON.stringify(nb));
+  const result = await new Deno.Command(python(), {
+    args: ["-c", script, path],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!result.success) {
+    throw new Error(
+      `writing ${path} with nbformat: ${new TextDecoder().decode(result.stderr).trim()}`,
+    );
+  }
+  return await readNotebook(path);
 }
 
 /**

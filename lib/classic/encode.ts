@@ -23,6 +23,20 @@ export function scaleId(id: number, vocabSize: number): number {
 /**
  * The model's input for a window of ids: `[ids]`, each divided by `vocabSize`. The ids are
  * not changed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildVocabulary, encodeIds, encodeTokens } from "midi-lstm";
+ *
+ * const tokens = ["E4", "0.4.7", "G4", "E4"];
+ * const vocab = buildVocabulary(tokens); // ["0.4.7", "E4", "G4"]: ids 0, 1, 2
+ * const ids = encodeTokens(vocab, tokens);
+ * assert.deepEqual(ids, [1, 0, 2, 1]);
+ * // a "scaled" model reads id / vocabulary size
+ * const inputs = [1 / 3, 0, 2 / 3, 1 / 3].map(Math.fround); // float32
+ * assert.deepEqual(Array.from(encodeIds(ids, vocab.size)), inputs);
+ * ```
  */
 export function encodeIds(ids: readonly number[], vocabSize: number): Float32Array {
   return Float32Array.from(ids, (id) => scaleId(id, vocabSize));
@@ -79,11 +93,33 @@ export function idWindowInputs(values: Float32Array, options: IdWindowInputOptio
 }
 
 /**
+ * A window of ids as the model's input, batch of one: `[1, ids, 1]` for `"scaled"`, `[1, ids]`
+ * for `"embedding"`. The ids are not changed.
+ */
+export function idsInputs(ids: readonly number[], options: IdInputOptions): tf.Tensor {
+  return idWindowInputs(runnerIds(ids, options), {
+    shape: [1, ids.length],
+    input: options.input,
+  });
+}
+
+/**
  * The model's probabilities as logits for sampling: `log p` (a zero probability becomes
  * `-Infinity`, never drawn). Dividing these by a temperature T and taking the softmax is the
  * same as raising the probabilities to `1 / T` and renormalising.
  *
  * @param probs `[vocab]` probabilities (not changed; need not sum exactly to 1)
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { probabilitiesToLogits, sampleLogits } from "midi-lstm";
+ *
+ * const logits = probabilitiesToLogits([0.5, 0.5, 0]);
+ * assert.deepEqual(Array.from(logits), [Math.log(0.5), Math.log(0.5), -Infinity]);
+ * // a token of probability 0 is never drawn, whatever the temperature
+ * assert.notEqual(sampleLogits(logits, { temperature: 5, random: () => 0.999 }), 2);
+ * ```
  */
 export function probabilitiesToLogits(probs: ArrayLike<number>): Float64Array {
   return Float64Array.from(probs as ArrayLike<number>, (p) => p > 0 ? Math.log(p) : -Infinity);

@@ -14,7 +14,7 @@ import type * as tf from "@tensorflow/tfjs";
 import { readTidy } from "../engine/read_tensors.ts";
 import { sampleLogits, type SampleOptions } from "../engine/random.ts";
 import type { Vocabulary } from "../music/vocabulary.ts";
-import { idWindowInputs, probabilitiesToLogits, runnerIds } from "./encode.ts";
+import { idsInputs, probabilitiesToLogits } from "./encode.ts";
 import { modelInputOf } from "../train/model_input.ts";
 import { checkTokenGeneration } from "./_generation.ts";
 
@@ -26,6 +26,19 @@ import { checkTokenGeneration } from "./_generation.ts";
  * @param probs `[vocab]` probabilities (not changed; need not sum exactly to 1)
  * @throws {Error} naming the setting when `temperature` or `topK` is invalid, and when
  *   `probs` is empty or has no positive entry
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mulberry32, sampleToken } from "midi-lstm";
+ *
+ * const probs = [0.1, 0.6, 0.3];
+ * assert.equal(sampleToken(probs, { temperature: "argmax" }), 1); // as the sources do
+ * // with a temperature, draws follow the probabilities (seeded: the same every run)
+ * const random = mulberry32(42);
+ * const draws = Array.from({ length: 1000 }, () => sampleToken(probs, { random }));
+ * assert.ok(draws.filter((id) => id === 1).length > 500);
+ * ```
  */
 export function sampleToken(probs: ArrayLike<number>, options: SampleOptions = {}): number {
   if (probs.length === 0) throw new Error("probs: expected at least one probability, got none");
@@ -68,6 +81,30 @@ export interface GenerateTokensOptions extends SampleOptions {
  * @returns the generated ids only (without the seed)
  * @throws {Error} when the seed is too short or holds an id outside the vocabulary, when
  *   `options.vocabulary` does not match the model, or when a setting is invalid
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   buildClassicModel,
+ *   classicPresetConfig,
+ *   generateTokens,
+ *   selectBackend,
+ * } from "midi-lstm";
+ *
+ * await selectBackend({ backend: "cpu" });
+ * const preset = classicPresetConfig("lstm2x256-cpu");
+ * const lstm = preset.lstm.map((layer) => ({ ...layer, units: 8 }));
+ * const config = { ...preset, sequenceLength: 4, lstm, denseUnits: 8 };
+ * const model = buildClassicModel(config, { vocabSize: 6, seed: 1 }); // untrained
+ * const options = { length: 5, temperature: 1, seed: 7 };
+ * const ids = generateTokens(model, [0, 1, 2, 3], options);
+ * assert.equal(ids.length, 5);
+ * assert.ok(ids.every((id) => id >= 0 && id < 6));
+ * // the same seed gives the same ids
+ * assert.deepEqual(generateTokens(model, [0, 1, 2, 3], options), ids);
+ * model.dispose();
+ * ```
  */
 export function generateTokens(
   model: tf.LayersModel,
@@ -84,12 +121,7 @@ export function generateTokens(
   const out: number[] = [];
   for (let i = 0; i < length; i++) {
     const [probs] = readTidy(() => [
-      model.predict(
-        idWindowInputs(runnerIds(window, { vocabSize, input }), {
-          shape: [1, sequenceLength],
-          input,
-        }),
-      ) as tf.Tensor,
+      model.predict(idsInputs(window, { vocabSize, input })) as tf.Tensor,
     ]);
     const id = sampleToken(probs, sampling);
     out.push(id);

@@ -8,7 +8,7 @@
  * Windows stay inside one file unless `crossFiles` is set (the notebooks joined every file
  * into one list, so their windows ran across file boundaries: `tokens - sequenceLength`
  * windows in all). Split files for validation before windowing (`splitByFile` in
- * `lib/tutorial/windows.ts`), so no window leaks across the split.
+ * `lib/train/split.ts`), so no window leaks across the split.
  *
  * @module
  */
@@ -65,6 +65,20 @@ export interface ClassicWindowIndex {
  * @throws {Error} naming the setting when `sequenceLength` or `vocabSize` is not a positive
  *   integer, naming the file and position when an id is outside `0..vocabSize-1`, and when
  *   no window can be made
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { classicLabels, classicWindowIndex } from "midi-lstm";
+ *
+ * // two files of token ids; windows of 3 never cross from one file into the next
+ * const index = classicWindowIndex([[0, 1, 2, 3, 4], [4, 3, 2, 1]], {
+ *   vocabSize: 5,
+ *   sequenceLength: 3,
+ * });
+ * assert.equal(index.count, 3); // (5 - 3) + (4 - 3)
+ * assert.deepEqual(Array.from(classicLabels(index)), [3, 4, 1]);
+ * ```
  */
 export function classicWindowIndex(
   fileTokenIds: readonly (readonly number[])[],
@@ -148,6 +162,17 @@ export interface ClassicWindowBatch {
  * @param index windows from {@linkcode classicWindowIndex}
  * @param windows window numbers, each in `[0, index.count)`
  * @throws {Error} when a window number is out of range
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { classicWindowIndex, gatherClassicWindows } from "midi-lstm";
+ *
+ * const index = classicWindowIndex([[0, 1, 2, 3]], { vocabSize: 4, sequenceLength: 2 });
+ * const batch = gatherClassicWindows(index, [1]); // window 1: ids 1, 2, then 3
+ * assert.deepEqual(Array.from(batch.inputs), [0.25, 0.5]); // id / vocabSize
+ * assert.deepEqual(Array.from(batch.labels), [3]);
+ * ```
  */
 export function gatherClassicWindows(
   index: ClassicWindowIndex,
@@ -247,6 +272,24 @@ export interface ClassicDatasetOptions {
  * `classicLoss` from `lib/classic/model.ts`.
  *
  * @throws {Error} naming `batchSize` when it is not a positive integer
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { classicDataset, classicWindowIndex, selectBackend } from "midi-lstm";
+ *
+ * await selectBackend({ backend: "cpu" });
+ * const ids = Array.from({ length: 12 }, (_, i) => i % 4);
+ * const index = classicWindowIndex([ids], { vocabSize: 4, sequenceLength: 4 }); // 8 windows
+ * const shapes: number[][] = [];
+ * await classicDataset(index, { batchSize: 5, seed: 1 }).forEachAsync((batch) => {
+ *   const { xs } = batch as unknown as { xs: tf.Tensor };
+ *   shapes.push(xs.shape);
+ *   tf.dispose(batch);
+ * });
+ * assert.deepEqual(shapes, [[5, 4, 1], [3, 4, 1]]); // [batch, sequenceLength, 1]
+ * ```
  */
 export function classicDataset(
   index: ClassicWindowIndex,

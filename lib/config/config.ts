@@ -46,7 +46,11 @@ export interface CommonConfig {
     epochs: number;
     /** Early stopping: epochs without improvement before stopping. */
     patience: number;
-    /** Value watched by checkpoints and early stopping. */
+    /**
+     * Value watched by checkpoints and early stopping: `"val_loss"` (the held-out pieces'
+     * loss; `"loss"` when nothing is held out) or `"loss"` (the training loss, as the sources
+     * watch it, which keeps improving while a model memorises its training pieces).
+     */
     monitor: "loss" | "val_loss";
     /** Checkpoint folder name; `{epoch}` and `{loss}` are filled in. */
     checkpointTemplate: string;
@@ -54,10 +58,10 @@ export interface CommonConfig {
     maxBatchesPerEpoch: number | null;
     /**
      * Workers that share each batch (1: this thread only; 2: this thread and one Worker, each
-     * with a one-thread wasm backend). The multi-threaded wasm backend makes this mostly
-     * unneeded (the classic model: 17.0 samples/s with 2 Workers, 14.7 with 2 wasm threads;
-     * the tutorial model is slower with Workers); dropout masks then differ from a one-Worker
-     * run's, but repeat for the same seed and worker count.
+     * with a one-thread wasm backend). Whether they pay depends on the machine and its BLAS
+     * (`deno task bench --workers N` measures it; with a BLAS installed they are not needed);
+     * dropout masks then differ from a one-Worker run's, but repeat for the same seed and
+     * worker count.
      */
     workers: number;
     /**
@@ -228,14 +232,14 @@ export function defaultTutorialConfig(): TutorialConfig {
       learningRate: 0.005,
       input: "embedding",
       embeddingSize: 32,
-      dropout: 0,
+      dropout: 0.3,
       lossWeights: { pitch: 0.05, step: 1, duration: 1 },
     },
     lstm: "fused",
     train: {
       epochs: 50,
       patience: 5,
-      monitor: "loss",
+      monitor: "val_loss",
       checkpointTemplate: "ckpt-{epoch:02d}-{loss:.4f}",
       maxBatchesPerEpoch: null,
       workers: 1,
@@ -506,7 +510,7 @@ export function defaultClassicConfig(preset: ClassicPreset = "lstm2x256-cpu"): C
       // The epochs the preset's source trained for; an explicit train.epochs wins.
       epochs: classicPresetInfo(preset).epochs,
       patience: 5,
-      monitor: "loss",
+      monitor: "val_loss",
       checkpointTemplate: "weights-improvement-{epoch:02d}-{loss:.4f}",
       maxBatchesPerEpoch: null,
       workers: 1,

@@ -9,7 +9,7 @@
  * them once, on the calling thread, and the updated weights go to the Workers with the next
  * batch.
  *
- * ```ts
+ * ```ts ignore
  * const loss = tutorialLossSpec(config.model.lossWeights); // by module and name
  * const parallel = await createParallelGradients(model, { workers: 2, loss });
  * try {
@@ -20,7 +20,7 @@
  * ```
  *
  * Dropout: the calling thread's slice draws its masks as the model is set up to (e.g. the
- * seeded stream of `_seeded_dropout.ts`); each Worker draws its masks from a stream restarted
+ * seeded stream of `seeded_dropout.ts`); each Worker draws its masks from a stream restarted
  * at every batch from `(seed, epoch, batch, worker)`. A run is repeatable for the same seed
  * and worker count, but its masks (and so its weights) differ from a single-threaded run's.
  * Non-trainable weights (BatchNormalization's moving statistics) are updated only by the
@@ -48,7 +48,7 @@ export type {
   ParallelLossSpec,
 } from "./_workers_wire.ts";
 
-/** Seed stream tag of the Workers' dropout (apart from `SEED_TAG` of `_seeds.ts`). */
+/** Seed stream tag of the Workers' dropout (apart from `SEED_TAG` of `seeds.ts`). */
 const WORKER_DROPOUT_TAG = 3;
 
 /** Options for {@linkcode createParallelGradients}. */

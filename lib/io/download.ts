@@ -2,7 +2,7 @@
  * Getting real datasets: a resumable download with a SHA-256 check, and ZIP extraction that
  * never leaves a half-written folder.
  *
- * ```ts
+ * ```ts ignore
  * const result = await fetchDataset("maestro", { onProgress: (p) => draw(p) });
  * // result.dest === "data/maestro"; the MIDI files are under data/maestro/maestro-v2.0.0/
  * ```

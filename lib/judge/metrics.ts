@@ -481,8 +481,12 @@ function isCorpus(c: MetricsColumn): c is CorpusMetrics | CorpusTokenMetrics {
  * not changed.
  *
  * ```ts
- * metricsTable({ corpus: corpusMetrics(pieces), generated: pieceMetrics(notes) });
- * // [{ metric: "notes", corpus: 61.2, "corpus std": 20.3, generated: 80 }, ...]
+ * const scale = [60, 62, 64, 65, 67].map((pitch, i) => ({
+ *   pitch, start: i / 2, end: i / 2 + 0.5, step: i === 0 ? 0 : 0.5, duration: 0.5, velocity: 90,
+ * }));
+ * const corpus = corpusMetrics([scale, scale]);
+ * const rows = metricsTable({ corpus, generated: pieceMetrics(scale) });
+ * console.log(rows[0]); // { metric: "notes", corpus: 5, "corpus std": 0, generated: 5 }
  * ```
  *
  * @param columns column name to metrics, in column order

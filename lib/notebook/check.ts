@@ -5,8 +5,9 @@
  * fails the cell (and `deno task notebooks`).
  *
  * ```ts
- * console.log(checkClose(byHand, libValue, { label: "loss", tolerance: 1e-6 }));
- * // ✓ loss: 1.1225 (lib: 1.1225)
+ * const byHand = -Math.log(1 / 3); // cross-entropy of uniform probabilities over 3 classes
+ * console.log(checkClose(byHand, Math.log(3), { label: "loss", tolerance: 1e-6 }));
+ * // ✓ loss: 1.09861 (lib: 1.09861)
  * ```
  *
  * @module

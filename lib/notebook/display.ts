@@ -223,7 +223,7 @@ export interface FigureBundleOptions {
    */
   plotlyJs?: "inline" | "packed" | "page";
   /**
-   * Height of the HTML plot area in pixels.
+   * Height of the plotly area and of the static picture, in pixels.
    * @default {the figure's `layout.height`, else 360}
    */
   heightPx?: number;
@@ -271,15 +271,16 @@ function staticPicture(fig: PlotlyFigure, heightPx: number, widthPx: number) {
 }
 
 /**
- * The static picture, a hidden plotly div, and the script that (once `window.Plotly`
- * exists) shows the div, draws the figure into it and hides the picture. Where the script
- * does not run the picture stays.
+ * The static picture, an empty plotly div, and the script that (once `window.Plotly`
+ * exists) sizes the div, draws the figure into it and hides the picture. Where the script
+ * does not run the picture stays and the div takes no room. (The div gets its size from the
+ * script, not from markup: sanitizers keep a `style` but drop an empty `hidden`.)
  */
 function figureDiv(fig: PlotlyFigure, heightPx: number, staticImg: string): string {
   const id = `plot-${crypto.randomUUID()}`;
   return `<div class="midi-lstm-figure">
 ${staticImg}
-<div id="${id}" class="plotly-graph-div" style="height:${heightPx}px; width:100%;" hidden></div>
+<div id="${id}" class="plotly-graph-div"></div>
 <script type="text/javascript">(function () {
   var fig = ${scriptJson({ data: fig.data, layout: fig.layout })};
   var tries = 0;
@@ -288,8 +289,9 @@ ${staticImg}
     var el = document.getElementById(${JSON.stringify(id)});
     if (el && window.Plotly) {
       var picture = el.parentNode.querySelector(".midi-lstm-figure-static");
-      if (picture) picture.hidden = true;
-      el.hidden = false;
+      if (picture) picture.style.display = "none";
+      el.style.height = "${heightPx}px";
+      el.style.width = "100%";
       window.Plotly.newPlot(el, fig.data, fig.layout, {responsive: true, displaylogo: false});
     } else if (tries++ < 300) {
       setTimeout(draw, 100);

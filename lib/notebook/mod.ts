@@ -1,6 +1,6 @@
 /**
- * What the notebooks show: plotly figures, tables, audio, the music player, the notebook
- * session, and a training's progress bar and stop controls.
+ * What the notebooks show: plotly figures (with their static SVG pictures), tables, audio, the
+ * music player, the notebook session, and a training's progress bar and stop controls.
  *
  * @module
  */
@@ -11,5 +11,6 @@ export * from "./layer_shapes.ts";
 export * from "./plot.ts";
 export * from "./player.ts";
 export * from "./session.ts";
+export * from "./svg_chart.ts";
 export * from "./synth.ts";
 export * from "./training.ts";

@@ -128,8 +128,9 @@ export function lossFigure(history: LossHistory, options: LossFigureOptions = {}
     };
   });
   const xs = data.flatMap((t) => t.x as number[]);
-  const first = xs.length ? Math.min(...xs) : 1;
-  const last = xs.length ? Math.max(...xs) : 1;
+  // A loop, not Math.min(...xs): spreading a long history overflows the call stack.
+  const first = xs.length ? xs.reduce((a, b) => Math.min(a, b)) : 1;
+  const last = xs.length ? xs.reduce((a, b) => Math.max(a, b)) : 1;
   const span = first < last ? [first, last] : [first - 0.5, last + 0.5];
   (options.baselines ?? []).forEach((b, i) => {
     if (typeof b.value !== "number" || !Number.isFinite(b.value)) {

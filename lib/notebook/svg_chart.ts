@@ -259,8 +259,16 @@ function settle(axis: Axis, lengthPx: number, minSpacingPx: number): void {
       .filter((_, i) => i % every === 0);
     return;
   }
-  let lo = axis.values.length ? Math.min(...axis.values) : (axis.type === "log" ? 1 : 0);
-  let hi = axis.values.length ? Math.max(...axis.values) : (axis.type === "log" ? 10 : 1);
+  // A loop, not Math.min(...values): a long series would overflow the call's arguments.
+  let lo = axis.type === "log" ? 1 : 0;
+  let hi = axis.type === "log" ? 10 : 1;
+  if (axis.values.length) {
+    lo = hi = axis.values[0];
+    for (const v of axis.values) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
   if (axis.type === "log") {
     const llo = Math.log10(lo);
     const lhi = Math.log10(hi);
@@ -290,7 +298,15 @@ function settle(axis: Axis, lengthPx: number, minSpacingPx: number): void {
         if (at >= axis.lo - 1e-9 && at <= axis.hi + 1e-9) values.push(v);
       }
     }
-    if (values.length > maxTicks) values = values.filter((v) => Number.isInteger(Math.log10(v)));
+    // Too many: fall back to 1 and 3 per decade, then to the powers of ten.
+    if (values.length > maxTicks) {
+      const fewer = values.filter((v) =>
+        [1, 3].includes(Math.round(v / 10 ** Math.floor(Math.log10(v) + 1e-9)))
+      );
+      values = fewer.length <= maxTicks && fewer.length >= 3
+        ? fewer
+        : values.filter((v) => Number.isInteger(Math.round(Math.log10(v) * 1e6) / 1e6));
+    }
     axis.ticks = values.map((v) => ({ at: Math.log10(v), label: logLabel(v) }));
     return;
   }

@@ -79,7 +79,7 @@ function barBundle(text: string, plain: string, fraction: number | null): MediaB
  * update replaces in place (`update_display_data` with its display id, so it also updates
  * while a later cell runs); outside it, a line to `options.fallback` now and then.
  *
- * ```ts
+ * ```ts ignore
  * const bar = progressBar();
  * await trainRun(config, { onBatchEnd: (info) => bar.update(info) });
  * ```
@@ -141,7 +141,7 @@ export interface BackgroundTraining<T> {
  * can run meanwhile (the loop lets them in between batches): one of them can call `stop()`,
  * a later one `await training.done`. The run gets the signal to pass on as its `signal`.
  *
- * ```ts
+ * ```ts ignore
  * const training = trainInBackground((signal) => trainRun(config, { signal }));
  * // another cell, any time:  training.stop();
  * // a later cell:            const run = await training.done;
@@ -154,9 +154,13 @@ export function trainInBackground<T>(
 ): BackgroundTraining<T> {
   const controller = new AbortController();
   let running = true;
-  const done = Promise.resolve().then(() => start(controller.signal)).finally(() => {
-    running = false;
-  });
+  // Started on a timer, once the cell has ended: work started among the cell's own pending
+  // promise jobs makes the Deno kernel (2.9) lose the cell's result ("Promise was collected").
+  const done = new Promise((resolve) => setTimeout(resolve, 0))
+    .then(() => start(controller.signal))
+    .finally(() => {
+      running = false;
+    });
   // Kept for the caller's await: without this, an error before it would be "unhandled".
   done.catch(() => {});
   return {

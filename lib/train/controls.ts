@@ -7,6 +7,8 @@
  * of the last finished epoch (or the best epoch's, when early stopping keeps them), and the
  * resumable state saved after that epoch stays as it is, so a resumed run redoes the
  * unfinished epoch from its start and continues exactly as a run that was never stopped.
+ * (The optimiser object in memory keeps the dropped batches' steps; a resumed run reads the
+ * optimiser's state from the saved one.)
  * A stop that arrives once the epoch's training batches are done lets that epoch finish
  * (its validation, checkpoint and saved state) and ends training after it.
  *

@@ -14,7 +14,9 @@ import type { ModelInput } from "../config/classic_presets.ts";
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { modelInputOf } from "midi-lstm";
+ * import { modelInputOf, selectBackend } from "midi-lstm";
+ *
+ * await selectBackend({ backend: "cpu" });
  * const ids = tf.input({ shape: [4] });
  * const vectors = tf.layers.embedding({ inputDim: 10, outputDim: 2 }).apply(ids);
  * const model = tf.model({ inputs: ids, outputs: vectors as tf.SymbolicTensor });

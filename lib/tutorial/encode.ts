@@ -38,6 +38,21 @@ export interface NoteFeatures {
 /**
  * Turns a note table into a flat `[notes, 3]` feature array (raw pitch, step, duration).
  * The notes are not changed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { notesToFeatures } from "midi-lstm";
+ *
+ * const notes = [
+ *   { pitch: 60, start: 0, end: 0.5, step: 0, duration: 0.5, velocity: 90 },
+ *   { pitch: 64, start: 0.5, end: 1.5, step: 0.5, duration: 1, velocity: 90 },
+ * ];
+ * const features = notesToFeatures(notes, "two-notes.mid");
+ * assert.equal(features.count, 2);
+ * // one row per note: pitch, step, duration
+ * assert.deepEqual(Array.from(features.values), [60, 0, 0.5, 64, 0.5, 1]);
+ * ```
  */
 export function notesToFeatures(notes: Note[], path = "<notes>"): NoteFeatures {
   const values = new Float32Array(notes.length * 3);
@@ -48,6 +63,16 @@ export function notesToFeatures(notes: Note[], path = "<notes>"): NoteFeatures {
 /**
  * The model's input for a window of notes: `[notes, 3]` row-major, pitch divided by
  * `pitchScale`. The notes are not changed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeNotes } from "midi-lstm";
+ *
+ * const window = [{ pitch: 60, step: 0, duration: 0.5 }, { pitch: 64, step: 0.5, duration: 1 }];
+ * // the pitch divided by 128 lands in [0, 1); step and duration stay in seconds
+ * assert.deepEqual(Array.from(encodeNotes(window)), [0.46875, 0, 0.5, 0.5, 0.5, 1]);
+ * ```
  */
 export function encodeNotes(
   notes: readonly NoteFeaturesRow[],
@@ -158,6 +183,16 @@ export interface PredictedTiming {
 /**
  * The note the model's answer stands for: the chosen pitch, and the predicted step and
  * duration clamped to be non-negative (a regression head can overshoot below zero).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeNote } from "midi-lstm";
+ *
+ * // a regression head may predict a negative step: the note starts with the previous one
+ * const note = decodeNote(67, { stepSec: -0.02, durationSec: 0.25 });
+ * assert.deepEqual(note, { pitch: 67, step: 0, duration: 0.25 });
+ * ```
  */
 export function decodeNote(pitch: number, timing: PredictedTiming): NoteFeaturesRow {
   return { pitch, step: Math.max(0, timing.stepSec), duration: Math.max(0, timing.durationSec) };

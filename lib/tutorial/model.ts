@@ -46,6 +46,22 @@ export const OUTPUT_NAMES = ["pitch", "step", "duration"] as const;
  * With `model.dropout` above 0 a Dropout layer sits between the LSTM and the heads.
  * Outputs `pitch` `[batch, 128]` logits, `step` `[batch, 1]` and `duration` `[batch, 1]`
  * seconds. Weight initialisation is seeded by `config.seed`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildTutorialModel, resolveTutorialConfig, selectBackend } from "midi-lstm";
+ *
+ * await selectBackend({ backend: "cpu" });
+ *
+ * const config = resolveTutorialConfig({
+ *   model: { sequenceLength: 10, lstmUnits: 16, input: "scaled" },
+ * });
+ * const model = buildTutorialModel(config);
+ * assert.deepEqual(model.inputs[0].shape, [null, 10, 3]); // [batch, notes, 3]
+ * assert.deepEqual(model.outputs.map((o) => o.shape), [[null, 128], [null, 1], [null, 1]]);
+ * model.dispose();
+ * ```
  */
 export function buildTutorialModel(
   config: TutorialConfig,
@@ -88,8 +104,9 @@ export function buildTutorialModel(
   let hidden = lstm.apply(notes) as tf.SymbolicTensor;
   if (config.model.dropout > 0) {
     const rate = config.model.dropout;
-    hidden = tf.layers.dropout({ rate, seed: seed + 6, name: "dropout" }).apply(hidden) as
-      tf.SymbolicTensor;
+    hidden = tf.layers.dropout({ rate, seed: seed + 6, name: "dropout" }).apply(
+      hidden,
+    ) as tf.SymbolicTensor;
   }
   const head = (name: string, units: number, k: number) =>
     tf.layers.dense({
@@ -138,6 +155,21 @@ export function modelSummaryRows(model: tf.LayersModel): LayerSummary[] {
  * @param yTrue `[batch, 1]` targets (seconds)
  * @param yPred `[batch, 1]` predictions (seconds)
  * @returns a scalar
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { mseWithPositivePressure, selectBackend } from "midi-lstm";
+ *
+ * await selectBackend({ backend: "cpu" });
+ *
+ * // a step predicted 0.1 s too late costs 0.01; one predicted at -0.1 s costs 0.01 + 10 * 0.1
+ * const late = mseWithPositivePressure(tf.tensor2d([[0]]), tf.tensor2d([[0.1]]));
+ * const negative = mseWithPositivePressure(tf.tensor2d([[0]]), tf.tensor2d([[-0.1]]));
+ * assert.ok(Math.abs(late.dataSync()[0] - 0.01) < 1e-6);
+ * assert.ok(Math.abs(negative.dataSync()[0] - 1.01) < 1e-6);
+ * ```
  */
 export function mseWithPositivePressure(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Scalar {
   return tf.tidy(() => {
@@ -171,6 +203,23 @@ export function sparseCategoricalCrossentropyFromLogits(
  * The tutorial model's loss: `pitch_loss`, `step_loss`, `duration_loss` and their weighted
  * sum `loss`, plus the metric `pitch_accuracy`. Targets are `{pitch: [batch], step: [batch, 1], duration: [batch, 1]}`;
  * outputs are `[pitchLogits, step, duration]`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend, tutorialLoss } from "midi-lstm";
+ *
+ * await selectBackend({ backend: "cpu" });
+ *
+ * const loss = tutorialLoss({ pitch: 0.05, step: 1, duration: 1 });
+ * const half = tf.tensor2d([[0.5]]);
+ * const ys = { pitch: tf.tensor1d([60], "int32"), step: half, duration: half };
+ * // uniform pitch logits: the pitch loss is ln 128; step and duration are exact
+ * const parts = loss(ys, [tf.zeros([1, 128]), half, half]);
+ * assert.ok(Math.abs(parts.pitch_loss.dataSync()[0] - Math.log(128)) < 1e-5);
+ * assert.ok(Math.abs(parts.loss.dataSync()[0] - 0.05 * Math.log(128)) < 1e-5);
+ * ```
  */
 export function tutorialLoss(weights: LossWeights): LossFunction {
   return (ys, outputs) => {

@@ -35,6 +35,26 @@ export interface PredictOptions extends SampleOptions {
  * @param window the last `sequenceLength` notes, oldest first, raw pitch (not changed)
  * @returns pitch (sampled), stepSec and durationSec (both >= 0)
  * @throws {Error} naming `temperature` or `topK` when it is invalid
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   buildTutorialModel,
+ *   predictNextNote,
+ *   resolveTutorialConfig,
+ *   selectBackend,
+ * } from "midi-lstm";
+ *
+ * await selectBackend({ backend: "cpu" });
+ *
+ * const config = resolveTutorialConfig({ model: { sequenceLength: 4, lstmUnits: 8 } });
+ * const model = buildTutorialModel(config); // untrained: the note is a guess
+ * const window = [60, 62, 64, 65].map((pitch) => ({ pitch, step: 0.5, duration: 0.5 }));
+ * const next = predictNextNote(model, window, { temperature: "argmax" });
+ * assert.ok(next.pitch >= 0 && next.pitch < 128 && next.step >= 0 && next.duration >= 0);
+ * model.dispose();
+ * ```
  */
 export function predictNextNote(
   model: tf.LayersModel,
@@ -79,6 +99,28 @@ export interface GenerateNotesOptions extends PredictOptions {
  * @param seedNotes at least `sequenceLength` notes; the last `sequenceLength` start the generation
  * @throws {Error} when the seed is shorter than the model's window, or naming the setting
  *   when `length`, `temperature` or `topK` is invalid
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   buildTutorialModel,
+ *   generateNotes,
+ *   resolveTutorialConfig,
+ *   selectBackend,
+ * } from "midi-lstm";
+ *
+ * await selectBackend({ backend: "cpu" });
+ *
+ * const config = resolveTutorialConfig({ model: { sequenceLength: 4, lstmUnits: 8 } });
+ * const model = buildTutorialModel(config);
+ * const seed = [60, 62, 64, 65].map((pitch) => ({ pitch, step: 0.5, duration: 0.5 }));
+ * const a = generateNotes(model, seed, { length: 5, temperature: 1, seed: 7 });
+ * const b = generateNotes(model, seed, { length: 5, temperature: 1, seed: 7 });
+ * assert.equal(a.length, 5);
+ * assert.deepEqual(a, b); // the same seed gives the same notes
+ * model.dispose();
+ * ```
  */
 export function generateNotes(
   model: tf.LayersModel,

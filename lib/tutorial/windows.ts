@@ -61,6 +61,20 @@ export interface WindowIndex {
  *
  * @throws {Error} naming `sequenceLength` when it is not a positive integer, or when no file is
  *   long enough to give a single window
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tutorialLabels, tutorialWindows } from "midi-lstm";
+ *
+ * const notes = [60, 62, 64, 65, 67].map((pitch, i) => ({
+ *   pitch, start: i / 2, end: i / 2 + 0.5, step: i === 0 ? 0 : 0.5, duration: 0.5, velocity: 90,
+ * }));
+ * // 5 notes in windows of 3: two windows, each labelled with the note after it
+ * const index = tutorialWindows([{ path: "scale.mid", notes }], { sequenceLength: 3 });
+ * assert.equal(index.count, 2);
+ * assert.deepEqual(Array.from(tutorialLabels(index)), [65, 67]);
+ * ```
  */
 export function tutorialWindows(
   files: Array<NoteFeatures | MidiFileNotes>,
@@ -143,6 +157,25 @@ export interface TutorialBatch {
  *
  * @param index windows from {@linkcode tutorialWindows}
  * @param windows window numbers, each in `[0, index.count)`
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { gatherBatch, selectBackend, tutorialWindows } from "midi-lstm";
+ *
+ * await selectBackend({ backend: "cpu" });
+ *
+ * const notes = [60, 62, 64, 65, 67].map((pitch, i) => ({
+ *   pitch, start: i / 2, end: i / 2 + 0.5, step: i === 0 ? 0 : 0.5, duration: 0.5, velocity: 90,
+ * }));
+ * const index = tutorialWindows([{ path: "scale.mid", notes }], { sequenceLength: 3 });
+ * const { xs, ys } = gatherBatch(index, [1, 0]); // window 1, then window 0
+ * // [batch, notes, 3]: pitch / 128, step, duration
+ * assert.deepEqual((xs as tf.Tensor).shape, [2, 3, 3]);
+ * assert.deepEqual(Array.from(ys.pitch.dataSync()), [67, 65]);
+ * tf.dispose([xs, ys.pitch, ys.step, ys.duration]);
+ * ```
  */
 export function gatherBatch(index: WindowIndex, windows: ArrayLike<number>): TutorialBatch {
   const { sequenceLength, pitchScale, input } = index;
@@ -243,6 +276,29 @@ function shuffledOrder(count: number, buffer: number, random: () => number): Int
  * iteration is one epoch with its own seeded order (see `seed` and `epoch`).
  *
  * @throws {Error} naming `batchSize` when it is not a positive integer
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend, tutorialDataset, tutorialWindows } from "midi-lstm";
+ *
+ * await selectBackend({ backend: "cpu" });
+ *
+ * const notes = Array.from({ length: 12 }, (_, i) => ({
+ *   pitch: 60 + i, start: i / 2, end: i / 2 + 0.5, step: i === 0 ? 0 : 0.5, duration: 0.5,
+ *   velocity: 90,
+ * }));
+ * const index = tutorialWindows([{ path: "run.mid", notes }], { sequenceLength: 4 });
+ * const dataset = tutorialDataset(index, { batchSize: 3, seed: 1 }); // 8 windows: 3 + 3 + 2
+ * const sizes: number[] = [];
+ * await dataset.forEachAsync((batch) => {
+ *   const { ys } = batch as unknown as { ys: { pitch: tf.Tensor } };
+ *   sizes.push(ys.pitch.shape[0]);
+ *   tf.dispose(batch);
+ * });
+ * assert.deepEqual(sizes, [3, 3, 2]);
+ * ```
  */
 export function tutorialDataset(
   index: WindowIndex,

@@ -1,7 +1,7 @@
 /**
  * One set of steps for both model families, so the notebooks and the `demo` command read the
  * same whichever family `01_setup` chose: read the corpus, prepare the data, build, train,
- * load a run, generate. Each step hands over to `tutorial.ts` or `classic.ts`.
+ * load a run, generate. Each step hands over to `lib/tutorial/run.ts` or `lib/classic/run.ts`.
  *
  * @module
  */

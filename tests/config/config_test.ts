@@ -101,3 +101,16 @@ Deno.test("a saved config from before model.input reads scaled input; fresh over
   assert.equal(classic.model.input, "scaled");
   assert.equal(resolveClassicConfig().model.input, "embedding");
 });
+
+Deno.test("train.maxMinutes is null (no time budget) by default or minutes above 0, in both families", () => {
+  for (const family of ["tutorial", "classic"] as const) {
+    assert.equal(resolveConfig({ family }).train.maxMinutes, null);
+    assert.equal(resolveConfig({ family, train: { maxMinutes: 0.5 } }).train.maxMinutes, 0.5);
+    for (const bad of [0, -1, Infinity, "10"]) {
+      assert.throws(
+        () => resolveConfig({ family, train: { maxMinutes: bad as number } }),
+        /config: train\.maxMinutes: expected null \(no time budget\) or a number of minutes above 0/,
+      );
+    }
+  }
+});

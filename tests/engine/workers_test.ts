@@ -30,7 +30,15 @@ await tf.setBackend("cpu");
 
 const config = resolveTutorialConfig({
   seed: 7,
-  model: { sequenceLength: 8, batchSize: 16, lstmUnits: 16, learningRate: 0.01 },
+  // Workers take models with one input: the source tutorial's.
+  model: {
+    sequenceLength: 8,
+    batchSize: 16,
+    lstmUnits: 16,
+    learningRate: 0.01,
+    input: "scaled",
+    dropout: 0,
+  },
 });
 const windowing = {
   sequenceLength: config.model.sequenceLength,
@@ -100,6 +108,7 @@ Deno.test("gradients() averaged over two slices equal the full batch's gradient 
   const vocab = 11;
   const tiny: ClassicModelConfig = {
     ...classicPresetConfig("classic-small"),
+    input: "scaled",
     sequenceLength: 6,
     lstm: [{ units: 8, recurrentDropout: 0, dropoutAfter: 0 }],
     batchNormAfterLstm: false,
@@ -163,6 +172,7 @@ Deno.test("trainModel() with workers: 2 and dropout repeats its losses for the s
   const vocab = 9;
   const tiny: ClassicModelConfig = {
     ...classicPresetConfig("classic-small"),
+    input: "scaled",
     sequenceLength: 5,
     lstm: [{ units: 8, recurrentDropout: 0.3, dropoutAfter: 0.3 }],
     batchNormAfterLstm: false,

@@ -7,7 +7,8 @@
  * deno run --allow-read tests/io/_plain_tfjs_predict.ts MODEL_DIR INPUT_JSON
  * ```
  *
- * `INPUT_JSON` holds `{ "shape": [...], "values": [...] }`; stdout gets one JSON line
+ * `INPUT_JSON` holds one `{ "shape": [...], "values": [...] }` per model input, in a list;
+ * stdout gets one JSON line
  * `{ "classes": [layer class names], "outputs": [[values of each output]] }`.
  */
 // The package itself, not the project's import map: this script must stand for any tfjs user.
@@ -42,12 +43,11 @@ const handler: tf.io.IOHandler = {
 };
 
 const model = await tf.loadLayersModel(handler);
-const input = JSON.parse(await Deno.readTextFile(inputPath)) as {
+const inputs = JSON.parse(await Deno.readTextFile(inputPath)) as Array<{
   shape: number[];
   values: number[];
-};
-const x = tf.tensor(input.values, input.shape);
-const predicted = model.predict(x);
+}>;
+const predicted = model.predict(inputs.map((x) => tf.tensor(x.values, x.shape)));
 const outputs = (Array.isArray(predicted) ? predicted : [predicted]).map((t) =>
   Array.from(t.dataSync())
 );

@@ -19,17 +19,27 @@ await tf.setBackend("cpu");
 /** Largest difference allowed between the project's and plain tfjs's predictions. */
 const TOLERANCE = 1e-5;
 
-/** A fixed input for a model: batch 1, values in [0, 1) spread over the window. */
-function fixedInput(model: tf.LayersModel): { shape: number[]; values: number[] } {
-  const shape = [1, ...model.inputs[0].shape.slice(1) as number[]];
-  const size = shape.reduce((a, b) => a * b, 1);
-  return { shape, values: Array.from({ length: size }, (_, i) => ((i * 37) % 101) / 101) };
+/** One input tensor as plain data. */
+type PlainInput = { shape: number[]; values: number[] };
+
+/**
+ * A fixed input for each of a model's inputs: batch 1, values in [0, 1) spread over the window,
+ * or small ids (0..2) for an input `[batch, time]` that an Embedding reads.
+ */
+function fixedInput(model: tf.LayersModel): PlainInput[] {
+  return model.inputs.map((input) => {
+    const shape = [1, ...input.shape.slice(1) as number[]];
+    const size = shape.reduce((a, b) => a * b, 1);
+    const ids = input.shape.length === 2;
+    const values = Array.from({ length: size }, (_, i) => ids ? i % 3 : ((i * 37) % 101) / 101);
+    return { shape, values };
+  });
 }
 
 /** What plain TensorFlow.js, in its own process, makes of a model folder. */
 async function plainPredict(
   modelDir: string,
-  input: { shape: number[]; values: number[] },
+  input: PlainInput[],
 ): Promise<{ classes: string[]; outputs: number[][] }> {
   const inputPath = join(await Deno.makeTempDir({ prefix: "plain-tfjs-" }), "input.json");
   await Deno.writeTextFile(inputPath, JSON.stringify(input));
@@ -46,9 +56,9 @@ async function plainPredict(
   return JSON.parse(stdout.trim().split("\n").at(-1)!);
 }
 
-function projectPredict(model: tf.LayersModel, input: { shape: number[]; values: number[] }) {
+function projectPredict(model: tf.LayersModel, input: PlainInput[]) {
   return tf.tidy(() => {
-    const predicted = model.predict(tf.tensor(input.values, input.shape));
+    const predicted = model.predict(input.map((x) => tf.tensor(x.values, x.shape)));
     return (Array.isArray(predicted) ? predicted : [predicted]).map((t) =>
       Array.from(t.dataSync())
     );

@@ -16,6 +16,7 @@ import {
   tableBundle,
 } from "../../lib/notebook/display.ts";
 import { lossFigure } from "../../lib/notebook/plot.ts";
+import { chromiumPath, launchBrowser } from "../_browser.ts";
 
 const FIG = lossFigure({ loss: [3, 2, 1], val_loss: [4, 3, 2] }, { title: "Test loss" });
 
@@ -70,16 +71,16 @@ Deno.test("figureBundle() carries plotly JSON, HTML, an SVG picture and a text s
   assert.match(svg, /<polyline class="line"/);
 });
 
-Deno.test("figureBundle() shows the SVG as an <img> until plotly draws, the plotly div hidden", () => {
+Deno.test("figureBundle() shows the SVG as an <img> until plotly draws, the plotly div empty", () => {
   const bundle = figureBundle(FIG, { plotlyJs: "page", imageWidthPx: 600 });
   const html = bundle["text/html"] as string;
   assert.equal(imgSvg(html), figureBundle(FIG, { plotlyJs: "page", imageWidthPx: 600 })[SVG_MIME]);
   assert.match(html, /<img class="midi-lstm-figure-static" alt="Figure &quot;Test loss&quot;/);
   assert.match(html, /width="600" height="320"/);
-  assert.match(html, /<div id="plot-[^"]+" class="plotly-graph-div" [^>]*hidden><\/div>/);
+  assert.match(html, /<div id="plot-[^"]+" class="plotly-graph-div"><\/div>/);
   // The picture comes before the plotly div and the script that hides it.
   assert.ok(html.indexOf("<img") < html.indexOf("plotly-graph-div"));
-  assert.match(html, /picture\.hidden = true/);
+  assert.match(html, /picture\.style\.display = "none"/);
 });
 
 Deno.test("figureBundle() inlines plotly.js by default and loads nothing from a URL", () => {
@@ -215,4 +216,34 @@ Deno.test("tableBundle() says 'no rows' for an empty table instead of drawing an
   const bundle = tableBundle([], { caption: "Skipped files" });
   assert.equal(bundle["text/plain"], "Skipped files: no rows");
   assert.ok(!String(bundle["text/html"]).includes("<table"));
+});
+
+Deno.test({
+  name:
+    "saveFigureHtml() page in Chromium: plotly draws over the picture; with scripts stripped the picture shows",
+  ignore: chromiumPath() === undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const browser = await launchBrowser();
+    try {
+      const path = `${dir}/loss.html`;
+      await saveFigureHtml(FIG, path);
+      const { page } = browser;
+      await page.goto(`file://${path}`);
+      await page.waitForSelector(".plotly-graph-div .main-svg", { timeout: 20_000 });
+      assert.equal(await page.locator("img.midi-lstm-figure-static").isVisible(), false);
+      assert.deepEqual(browser.errors, []);
+
+      const html = await Deno.readTextFile(path);
+      await page.setContent(html.replace(/<script[\s\S]*?<\/script>/g, ""));
+      const box = await page.locator("img.midi-lstm-figure-static").boundingBox();
+      assert.ok(box && box.width > 300 && box.height > 200, `picture ${JSON.stringify(box)}`);
+      assert.equal(await page.locator(".main-svg").count(), 0);
+    } finally {
+      await browser.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

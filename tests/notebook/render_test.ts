@@ -29,6 +29,7 @@ import {
   expectedOutputs,
   type NotebookJson,
   reportLine,
+  saveLikeJupyter,
   signNotebook,
   startClassic,
   startLabRenderer,
@@ -165,7 +166,10 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const nb = await builtNotebook();
+    const dir = await Deno.makeTempDir({ prefix: "midi-lstm-render-" });
+    // As saved by Jupyter: HTML as lists of lines, joined again by the server that serves it.
+    const nb = await saveLikeJupyter(await builtNotebook(), join(dir, "built.ipynb"));
+    assert.ok(Array.isArray(nb.cells[1].outputs![1].data!["text/html"]));
     const lab = await startLabRenderer();
     try {
       const shotsDir = join(OUT, "jupyterlab");
@@ -197,6 +201,7 @@ Deno.test({
       assert.match(await page.locator("#notebook").innerText(), /Figure "Loss per epoch"/);
     } finally {
       await lab.close();
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });
@@ -214,7 +219,7 @@ Deno.test({
     const lab = await startLabRenderer(); // for its browser
     try {
       const path = join(dir, "built.ipynb");
-      await Deno.writeTextFile(path, JSON.stringify(await builtNotebook(), null, 1));
+      await saveLikeJupyter(await builtNotebook(), path);
       await signNotebook(path, signedData);
       const shotsDir = join(OUT, "notebook6");
 

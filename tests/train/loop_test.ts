@@ -13,7 +13,8 @@ await tf.setBackend("cpu");
 
 const config = resolveTutorialConfig({
   seed: 7,
-  model: { sequenceLength: 8, batchSize: 32, lstmUnits: 32, learningRate: 0.01 },
+  // The source tutorial's one-input model: the loop sees one input tensor per batch.
+  model: { sequenceLength: 8, batchSize: 32, lstmUnits: 32, learningRate: 0.01, input: "scaled" },
 });
 const windowing = {
   sequenceLength: config.model.sequenceLength,

@@ -90,10 +90,14 @@ Deno.test("a run folder holds the config, provenance, normalisation, history, ch
       assert.equal(session.environment.deno.deno, Deno.version.deno);
       assert.ok(!Number.isNaN(Date.parse(session.startedAt)));
       if (family === "tutorial") {
-        assert.deepEqual(provenance.normalisation, { pitchScale: 128 });
+        assert.deepEqual(provenance.normalisation, {
+          input: config.model.input,
+          pitchScale: 128,
+        });
       } else {
         const vocabulary = JSON.parse(await Deno.readTextFile(join(runDir, "vocabulary.json")));
         assert.equal(provenance.normalisation.vocabularySize, vocabulary.tokens.length);
+        assert.equal(provenance.normalisation.input, config.model.input);
       }
       const history = JSON.parse(await Deno.readTextFile(join(runDir, "history.json")));
       assert.deepEqual(history.epoch, [1, 2, 3]);
