@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type Entry, MIB } from "./_bench_common.ts";
+import { type Entry, GROUPS, MIB } from "./_bench_common.ts";
 import { PYTORCH_BACKEND } from "./_bench_pytorch.ts";
 
 /** The value with the digits it deserves, or `—` when there is none. */
@@ -163,18 +163,154 @@ export function terminalTable(entries: Entry[]): string {
   return [fmt(header), fmt(widths.map((w) => "-".repeat(w))), ...rows.map(fmt)].join("\n");
 }
 
+/**
+ * The CPU model as the OS names it (`/proc/cpuinfo`'s `model name`, e.g. `"AMD EPYC"`), or
+ * the OS and architecture where that is not readable (`"darwin aarch64"`).
+ */
+export function cpuModel(): string {
+  try {
+    const name = /model name\s*:\s*(.+)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1];
+    if (name) return name.trim();
+  } catch { /* not Linux */ }
+  return `${Deno.build.os} ${Deno.build.arch}`;
+}
+
+/**
+ * A file name for the machine a benchmark ran on: the CPU model's words, lowercase and joined
+ * by `-`, without trademarks, clock speed or the chip's own core count, then the logical cores
+ * the benchmark saw (`"AMD EPYC"`, 2: `amd-epyc-2-cores`; `"Intel(R) Xeon(R) CPU @
+ * 2.20GHz"`, 4: `intel-xeon-4-cores`).
+ *
+ * @param model the CPU model ({@linkcode cpuModel})
+ * @param cores logical cores (`navigator.hardwareConcurrency`)
+ */
+export function machineSlug(model: string, cores: number): string {
+  const words = model.replace(/\((?:R|TM|C)\)/gi, " ").replace(/@.*$/, " ")
+    .replace(/\b\d+-core\b/gi, " ").replace(/\b(?:processor|cpu)\b/gi, " ").toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+  return `${words || "unknown-cpu"}-${cores}-${cores === 1 ? "core" : "cores"}`;
+}
+
+/** What a benchmark run covered, for {@linkcode machineReportPath}. */
+export interface BenchRun {
+  /** `--quick`: one or two batches of everything, figures not meaningful. */
+  quick: boolean;
+  /** The workload groups that ran (`--only`; all of `GROUPS` without it). */
+  groups: readonly string[];
+}
+
+/**
+ * Where a run's report for the docs goes, relative to the repository: `docs/bench/<slug>.md`
+ * for a full run (not quick, every workload group), `null` for a quick or partial one, which
+ * would replace a machine's full figures with fewer or meaningless ones.
+ *
+ * @param slug the machine ({@linkcode machineSlug})
+ */
+export function machineReportPath(slug: string, run: BenchRun): string | null {
+  if (run.quick || !GROUPS.every((g) => run.groups.includes(g))) return null;
+  return `docs/bench/${slug}.md`;
+}
+
+/** What the docs report of a machine shows. */
+export interface MachineReportInput extends MarkdownInput {
+  /** The machine's file name ({@linkcode machineSlug}). */
+  slug: string;
+}
+
+/** What the docs report lists under "Machine and versions", in this order; the rest follow. */
+const MACHINE_KEYS = ["date", "command", "cpu", "memory", "os", "deno", "tfjs", "blas", "pytorch"];
+
+/** A table cell: no `|` (it would end the cell), no backticks, no line breaks. */
+function cell(text: string): string {
+  return text.replaceAll("|", "/").replaceAll("`", "'").replace(/\s*\n\s*/g, " ").trim();
+}
+
+/**
+ * A Markdown table as `deno fmt` writes it: every column padded to its widest cell, the
+ * separator row of dashes as wide.
+ *
+ * @param rows the header row first, then the body rows, each with the same number of cells
+ */
+function table(rows: string[][]): string[] {
+  const cells = rows.map((r) => r.map(cell));
+  const width = (text: string) => [...text].length;
+  const widths = cells[0].map((_, i) => Math.max(1, ...cells.map((r) => width(r[i]))));
+  const pad = (r: string[]) =>
+    `| ${r.map((c, i) => c + " ".repeat(widths[i] - width(c))).join(" | ")} |`;
+  return [pad(cells[0]), pad(widths.map((w) => "-".repeat(w))), ...cells.slice(1).map(pad)];
+}
+
+/**
+ * The report `deno task bench` writes to `docs/bench/<machine>.md` after a full run: the
+ * date, the machine and the versions, then one table per workload (training, generation,
+ * parsing, memory) with each figure's ratio to PyTorch, what could not run, and what the
+ * ratio means. It is formatted as `deno fmt` formats it, and its cells carry no backticks, so
+ * `deno task check` passes with it.
+ */
+export function machineReport(input: MachineReportInput): string {
+  const { entries, machine, slug } = input;
+  const keys = [
+    ...MACHINE_KEYS.filter((k) => k in machine),
+    ...Object.keys(machine).filter((k) => !MACHINE_KEYS.includes(k)),
+  ];
+  const header = [
+    "backend",
+    "implementation",
+    "value",
+    "vs PyTorch*",
+    "status",
+    "peak RSS (MiB)",
+    "notes",
+  ];
+  const measured = entries.filter((e) => e.workload !== "all");
+  const workloads = [...new Set(measured.map((e) => e.workload))];
+  const missing = entries.filter((e) => e.workload === "all");
+  return [
+    `# Benchmark: ${slug}`,
+    "",
+    `Written by \`deno task bench\` (a full run) on ${machine.date ?? "an unknown date"}. ` +
+    "Compare ratios within one run: figures move from run to run and machine to machine.",
+    "",
+    "## Machine and versions",
+    "",
+    ...table([["what", "this run"], ...keys.map((k) => [k, machine[k]])]),
+    "",
+    ...workloads.flatMap((w) => [
+      `## ${cell(w)}`,
+      "",
+      ...table([
+        header,
+        ...measured.filter((e) => e.workload === w).map((e) => [
+          e.backend,
+          e.implementation,
+          valueWithUnit(e),
+          ratioToPytorch(e, entries),
+          e.status,
+          e.peakRssMiB === null ? "" : e.peakRssMiB.toFixed(0),
+          e.notes,
+        ]),
+      ]),
+      "",
+    ]),
+    ...(missing.length === 0 ? [] : [
+      "## Not measured",
+      "",
+      ...missing.map((e) => `- ${cell(e.backend)}: ${cell(e.notes)}`),
+      "",
+    ]),
+    `\\* ${cell(pytorchFootnote(entries))}`,
+    "",
+  ].join("\n");
+}
+
 /** The machine and runtime the figures come from. */
 export async function machineInfo(): Promise<Record<string, string>> {
   const tf = await import("@tensorflow/tfjs");
-  let cpu = "unknown";
-  try {
-    cpu = /model name\s*:\s*(.+)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1] ?? cpu;
-  } catch { /* not Linux */ }
   const mem = Deno.systemMemoryInfo();
   return {
     date: new Date().toISOString(),
     os: `${Deno.build.os} ${Deno.osRelease()} (${Deno.build.arch})`,
-    cpu: `${cpu}, ${navigator.hardwareConcurrency} logical cores`,
+    cpu: `${cpuModel()}, ${navigator.hardwareConcurrency} logical cores`,
     memory: `${(mem.total / MIB / 1024).toFixed(1)} GiB`,
     deno: `${Deno.version.deno} (V8 ${Deno.version.v8})`,
     tfjs: tf.version.tfjs,

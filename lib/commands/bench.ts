@@ -20,7 +20,9 @@
  * Every workload runs in a child process of its own, with a time limit (`_bench_plan.ts`), so
  * that each peak memory figure is that workload's alone and a hopeless combination ends as
  * "too slow" or "out of memory" instead of ending the run. Results go to
- * `out/bench/latest.json` and `out/bench/latest.md` (a table, also printed; `_bench_report.ts`).
+ * `out/bench/latest.json` and `out/bench/latest.md` (a table, also printed; `_bench_report.ts`);
+ * a full run (not `--quick`, no `--only`) also writes `docs/bench/<machine>.md`, the machine
+ * named by its CPU model and cores (`amd-epyc-2-cores`): the file the docs link to.
  *
  * ```
  * deno run -A lib/commands/bench.ts [--quick] [--only tutorial,classic,generate,parse,memory]
@@ -43,7 +45,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   backendLabel,
@@ -57,9 +59,13 @@ import {
 } from "./_bench_common.ts";
 import { plan, runJob } from "./_bench_plan.ts";
 import {
+  cpuModel,
   fastestPytorch,
   formatValue,
   machineInfo,
+  machineReport,
+  machineReportPath,
+  machineSlug,
   markdown,
   pytorchFootnote,
   terminalTable,
@@ -172,6 +178,9 @@ async function main(): Promise<void> {
   const root = resolve(fileURLToPath(new URL("../../", import.meta.url)));
   const needsTf = only.some((g) => g !== "parse");
   const machine = await machineInfo();
+  const slug = machineSlug(cpuModel(), navigator.hardwareConcurrency ?? 1);
+  machine.command = ["deno task bench", ...Deno.args].join(" ");
+  machine.machine = slug;
   const threads = values.threads === "auto"
     ? Math.min(4, navigator.hardwareConcurrency ?? 1)
     : Number(values.threads);
@@ -276,6 +285,14 @@ async function main(): Promise<void> {
   console.log("");
   console.log(`* ${pytorchFootnote(entries)}`);
   console.log(`wrote ${join(outDir, "latest.json")} and ${join(outDir, "latest.md")}`);
+  const report = machineReportPath(slug, { quick: values.quick, groups: only });
+  if (report === null) {
+    console.log("a quick or partial run: docs/bench/ left as it was");
+    return;
+  }
+  await Deno.mkdir(dirname(join(root, report)), { recursive: true });
+  await Deno.writeTextFile(join(root, report), machineReport({ entries, machine, slug }));
+  console.log(`wrote ${report}`);
 }
 
 if (import.meta.main) {

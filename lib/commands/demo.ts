@@ -55,9 +55,9 @@ const { values: args } = parseCommandLine({
 }, USAGE);
 
 /**
- * Epochs the demo trains for when `--epochs` is not given, chosen so each family finishes in
- * under 5 minutes on 2 CPU cores with OpenBLAS installed (tutorial: up to 50 short epochs with
- * early stopping; lstm2x256-cpu: about 5 s per epoch with OpenBLAS, 16 s on wasm alone).
+ * Epochs the demo trains for when `--epochs` is not given, at most: each family stops early on
+ * the held-out pieces, and finishes in minutes on a 2-core CPU (measured times in
+ * `docs/performance.md`).
  */
 const DEMO_EPOCHS = { tutorial: 50, classic: 30 };
 

@@ -4,7 +4,8 @@
  * to `out/sweeps/<name>/loss.html`.
  *
  * A sweep file is JSON: `{"name": "lr", "base": {"family": "tutorial", ...},
- * "grid": {"model.learningRate": [0.01, 0.005]}}`.
+ * "grid": {"model.learningRate": [0.01, 0.005]}}`, and/or chosen combinations in
+ * `"runs": [{"model.input": "scaled"}, {"model.input": "embedding"}]`.
  *
  * @module
  */
@@ -32,8 +33,11 @@ if (args.help || !args.config) {
 let spec: SweepSpec;
 try {
   spec = JSON.parse(await Deno.readTextFile(args.config));
-  if (typeof spec.name !== "string" || typeof spec.grid !== "object" || !spec.base) {
-    throw new Error('expected {"name": ..., "base": {...}, "grid": {...}}');
+  if (
+    typeof spec.name !== "string" || !spec.base ||
+    (typeof spec.grid !== "object" && !Array.isArray(spec.runs))
+  ) {
+    throw new Error('expected {"name": ..., "base": {...}, "grid": {...}} (or "runs": [...])');
   }
 } catch (e) {
   console.error(`error: sweep file ${args.config}: ${(e as Error).message}`);

@@ -5,7 +5,7 @@
  * Matrix products run on the system's BLAS when one is active (`blas.ts`: OpenBLAS,
  * Accelerate), straight on the arrays of the cell's memory with transposes as flags; else on
  * the tfjs backend (XNNPACK on wasm), always without transpose flags, or, on the cpu backend,
- * in a blocked JS loop about three times faster than its kernel.
+ * in a blocked JS loop, faster than its kernel.
  * The elementwise work of each step (gate activations, the cell update, their derivatives)
  * runs in the step kernels of `_lstm_cell.ts` (WebAssembly SIMD, or JS loops), layout changes
  * in plain loops over Float32Arrays: per time step that is one backend op plus one copy in
@@ -304,8 +304,8 @@ function jsSums(dz: Float32Array, inputs: SumInputs): SummedGradients {
 
 /**
  * `a [m, k] x b [k, n]` in plain JS, four rows of `a` at a time (row-major, float32
- * accumulation like the tfjs kernels). About 2.5 GFLOP/s in V8, three times the cpu
- * backend's matMul.
+ * accumulation like the tfjs kernels), faster than the cpu backend's matMul
+ * (`docs/performance.md`).
  */
 function gemm(a: Float32Array, m: number, k: number, b: Float32Array, n: number): Float32Array {
   const c = new Float32Array(m * n);

@@ -228,7 +228,7 @@ interface Arena {
 
 /**
  * Arenas of released cells, oldest first. Reusing one saves the page faults of a fresh
- * memory, which cost more than the steps themselves (about 0.7 ms per MiB touched here).
+ * memory, which cost more than the steps themselves.
  */
 const freeArenas: Arena[] = [];
 
@@ -346,8 +346,8 @@ function wasmCell(shape: CellShape): LstmCell | null {
 const TANH_LIMIT = 9;
 
 /**
- * tanh as a rational function (the float32 approximation of Eigen's `ptanh_float`), about
- * three times faster than `Math.tanh` in V8; absolute error below 3e-7.
+ * tanh as a rational function (the float32 approximation of Eigen's `ptanh_float`), faster
+ * than `Math.tanh` in V8; absolute error below 3e-7.
  */
 function tanh(x: number): number {
   if (x > TANH_LIMIT) return 1;

@@ -9,7 +9,7 @@
  * families and their gradients (XNNPACK repacks the right operand of every product, which
  * costs as much as the product at these sizes).
  *
- * Otherwise: the wasm kernels `BatchMatMul` and `_FusedMatMul` are 10-25x slower when
+ * Otherwise: the wasm kernels `BatchMatMul` and `_FusedMatMul` are many times slower when
  * `transposeA` or `transposeB` is set than on an already transposed operand (the XNNPACK path
  * is only taken for plain products). LSTM gradients use exactly these transposed products. The
  * wrappers materialise the transposed operand with the wasm `Transpose` kernel, call the

@@ -32,7 +32,7 @@ export const MAX_WASM_THREADS = 4;
  * The thread count `"auto"` means, for the wasm backend and the BLAS alike: one per idle
  * core, at most {@linkcode MAX_WASM_THREADS}. Busy cores count: XNNPACK's pool (and
  * OpenBLAS's) spins while it waits, and next to another busy process two threads on two cores
- * ran three times slower than one (measured: 95 ms against 32 ms per tutorial batch).
+ * ran several times slower than one (`docs/performance.md`).
  *
  * @param cores logical cores (`navigator.hardwareConcurrency`)
  * @param busyCores cores' worth of work other processes do now (`busyCoresNow()` in

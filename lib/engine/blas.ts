@@ -323,9 +323,10 @@ function open(path: string): Blas {
 }
 
 /**
- * Single-row products of fewer weights than this run on one OpenBLAS thread (the tutorial's
- * 128 x 512 recurrent kernel: 3.7 us either way alone, but in generation the woken threads
- * slowed the rest; the classic 512 x 2048 kernels: 38 us on 2 threads, 60 on 1).
+ * Single-row products of fewer weights than this run on one OpenBLAS thread: the tutorial's
+ * 128 x 512 recurrent kernel gains nothing from a second thread, and in generation the woken
+ * threads slowed the rest; the classic 512 x 2048 kernels gain from it (measurements in
+ * `docs/performance.md`).
  */
 const SMALL_ROW_PRODUCT = 1 << 17;
 
@@ -365,12 +366,12 @@ function sgemm(s: BlasSymbols, call: SgemmCall): void {
 
 /**
  * {@linkcode sgemm} of one row (m = 1) as the library's matrix-vector product, which reads B
- * several times faster than its matrix product does for a single row (OpenBLAS 0.3.21: 65
- * against 431 us for [1 x 512] x [512 x 2048] on one thread). The row is op(A)'s only row:
- * with transA it is A's first column, `lda` floats apart. C is zeroed first for beta 0, as
- * sgemm does not read it then (some OpenBLAS versions scale y by beta, keeping a NaN found
- * there). A small product runs on one thread: waking OpenBLAS's other threads costs more than
- * they save (the tutorial model generated about a fifth slower with them, 2 cores).
+ * several times faster than its matrix product does for a single row (measured in
+ * `docs/performance.md`). The row is op(A)'s only row: with transA it is A's first column,
+ * `lda` floats apart. C is zeroed first for beta 0, as sgemm does not read it then (some
+ * OpenBLAS versions scale y by beta, keeping a NaN found there). A small product runs on one
+ * thread: waking OpenBLAS's other threads costs more than they save (the tutorial model
+ * generated slower with them on 2 cores).
  */
 function rowProduct(
   s: BlasSymbols,

@@ -441,8 +441,8 @@ function makeStepper(s: LstmNode): LstmStepper {
   const backend = tf.getBackend();
   const blas = activeBlas();
   const { weights, units } = s;
-  // With a BLAS, every large single-row product runs on it (a matrix-vector product: the
-  // classic 512 x 2048 kernels about twice as fast as the wasm product, on 2 cores).
+  // With a BLAS, every large single-row product runs on it (a matrix-vector product, faster
+  // than the wasm product for the classic 512 x 2048 kernels: `docs/performance.md`).
   const inJs = (t: tf.Tensor2D) =>
     backend === "cpu" || blas != null || t.size <= JS_PRODUCT_MAX_WEIGHTS
       ? (t.dataSync() as Float32Array).slice()

@@ -96,6 +96,40 @@ const PALETTE = [
 const BASELINE_COLORS = ["#444444", "#999999", "#bbbbbb"];
 
 /**
+ * Each baseline as a dotted grey horizontal line across the epochs the curves span (one
+ * epoch's width around a single epoch), named with its value.
+ *
+ * @throws {Error} naming `caller` and the baseline whose value is not a finite number
+ */
+function baselineTraces(
+  curves: readonly PlotlyTrace[],
+  baselines: readonly LossBaseline[],
+  caller: string,
+): PlotlyTrace[] {
+  const xs = curves.flatMap((t) => t.x as number[]);
+  // A loop, not Math.min(...xs): spreading a long history overflows the call stack.
+  const first = xs.length ? xs.reduce((a, b) => Math.min(a, b)) : 1;
+  const last = xs.length ? xs.reduce((a, b) => Math.max(a, b)) : 1;
+  const span = first < last ? [first, last] : [first - 0.5, last + 0.5];
+  return baselines.map((b, i) => {
+    if (typeof b.value !== "number" || !Number.isFinite(b.value)) {
+      throw new Error(
+        `${caller}: baselines[${i}].value: expected a finite number, got ${b.value}`,
+      );
+    }
+    return {
+      type: "scatter",
+      mode: "lines",
+      name: `${b.name} ${Number(b.value.toPrecision(4))}`,
+      x: span,
+      y: [b.value, b.value],
+      line: { color: BASELINE_COLORS[i % BASELINE_COLORS.length], dash: "dot", width: 1.5 },
+      hoverinfo: "name",
+    };
+  });
+}
+
+/**
  * Draws training curves, one line per series. A validation series (`val_<name>`) gets the
  * colour of its training series and a dashed line. Each of `baselines` is a dotted grey line
  * across the epochs drawn.
@@ -127,27 +161,7 @@ export function lossFigure(history: LossHistory, options: LossFigureOptions = {}
       line: { color: colors.get(base), dash: name.startsWith("val_") ? "dash" : "solid" },
     };
   });
-  const xs = data.flatMap((t) => t.x as number[]);
-  // A loop, not Math.min(...xs): spreading a long history overflows the call stack.
-  const first = xs.length ? xs.reduce((a, b) => Math.min(a, b)) : 1;
-  const last = xs.length ? xs.reduce((a, b) => Math.max(a, b)) : 1;
-  const span = first < last ? [first, last] : [first - 0.5, last + 0.5];
-  (options.baselines ?? []).forEach((b, i) => {
-    if (typeof b.value !== "number" || !Number.isFinite(b.value)) {
-      throw new Error(
-        `lossFigure: baselines[${i}].value: expected a finite number, got ${b.value}`,
-      );
-    }
-    data.push({
-      type: "scatter",
-      mode: "lines",
-      name: `${b.name} ${Number(b.value.toPrecision(4))}`,
-      x: span,
-      y: [b.value, b.value],
-      line: { color: BASELINE_COLORS[i % BASELINE_COLORS.length], dash: "dot", width: 1.5 },
-      hoverinfo: "name",
-    });
-  });
+  data.push(...baselineTraces(data, options.baselines ?? [], "lossFigure"));
   const layout = baseLayout(options.title ?? "Training loss", options.heightPx ?? 320);
   layout.xaxis = { title: { text: "epoch" } };
   layout.yaxis = { title: { text: "loss" }, type: options.logY ? "log" : "linear" };
@@ -445,9 +459,17 @@ export function tokenFrequencyFigure(
 export interface CompareLossFigureOptions {
   /**
    * Which series of each history to draw (a dashed `val_<name>` line is added when present).
+   * A `val_` series, e.g. `"val_pitch_loss"`, draws the held-out curves alone.
    * @default {"loss"}
    */
   series?: string;
+  /**
+   * Reference values drawn as dotted grey horizontal lines across the epochs, each named in
+   * the legend with its value (for example the n-gram and unigram yardsticks of the runs'
+   * held-out series, from `baselineLines`).
+   * @default {[]}
+   */
+  baselines?: LossBaseline[];
   /**
    * Figure title.
    * @default {"Loss per epoch, by run"}
@@ -467,9 +489,11 @@ export interface CompareLossFigureOptions {
 
 /**
  * Loss curves of several runs in one figure, one colour per run: the training series solid,
- * its validation series dashed. The histories are not changed.
+ * its validation series dashed (a `val_` series alone is drawn solid). Each of `baselines` is
+ * a dotted grey line across the epochs drawn. The histories are not changed.
  *
  * @param histories loss histories by run name
+ * @throws {Error} naming the baseline whose value is not a finite number
  */
 export function compareLossFigure(
   histories: Readonly<Record<string, LossHistory>>,
@@ -486,13 +510,14 @@ export function compareLossFigure(
         type: "scatter",
         mode: "lines+markers",
         name: key === series ? name : `${name} (validation)`,
-        x: h.epoch ?? y.map((_, e) => e + 1),
+        x: h.epoch ? [...h.epoch] : y.map((_, e) => e + 1),
         y: [...y],
         line: { color, dash: key === series ? "solid" : "dash" },
         marker: { size: 4 },
       });
     }
   });
+  data.push(...baselineTraces(data, options.baselines ?? [], "compareLossFigure"));
   const layout = baseLayout(options.title ?? "Loss per epoch, by run", options.heightPx ?? 360);
   layout.xaxis = { title: { text: "epoch" } };
   layout.yaxis = { title: { text: series }, type: options.logY ? "log" : "linear" };

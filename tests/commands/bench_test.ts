@@ -9,10 +9,15 @@ import { plan } from "../../lib/commands/_bench_plan.ts";
 import { pytorchLabel, pytorchTries } from "../../lib/commands/_bench_pytorch.ts";
 import {
   fastestPytorch,
+  machineReport,
+  machineReportPath,
+  machineSlug,
   markdown,
   pytorchFootnote,
   ratioToPytorch,
 } from "../../lib/commands/_bench_report.ts";
+import { GROUPS } from "../../lib/commands/_bench_common.ts";
+import { checkDocs } from "../../lib/commands/check_docs.ts";
 
 function entry(over: Partial<Entry>): Entry {
   return {
@@ -175,6 +180,133 @@ Deno.test("productsNote() keeps where the LSTM products ran from a backend's rea
     "; LSTM products on OpenBLAS 0.3.21 (libopenblas.so.0), 2 threads",
   );
   assert.equal(productsNote('requested by backend: "tensorflow"'), "");
+});
+
+Deno.test("machineSlug() names a machine by its CPU model's words and its cores", () => {
+  assert.equal(machineSlug("AMD EPYC", 2), "amd-epyc-2-cores");
+  assert.equal(machineSlug("AMD EPYC 7B13 64-Core Processor", 2), "amd-epyc-7b13-2-cores");
+  assert.equal(machineSlug("Intel(R) Xeon(R) CPU @ 2.20GHz", 4), "intel-xeon-4-cores");
+  assert.equal(
+    machineSlug("Intel(R) Core(TM) i7-8550U CPU @ 1.80GHz", 8),
+    "intel-core-i7-8550u-8-cores",
+  );
+  assert.equal(machineSlug("darwin aarch64", 1), "darwin-aarch64-1-core");
+  assert.equal(machineSlug("  (R) ", 2), "unknown-cpu-2-cores");
+});
+
+Deno.test("machineReportPath() gives docs/bench/<machine>.md for a full run only", () => {
+  const all = [...GROUPS];
+  assert.equal(
+    machineReportPath("amd-epyc-2-cores", { quick: false, groups: all }),
+    "docs/bench/amd-epyc-2-cores.md",
+  );
+  assert.equal(machineReportPath("amd-epyc-2-cores", { quick: true, groups: all }), null);
+  assert.equal(
+    machineReportPath("amd-epyc-2-cores", { quick: false, groups: ["tutorial", "classic"] }),
+    null,
+    "a partial run would replace the machine's full figures",
+  );
+});
+
+/** Entries of a small run: PyTorch, a project row, a failed row, and one that could not run. */
+function reportEntries(): Entry[] {
+  return [
+    entry({ backend: "wasm + BLAS, 2 threads", value: 4000, peakRssMiB: 310.4, notes: "a | b" }),
+    entry({ backend: "pytorch 1.13.0, 1 thread", value: 3200, notes: "torch" }),
+    entry({
+      workload: "generate classic",
+      backend: "wasm",
+      implementation: "carried",
+      unit: "tokens/s",
+      value: null,
+      status: "error",
+      notes: "exit 1: `lib/gone.ts` failed\non two lines",
+    }),
+    entry({
+      workload: "all",
+      backend: "tensorflow",
+      value: null,
+      status: "unavailable",
+      notes: "no tfjs-node",
+    }),
+  ];
+}
+
+Deno.test("machineReport() gives the date, the machine and versions, and a table per workload", () => {
+  const machine = {
+    date: "2026-12-09T10:00:00.000Z",
+    os: "linux 6.1 (x86_64)",
+    cpu: "AMD EPYC, 2 logical cores",
+    deno: "2.9.6",
+    tfjs: "4.22.0",
+    command: "deno task bench --workers 2",
+  };
+  const text = machineReport({ entries: reportEntries(), machine, slug: "amd-epyc-2-cores" });
+  const lines = text.split("\n");
+  assert.equal(lines[0], "# Benchmark: amd-epyc-2-cores");
+  assert.match(text, /a full run\) on 2026-12-09T10:00:00\.000Z/);
+  const headings = lines.filter((l) => l.startsWith("## "));
+  assert.deepEqual(headings, [
+    "## Machine and versions",
+    "## train tutorial",
+    "## generate classic",
+    "## Not measured",
+  ]);
+  // the machine table: date and command first, then the versions
+  const keys = lines.filter((l) => /^\| (date|command|cpu|deno|tfjs|os) /.test(l))
+    .map((l) => l.split("|")[1].trim());
+  assert.deepEqual(keys, ["date", "command", "cpu", "os", "deno", "tfjs"]);
+  const ours = lines.find((l) => l.startsWith("| wasm + BLAS, 2 threads"));
+  assert.ok(ours);
+  assert.deepEqual(ours.split("|").slice(1, -1).map((c) => c.trim()), [
+    "wasm + BLAS, 2 threads",
+    "fused",
+    "4,000 samples/s",
+    "1.25x",
+    "ok",
+    "310",
+    "a / b",
+  ]);
+  // every row of a table has as many cells as its header, and the columns line up
+  for (const block of text.split("\n\n").filter((b) => b.startsWith("|"))) {
+    const rows = block.split("\n");
+    assert.ok(rows.every((r) => r.length === rows[0].length), block);
+    assert.ok(rows.every((r) => r.split("|").length === rows[0].split("|").length), block);
+  }
+  assert.match(text, /^- tensorflow: no tfjs-node$/m);
+  assert.match(text, /^\\\* vs PyTorch: /m);
+  assert.ok(text.endsWith("\n"));
+});
+
+Deno.test("machineReport() leaves deno task check's docs check nothing to report", () => {
+  const text = machineReport({
+    entries: reportEntries(),
+    machine: { date: "d" },
+    slug: "amd-epyc-2-cores",
+  });
+  assert.ok(!text.includes("lib/gone.ts`"), "a note's backticks are dropped");
+  const tree = { files: new Set<string>(), exports: new Map(), words: new Set<string>() };
+  assert.deepEqual(checkDocs([{ path: "docs/bench/amd-epyc-2-cores.md", text }], tree), []);
+});
+
+Deno.test("machineReport() writes what deno fmt would (deno task check formats docs/)", async () => {
+  const text = machineReport({
+    entries: reportEntries(),
+    machine: { date: "d", cpu: "AMD EPYC, 2 logical cores", blas: "OpenBLAS — 2 threads" },
+    slug: "amd-epyc-2-cores",
+  });
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/report.md`;
+    await Deno.writeTextFile(file, text);
+    const config = new URL("../../deno.json", import.meta.url).pathname;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["fmt", "--check", "--config", config, file],
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test({

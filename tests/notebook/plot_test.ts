@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  compareLossFigure,
   lossFigure,
   noteHistogramsFigure,
   pianoRollFigure,
@@ -85,6 +86,59 @@ Deno.test("lossFigure() names the series that is not an array of numbers", () =>
   assert.throws(
     () => lossFigure({ loss: ["a"] as unknown as number[] }),
     /history\.loss: expected an array of numbers/,
+  );
+});
+
+Deno.test("compareLossFigure() draws each run's series solid and its validation series dashed", () => {
+  const fig = compareLossFigure({
+    a: { epoch: [1, 2], pitch_loss: [3, 2], val_pitch_loss: [3.2, 2.5] },
+    b: { epoch: [1, 2, 3], pitch_loss: [3, 1.5, 1], val_pitch_loss: [3.1, 2.4, 2.6] },
+  }, { series: "pitch_loss" });
+  assert.deepEqual(fig.data.map((t) => t.name), ["a", "a (validation)", "b", "b (validation)"]);
+  assert.deepEqual(fig.data.map((t) => (t.line as { dash: string }).dash), [
+    "solid",
+    "dash",
+    "solid",
+    "dash",
+  ]);
+  assert.equal(
+    (fig.data[0].line as { color: string }).color,
+    (fig.data[1].line as { color: string }).color,
+  );
+  assert.notEqual(
+    (fig.data[0].line as { color: string }).color,
+    (fig.data[2].line as { color: string }).color,
+  );
+  assert.deepEqual(fig.data[3].x, [1, 2, 3]);
+});
+
+Deno.test("compareLossFigure() draws a val_ series alone, with the baselines as flat lines across the runs' epochs", () => {
+  const history = { epoch: [1, 2, 3], pitch_loss: [3, 2, 1], val_pitch_loss: [2.5, 2, 2.1] };
+  const fig = compareLossFigure({
+    scaled: { epoch: [1, 2], val_pitch_loss: [2.6, 2.4] },
+    embedding: history,
+  }, {
+    series: "val_pitch_loss",
+    baselines: [{ name: "n-gram (4)", value: 1.87412 }, { name: "unigram", value: 2.74 }],
+  });
+  assert.deepEqual(fig.data.map((t) => t.name), [
+    "scaled",
+    "embedding",
+    "n-gram (4) 1.874",
+    "unigram 2.74",
+  ]);
+  assert.deepEqual(fig.data[1].y, [2.5, 2, 2.1]);
+  assert.deepEqual(fig.data[2].x, [1, 3]);
+  assert.deepEqual(fig.data[2].y, [1.87412, 1.87412]);
+  assert.equal((fig.data[3].line as { dash: string }).dash, "dot");
+  assert.deepEqual((fig.layout.yaxis as { title: { text: string } }).title.text, "val_pitch_loss");
+  // The figure keeps copies: later epochs of a history do not change it.
+  history.epoch.push(4);
+  history.val_pitch_loss.push(2.2);
+  assert.deepEqual(fig.data[1].x, [1, 2, 3]);
+  assert.throws(
+    () => compareLossFigure({ a: { loss: [1] } }, { baselines: [{ name: "x", value: Infinity }] }),
+    /compareLossFigure: baselines\[0\]\.value: expected a finite number, got Infinity/,
   );
 });
 
