@@ -1,6 +1,7 @@
 /** Small builders shared by the tests: tiny MIDI files, note tables, temp folders. */
 import tonejs from "@tonejs/midi";
 import type { Note } from "../lib/music/midi.ts";
+import type { PlotlyTrace } from "../lib/notebook/plot.ts";
 
 const { Midi } = tonejs;
 
@@ -56,6 +57,33 @@ export function patternNotes(count: number, pattern = [60, 62, 64, 65, 67, 65, 6
     });
   }
   return notes;
+}
+
+/** An arpeggio of `pitches`: a quarter second apart, each 0.3 s long, velocity 90. */
+export function arpeggioNotes(pitches: readonly number[]): Note[] {
+  return pitches.map((pitch, i) => ({
+    pitch,
+    start: i * 0.25,
+    end: i * 0.25 + 0.3,
+    step: i === 0 ? 0 : 0.25,
+    duration: 0.3,
+    velocity: 90,
+  }));
+}
+
+/**
+ * A unigram yardstick drawn into a loss figure by hand: a dotted grey line at `value` from
+ * epoch 1 to `lastEpoch`, named `unigram <value>`.
+ */
+export function unigramTrace(value: number, lastEpoch: number): PlotlyTrace {
+  return {
+    type: "scatter",
+    mode: "lines",
+    name: `unigram ${value}`,
+    x: [1, lastEpoch],
+    y: [value, value],
+    line: { color: "#999999", dash: "dot", width: 1.5 },
+  };
 }
 
 /** Makes a temporary folder and returns its path; the caller removes it. */

@@ -85,29 +85,38 @@ export interface MarkdownInput {
   machine: Record<string, string>;
 }
 
-/** The markdown report. */
-export function markdown(input: MarkdownInput): string {
-  const { entries, machine } = input;
-  const rows = entries.map((e) => [
-    e.workload,
+/** The columns of an entry in both markdown reports, after its workload. */
+const ENTRY_HEADER = [
+  "backend",
+  "implementation",
+  "value",
+  "vs PyTorch*",
+  "status",
+  "peak RSS (MiB)",
+  "notes",
+];
+
+/** `e`'s cells under {@linkcode ENTRY_HEADER}, its notes as they are. */
+function entryCells(e: Entry, entries: Entry[]): string[] {
+  return [
     e.backend,
     e.implementation,
     valueWithUnit(e),
     ratioToPytorch(e, entries),
     e.status,
     e.peakRssMiB === null ? "" : e.peakRssMiB.toFixed(0),
-    e.notes.replaceAll("|", "/"),
-  ]);
-  const header = [
-    "workload",
-    "backend",
-    "implementation",
-    "value",
-    "vs PyTorch*",
-    "status",
-    "peak RSS (MiB)",
-    "notes",
+    e.notes,
   ];
+}
+
+/** The markdown report. */
+export function markdown(input: MarkdownInput): string {
+  const { entries, machine } = input;
+  const rows = entries.map((e) => [
+    e.workload,
+    ...entryCells({ ...e, notes: e.notes.replaceAll("|", "/") }, entries),
+  ]);
+  const header = ["workload", ...ENTRY_HEADER];
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
   return [
     `# Benchmark, ${machine.date}`,
@@ -253,15 +262,6 @@ export function machineReport(input: MachineReportInput): string {
     ...MACHINE_KEYS.filter((k) => k in machine),
     ...Object.keys(machine).filter((k) => !MACHINE_KEYS.includes(k)),
   ];
-  const header = [
-    "backend",
-    "implementation",
-    "value",
-    "vs PyTorch*",
-    "status",
-    "peak RSS (MiB)",
-    "notes",
-  ];
   const measured = entries.filter((e) => e.workload !== "all");
   const workloads = [...new Set(measured.map((e) => e.workload))];
   const missing = entries.filter((e) => e.workload === "all");
@@ -279,16 +279,8 @@ export function machineReport(input: MachineReportInput): string {
       `## ${cell(w)}`,
       "",
       ...table([
-        header,
-        ...measured.filter((e) => e.workload === w).map((e) => [
-          e.backend,
-          e.implementation,
-          valueWithUnit(e),
-          ratioToPytorch(e, entries),
-          e.status,
-          e.peakRssMiB === null ? "" : e.peakRssMiB.toFixed(0),
-          e.notes,
-        ]),
+        ENTRY_HEADER,
+        ...measured.filter((e) => e.workload === w).map((e) => entryCells(e, entries)),
       ]),
       "",
     ]),

@@ -1,10 +1,29 @@
 /**
- * What the commands that train share: progress within an epoch on the terminal, and Ctrl-C
- * (SIGINT) to stop a run at the next batch instead of killing it.
+ * What the commands that train share: the corpus read and prepared with its lines printed,
+ * progress within an epoch on the terminal, Ctrl-C (SIGINT) to stop a run at the next batch
+ * instead of killing it, and the lines that sum up a finished training.
  *
  * @module
  */
+import type { RunConfig } from "../config/config.ts";
 import { type BatchInfo, formatBatchProgress, type StopReason } from "../train/controls.ts";
+import type { HeldOutBaselines } from "../train/baseline.ts";
+import type { TrainResult } from "../train/loop.ts";
+import {
+  compareWithBaselines,
+  describeBaselines,
+  heldOutBaselines,
+} from "../workflow/baselines.ts";
+import {
+  type Corpus,
+  prepareData,
+  type PreparedData,
+  readCorpus,
+  type Run,
+  trainRun,
+  windowCounts,
+} from "../workflow/workflow.ts";
+import { dataLines, formatEpochLine } from "./_format.ts";
 
 /** Options for {@linkcode terminalProgress}. */
 export interface TerminalProgressOptions {
@@ -113,4 +132,99 @@ export function describeStop(reason: StopReason, maxMinutes: number | null): str
   if (reason === "signal") return "Ctrl-C";
   if (reason === "time") return `the time budget (train.maxMinutes ${maxMinutes})`;
   return "the stop file";
+}
+
+/** The corpus of a run and its training data, made by {@linkcode readAndPrepare}. */
+export interface PreparedCorpus {
+  corpus: Corpus;
+  prepared: PreparedData;
+  /** The held-out yardsticks (`null` without held-out data). */
+  baselines: HeldOutBaselines | null;
+}
+
+/**
+ * Reads the config's corpus and prepares its training data, printing what was read and
+ * prepared and, with held-out data, the yardsticks the training is compared with.
+ */
+export function readAndPrepare(config: RunConfig): PreparedCorpus {
+  const corpus = readCorpus(config);
+  const prepared = prepareData(config, corpus);
+  for (const line of dataLines(config, corpus, prepared)) console.log(line);
+  const baselines = heldOutBaselines(prepared);
+  if (baselines != null) console.log(describeBaselines(baselines));
+  return { corpus, prepared, baselines };
+}
+
+/** Options for {@linkcode trainOnTerminal}. */
+export interface TrainOnTerminalOptions {
+  /** The run folder. */
+  runDir: string;
+  /** Data from `prepareData`. */
+  prepared: PreparedData;
+  /**
+   * Continue the run in `runDir` from its last finished epoch.
+   * @default {false}
+   */
+  resume?: boolean;
+  /** The line printed at the first Ctrl-C. */
+  ctrlCLine: string;
+}
+
+/** A training run on the terminal, made by {@linkcode trainOnTerminal}. */
+export interface TerminalTraining {
+  run: Run & { result: TrainResult };
+  /** The progress the training printed to, for the lines that follow it. */
+  progress: TerminalProgress;
+}
+
+/**
+ * Trains the config's run with progress on the terminal ({@linkcode terminalProgress}): a
+ * line per epoch and per lock taken over, and Ctrl-C stopping it at the next batch
+ * ({@linkcode stopOnCtrlC}, printing `ctrlCLine`).
+ *
+ * @throws {Error} as `trainRun`
+ */
+export async function trainOnTerminal(
+  config: RunConfig,
+  options: TrainOnTerminalOptions,
+): Promise<TerminalTraining> {
+  const progress = terminalProgress();
+  const ctrlC = stopOnCtrlC(() => progress.log(options.ctrlCLine));
+  try {
+    const run = await trainRun(config, {
+      runDir: options.runDir,
+      prepared: options.prepared,
+      resume: options.resume,
+      signal: ctrlC.signal,
+      onBatchEnd: (info) => progress.onBatchEnd(info),
+      onEpochEnd: (info) => progress.log(formatEpochLine(info)),
+      onLockTakenOver: (message) => progress.log(message),
+    });
+    return { run, progress };
+  } finally {
+    ctrlC.dispose();
+  }
+}
+
+/** The training's best epoch: `training: best val_loss 2.1234 at epoch 7`. */
+export function bestEpochLine(config: RunConfig, result: TrainResult): string {
+  return `training: best ${config.train.monitor} ${result.best.toFixed(4)} at epoch ${
+    result.bestEpoch + 1
+  }${result.stoppedEarly ? " (stopped early)" : ""}`;
+}
+
+/**
+ * How the training's held-out losses compare with the yardsticks of `readAndPrepare` (no
+ * lines without them).
+ */
+export function baselineComparisonLines(
+  config: RunConfig,
+  training: { result: TrainResult; prepared: PreparedData; baselines: HeldOutBaselines | null },
+): string[] {
+  const { result, prepared, baselines } = training;
+  if (baselines == null) return [];
+  return compareWithBaselines(baselines, result.history, {
+    config,
+    trainWindows: windowCounts(prepared).train,
+  }).lines;
 }

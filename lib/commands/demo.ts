@@ -18,26 +18,20 @@ import { join } from "node:path";
 import { selectBackend } from "../engine/backend.ts";
 import { backendOptions, resolveConfig, type RunConfig } from "../config/config.ts";
 import { notesToMidi } from "../music/midi.ts";
-import {
-  generateMusic,
-  midiOptionsFor,
-  prepareData,
-  readCorpus,
-  trainRun,
-  windowCounts,
-} from "../workflow/workflow.ts";
-import {
-  baselineLines,
-  compareWithBaselines,
-  describeBaselines,
-  heldOutBaselines,
-} from "../workflow/baselines.ts";
+import { generateMusic, midiOptionsFor } from "../workflow/workflow.ts";
+import { baselineLines } from "../workflow/baselines.ts";
 import { lossFigure } from "../notebook/plot.ts";
 import { saveFigureHtml } from "../notebook/display.ts";
 import { renderMidiToWav } from "../notebook/synth.ts";
 import { writeJsonAtomic } from "../io/model_files.ts";
-import { dataLines, fail, formatEpochLine, numberArg, parseCommandLine } from "./_format.ts";
-import { describeStop, stopOnCtrlC, terminalProgress } from "./_training.ts";
+import { fail, numberArg, parseCommandLine } from "./_format.ts";
+import {
+  baselineComparisonLines,
+  bestEpochLine,
+  describeStop,
+  readAndPrepare,
+  trainOnTerminal,
+} from "./_training.ts";
 
 const USAGE = "deno task demo [--family tutorial|classic] [--out DIR] [--data DIR] [--epochs N] " +
   "[--seed S] [--backend auto|wasm|cpu|tensorflow] [--lstm layers|fused] [--workers N] [--quick]";
@@ -92,30 +86,14 @@ try {
   const backend = await selectBackend(backendOptions(config));
   console.log(`backend: ${backend.name} (${backend.reason})`);
 
-  const corpus = readCorpus(config);
-  const prepared = prepareData(config, corpus);
-  for (const line of dataLines(config, corpus, prepared)) console.log(line);
-  const baselines = heldOutBaselines(prepared);
-  if (baselines != null) console.log(describeBaselines(baselines));
+  const { corpus, prepared, baselines } = readAndPrepare(config);
 
   const runDir = join("weights", config.run);
-  const progress = terminalProgress();
-  const ctrlC = stopOnCtrlC(() =>
-    progress.log("Ctrl-C: stopping training at the next batch (Ctrl-C again quits at once)")
-  );
-  let run;
-  try {
-    run = await trainRun(config, {
-      runDir,
-      prepared,
-      signal: ctrlC.signal,
-      onBatchEnd: (info) => progress.onBatchEnd(info),
-      onEpochEnd: (info) => progress.log(formatEpochLine(info)),
-      onLockTakenOver: (message) => progress.log(message),
-    });
-  } finally {
-    ctrlC.dispose();
-  }
+  const { run, progress } = await trainOnTerminal(config, {
+    runDir,
+    prepared,
+    ctrlCLine: "Ctrl-C: stopping training at the next batch (Ctrl-C again quits at once)",
+  });
   const { result } = run;
   if (result.stopped) {
     const kept = result.history.epoch.length;
@@ -128,17 +106,9 @@ try {
       Deno.exit(0);
     }
   }
-  console.log(
-    `training: best ${config.train.monitor} ${result.best.toFixed(4)} at epoch ${
-      result.bestEpoch + 1
-    }${result.stoppedEarly ? " (stopped early)" : ""}`,
-  );
-  if (baselines != null) {
-    const comparison = compareWithBaselines(baselines, result.history, {
-      config,
-      trainWindows: windowCounts(prepared).train,
-    });
-    for (const line of comparison.lines) console.log(line);
+  console.log(bestEpochLine(config, result));
+  for (const line of baselineComparisonLines(config, { result, prepared, baselines })) {
+    console.log(line);
   }
 
   const music = generateMusic(run, corpus);

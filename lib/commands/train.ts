@@ -35,15 +35,15 @@ import {
 } from "../config/config.ts";
 import { CLASSIC_PRESETS } from "../config/classic_presets.ts";
 import { readTrainState } from "../train/resume.ts";
-import { prepareData, readCorpus, trainRun, windowCounts } from "../workflow/workflow.ts";
-import {
-  compareWithBaselines,
-  describeBaselines,
-  heldOutBaselines,
-} from "../workflow/baselines.ts";
-import { dataLines, fail, formatEpochLine, numberArg, parseCommandLine } from "./_format.ts";
+import { fail, numberArg, parseCommandLine } from "./_format.ts";
 import { runPaths } from "../io/run_folder.ts";
-import { describeStop, stopOnCtrlC, terminalProgress } from "./_training.ts";
+import {
+  baselineComparisonLines,
+  bestEpochLine,
+  describeStop,
+  readAndPrepare,
+  trainOnTerminal,
+} from "./_training.ts";
 
 const USAGE = `usage:
   deno task train --config FILE [flags]
@@ -205,29 +205,13 @@ try {
       );
     }
   }
-  const corpus = readCorpus(config);
-  const prepared = prepareData(config, corpus);
-  for (const line of dataLines(config, corpus, prepared)) console.log(line);
-  const baselines = heldOutBaselines(prepared);
-  if (baselines != null) console.log(describeBaselines(baselines));
-  const progress = terminalProgress();
-  const ctrlC = stopOnCtrlC(() =>
-    progress.log("Ctrl-C: stopping at the next batch (Ctrl-C again quits at once)")
-  );
-  let run;
-  try {
-    run = await trainRun(config, {
-      runDir,
-      prepared,
-      resume: args.resume,
-      signal: ctrlC.signal,
-      onBatchEnd: (info) => progress.onBatchEnd(info),
-      onEpochEnd: (info) => progress.log(formatEpochLine(info)),
-      onLockTakenOver: (message) => progress.log(message),
-    });
-  } finally {
-    ctrlC.dispose();
-  }
+  const { prepared, baselines } = readAndPrepare(config);
+  const { run, progress } = await trainOnTerminal(config, {
+    runDir,
+    prepared,
+    resume: args.resume,
+    ctrlCLine: "Ctrl-C: stopping at the next batch (Ctrl-C again quits at once)",
+  });
   const { result } = run;
   const finished = result.history.epoch.length;
   if (result.stopped) {
@@ -239,19 +223,9 @@ try {
         : `stopped by ${by} after epoch ${finished}`,
     );
   }
-  if (result.bestEpoch >= 0) {
-    console.log(
-      `training: best ${config.train.monitor} ${result.best.toFixed(4)} at epoch ${
-        result.bestEpoch + 1
-      }${result.stoppedEarly ? " (stopped early)" : ""}`,
-    );
-  }
-  if (baselines != null) {
-    const comparison = compareWithBaselines(baselines, result.history, {
-      config,
-      trainWindows: windowCounts(prepared).train,
-    });
-    for (const line of comparison.lines) console.log(line);
+  if (result.bestEpoch >= 0) console.log(bestEpochLine(config, result));
+  for (const line of baselineComparisonLines(config, { result, prepared, baselines })) {
+    console.log(line);
   }
   console.log(`run folder  ${runDir}`);
   console.log(`  config      ${runPaths(runDir).config}`);

@@ -8,6 +8,7 @@
  */
 import tonejs from "@tonejs/midi";
 import { join } from "node:path";
+import { placeNotes } from "./_placement.ts";
 import { MAX_MIDI_BYTES, prepareSmf } from "./_smf.ts";
 
 const { Midi } = tonejs;
@@ -448,17 +449,11 @@ export function notesToMidi(
   const track = midi.addTrack();
   track.name = options.name ?? "generated";
   track.instrument.number = options.program ?? 0;
-  let prevStart = 0;
-  for (const n of notes) {
-    const start = n.start ?? prevStart + (n.step ?? 0);
-    prevStart = start;
+  const placed = placeNotes(notes);
+  notes.forEach((n, i) => {
     const velocity = Math.min(127, Math.max(1, n.velocity ?? options.velocity ?? 100));
-    track.addNote({
-      midi: Math.min(127, Math.max(0, Math.round(n.pitch))),
-      time: Math.max(0, start),
-      duration: Math.max(0, n.duration),
-      velocity: velocity / 127,
-    });
-  }
+    const { pitch, timeSec, durationSec } = placed[i];
+    track.addNote({ midi: pitch, time: timeSec, duration: durationSec, velocity: velocity / 127 });
+  });
   return midi.toArray();
 }

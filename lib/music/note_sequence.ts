@@ -21,6 +21,7 @@
  * @module
  */
 import type { Note } from "./midi.ts";
+import { placeNotes } from "./_placement.ts";
 
 /** One note of a {@linkcode NoteSequence} (magenta's `NoteSequence.Note`). */
 export interface NoteSequenceNote {
@@ -143,25 +144,23 @@ export function toNoteSequence(
   const program = options.program ?? 0;
   const instrument = options.instrument ?? 0;
   const isDrum = options.isDrum ?? false;
-  let prevStart = 0;
+  const placed = placeNotes(notes);
   let totalTime = 0;
   const out = notes.map((n, i): NoteSequenceNote => {
-    const start = n.start ?? prevStart + (n.step ?? 0);
-    prevStart = start;
+    const { onsetSec, timeSec, durationSec, pitch } = placed[i];
     const velocity = n.velocity ?? options.velocity ?? 100;
-    const fields = { pitch: n.pitch, start, duration: n.duration, velocity };
+    const fields = { pitch: n.pitch, start: onsetSec, duration: n.duration, velocity };
     for (const [name, value] of Object.entries(fields)) {
       if (!Number.isFinite(value)) {
         throw new Error(`note ${i}: expected a finite ${name}, got ${value}`);
       }
     }
-    const startTime = Math.max(0, start);
-    const endTime = startTime + Math.max(0, n.duration);
+    const endTime = timeSec + durationSec;
     totalTime = Math.max(totalTime, endTime);
     return {
-      pitch: Math.min(127, Math.max(0, Math.round(n.pitch))),
+      pitch,
       velocity: Math.min(127, Math.max(1, Math.round(velocity))),
-      startTime,
+      startTime: timeSec,
       endTime,
       instrument,
       program,

@@ -8,6 +8,7 @@
  * @module
  */
 import type { Note } from "../music/midi.ts";
+import { PLOTLY_COLORWAY } from "./_colors.ts";
 
 /** One plotly trace (a line, a bar series, ...): plotly's own JSON keys. */
 export type PlotlyTrace = Record<string, unknown>;
@@ -81,16 +82,8 @@ function baseLayout(title: string, heightPx: number): PlotlyLayout {
   };
 }
 
-const PALETTE = [
-  "#1f77b4",
-  "#ff7f0e",
-  "#2ca02c",
-  "#d62728",
-  "#9467bd",
-  "#8c564b",
-  "#e377c2",
-  "#7f7f7f",
-];
+/** The colours of the figures' traces: plotly's first eight default colours, in order. */
+const PALETTE = PLOTLY_COLORWAY.slice(0, 8);
 
 /** Colours of reference lines: greys, so they stand apart from the loss curves. */
 const BASELINE_COLORS = ["#444444", "#999999", "#bbbbbb"];

@@ -25,6 +25,7 @@
  *
  * @module
  */
+import { PLOTLY_COLORWAY } from "./_colors.ts";
 import type { PlotlyFigure, PlotlyLayout, PlotlyTrace } from "./plot.ts";
 
 /** Options for {@linkcode figureSvg}. */
@@ -41,19 +42,6 @@ export interface FigureSvgOptions {
   heightPx?: number;
 }
 
-/** plotly's default colours, in order. */
-const COLORWAY = [
-  "#1f77b4",
-  "#ff7f0e",
-  "#2ca02c",
-  "#d62728",
-  "#9467bd",
-  "#8c564b",
-  "#e377c2",
-  "#7f7f7f",
-  "#bcbd22",
-  "#17becf",
-];
 const FONT_PX = 11;
 const TITLE_PX = 14;
 /** Rough width of one character of the sans-serif font, per pixel of font size. */
@@ -381,7 +369,7 @@ function traceColor(trace: PlotlyTrace, index: number): string {
   if (typeof marker.color === "string") return marker.color;
   const colors = arrayOf(marker.color);
   if (colors && typeof colors[0] === "string") return colors[0];
-  return COLORWAY[index % COLORWAY.length];
+  return PLOTLY_COLORWAY[index % PLOTLY_COLORWAY.length];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -16,6 +16,16 @@ import { patternNotes, tempDir } from "../_helpers.ts";
 
 await tf.setBackend("cpu");
 
+/** Writes three pattern pieces (60, 70 and 80 notes) into `<dir>/data`; returns that folder. */
+function writeCorpus(dir: string): string {
+  const data = join(dir, "data");
+  Deno.mkdirSync(data);
+  for (let i = 0; i < 3; i++) {
+    Deno.writeFileSync(join(data, `p${i}.mid`), notesToMidi(patternNotes(60 + 10 * i)));
+  }
+  return data;
+}
+
 Deno.test("gridCombinations() makes every combination, last setting fastest", () => {
   assert.deepEqual(gridCombinations({ a: [1, 2], b: ["x", "y"] }), [
     { a: 1, b: "x" },
@@ -136,11 +146,7 @@ Deno.test("heldOutTable() lists each run's best held-out loss against the yardst
 Deno.test("runSweep() trains one run per combination into its own folder and tabulates them", async () => {
   const dir = tempDir();
   try {
-    const data = join(dir, "data");
-    Deno.mkdirSync(data);
-    for (let i = 0; i < 3; i++) {
-      Deno.writeFileSync(join(data, `p${i}.mid`), notesToMidi(patternNotes(60 + 10 * i)));
-    }
+    const data = writeCorpus(dir);
     const result = await runSweep({
       name: "t",
       base: {
@@ -190,11 +196,7 @@ Deno.test("runSweep() trains one run per combination into its own folder and tab
 Deno.test("runSweep() runs chosen combinations of either family, each under the base's time budget", async () => {
   const dir = tempDir();
   try {
-    const data = join(dir, "data");
-    Deno.mkdirSync(data);
-    for (let i = 0; i < 3; i++) {
-      Deno.writeFileSync(join(data, `p${i}.mid`), notesToMidi(patternNotes(60 + 10 * i)));
-    }
+    const data = writeCorpus(dir);
     const base = {
       family: "classic" as const,
       data: { dir: data, validationFraction: 0.34 },

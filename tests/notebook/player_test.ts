@@ -6,18 +6,12 @@ import { renderWav } from "../../lib/notebook/synth.ts";
 import { notesToMidi } from "../../lib/music/midi.ts";
 import type { Note } from "../../lib/music/midi.ts";
 import { chromiumPath, launchBrowser } from "../_browser.ts";
+import { arpeggioNotes } from "../_helpers.ts";
 
 const { Midi } = tonejs;
 
 /** A C major arpeggio, a quarter second per note. */
-const NOTES: Note[] = [60, 64, 67, 72, 67, 64].map((pitch, i) => ({
-  pitch,
-  start: i * 0.25,
-  end: i * 0.25 + 0.3,
-  step: i === 0 ? 0 : 0.25,
-  duration: 0.3,
-  velocity: 90,
-}));
+const NOTES: Note[] = arpeggioNotes([60, 64, 67, 72, 67, 64]);
 const MIDI = notesToMidi(NOTES);
 const WAV = renderWav(NOTES);
 

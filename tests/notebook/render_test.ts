@@ -24,6 +24,7 @@ import { midiPlayerBundle } from "../../lib/notebook/player.ts";
 import { renderWav } from "../../lib/notebook/synth.ts";
 import { type Note, notesToMidi } from "../../lib/music/midi.ts";
 import { chromiumPath } from "../_browser.ts";
+import { arpeggioNotes, unigramTrace } from "../_helpers.ts";
 import {
   classicInstalled,
   expectedOutputs,
@@ -37,14 +38,7 @@ import {
 
 const OUT = join("out", "render-test");
 
-const NOTES: Note[] = [60, 64, 67, 72, 67, 64, 62, 60].map((pitch, i) => ({
-  pitch,
-  start: i * 0.25,
-  end: i * 0.25 + 0.3,
-  step: i === 0 ? 0 : 0.25,
-  duration: 0.3,
-  velocity: 90,
-}));
+const NOTES: Note[] = arpeggioNotes([60, 64, 67, 72, 67, 64, 62, 60]);
 
 function display(bundle: MediaBundle) {
   return { output_type: "display_data", data: bundle, metadata: {} };
@@ -73,14 +67,7 @@ async function builtNotebook(): Promise<NotebookJson> {
     val_loss: [2.2, 1.9, 1.8, 1.8],
   };
   const loss = lossFigure(history, { title: "Loss per epoch" });
-  loss.data.push({
-    type: "scatter",
-    mode: "lines",
-    name: "unigram 2.4",
-    x: [1, 4],
-    y: [2.4, 2.4],
-    line: { color: "#999999", dash: "dot", width: 1.5 },
-  });
+  loss.data.push(unigramTrace(2.4, 4));
   const other = NOTES.map((n) => ({ ...n, pitch: n.pitch + 2 }));
   const midi = notesToMidi(NOTES);
   return {

@@ -9,6 +9,7 @@ import {
   tokenFrequencyFigure,
 } from "../../lib/notebook/plot.ts";
 import type { Note } from "../../lib/music/midi.ts";
+import { unigramTrace } from "../_helpers.ts";
 
 type Attrs = Record<string, string>;
 
@@ -149,14 +150,7 @@ Deno.test("figureSvg() draws val_ series dashed in their series' colour, with a 
 
 Deno.test("figureSvg() draws a baseline trace as a flat line across the epochs, in the legend", () => {
   const fig = lossFigure({ loss: [3, 2, 1] });
-  fig.data.push({
-    type: "scatter",
-    mode: "lines",
-    name: "unigram 2.5",
-    x: [1, 3],
-    y: [2.5, 2.5],
-    line: { color: "#999999", dash: "dot", width: 1.5 },
-  });
+  fig.data.push(unigramTrace(2.5, 3));
   const svg = figureSvg(fig);
   const p = projector(svg);
   const baseline = elements(svg, "polyline")[1];
