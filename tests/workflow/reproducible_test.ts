@@ -144,3 +144,37 @@ Deno.test("seeded dropout draws a new mask for every batch and repeats them afte
   x.dispose();
   model.dispose();
 });
+
+Deno.test("a run saved before model.input existed loads as scaled and generates as before; a config that contradicts its model is refused", async () => {
+  const dir = tempDir();
+  try {
+    const data = writeTinyCorpus(join(dir, "data"));
+    for (const family of ["tutorial", "classic"] as const) {
+      const runDir = join(dir, family);
+      const over = { model: { input: "scaled" as const }, train: { epochs: 1 } };
+      const tiny = family === "tutorial" ? tinyTutorial(data, over) : tinyClassic(data, over);
+      (await trainRun(resolveConfig(tiny as DeepPartial<RunConfig>), { runDir })).model.dispose();
+      const corpus = await readCorpus((await loadRun(runDir)).config);
+      const before = await loadRun(runDir);
+      const expected = generateMusic(before, corpus, { length: 12 }).notes;
+      before.model.dispose();
+      // The config.json an older version wrote: no model.input, embeddingSize or dropout.
+      const path = join(runDir, "config.json");
+      const saved = JSON.parse(await Deno.readTextFile(path));
+      for (const key of ["input", "embeddingSize", "dropout"]) delete saved.model[key];
+      await Deno.writeTextFile(path, JSON.stringify(saved));
+      const notes: string[] = [];
+      const old = await loadRun(runDir, { onRenamed: (n) => notes.push(n) });
+      assert.equal(old.config.model.input, "scaled", family);
+      assert.match(notes.join("\n"), /saved before model\.input existed/);
+      assert.deepEqual(generateMusic(old, corpus, { length: 12 }).notes, expected, family);
+      old.model.dispose();
+      // A config that says "embedding" for a model that reads scaled input.
+      saved.model.input = "embedding";
+      await Deno.writeTextFile(path, JSON.stringify(saved));
+      await assert.rejects(() => loadRun(runDir), /expected model\.input "embedding"/);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
