@@ -70,6 +70,14 @@ export const classicFamily: ModelFamily<ClassicConfig, TokenFolder, ClassicData,
   scaledInput: () => "id / vocabulary size",
   train: (config, options) => trainClassic(config, options),
   loadRun: (runDir, options) => loadClassicRun(runDir, options),
+  corpusSettings: (config) => config.tokens,
+  fixedStepBeats: (config) => config.generate.stepBeats,
+  judgePieces: (folder, options) =>
+    folder.files.map((f) => ({
+      name: f.path,
+      notes: tokensToNotes(f.tokens, { stepBeats: options.stepBeats ?? 0.5, bpm: options.bpm }),
+      tokens: f.tokens,
+    })),
   generate: (run, folder, options = {}) =>
     generateFromClassicRun(run, { ...options, seedFrom: folder.files }),
 };

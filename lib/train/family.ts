@@ -79,6 +79,26 @@ export interface FamilyLoadOptions {
   onRenamed?: (note: string) => void;
 }
 
+/** Options for {@linkcode ModelFamily.judgePieces}. */
+export interface JudgePiecesOptions {
+  /** Tempo the pieces are played back at. */
+  bpm: number;
+  /**
+   * Quarter notes between tokens where the steps are fixed.
+   * @default {0.5}
+   */
+  stepBeats?: number;
+}
+
+/** One piece of a corpus as the judge compares it. */
+export interface JudgedPiece {
+  /** The file it was read from. */
+  name: string;
+  notes: Note[];
+  /** The piece's tokens, for a family that has tokens. */
+  tokens?: string[];
+}
+
 /** Generated music: notes, and for a token family the tokens they came from. */
 export interface FamilyMusic {
   notes: Note[];
@@ -152,6 +172,19 @@ export interface ModelFamily<
    * @throws {Error} naming the folder when it has no readable config or model
    */
   loadRun(runDir: string, options?: FamilyLoadOptions): Promise<R>;
+  /**
+   * The settings besides `data` that change what {@linkcode ModelFamily.readCorpus} reads
+   * (classic: `tokens`; `null` when there are none).
+   */
+  corpusSettings(config: C): unknown;
+  /** Quarter notes between generated steps when they are fixed (`undefined`: learnt). */
+  fixedStepBeats(config: C): number | undefined;
+  /**
+   * Each piece of the corpus as the judge compares it: its notes as played back at `bpm`
+   * (and `stepBeats` where the steps are fixed, default 0.5), and its tokens where the family
+   * has tokens.
+   */
+  judgePieces(folder: Folder, options: JudgePiecesOptions): JudgedPiece[];
   /** Generates music from a seeded random window of `folder`'s pieces. */
   generate(run: R, folder: Folder, options?: GenerateOverrides): FamilyMusic;
 }

@@ -55,6 +55,9 @@ export const tutorialFamily: ModelFamily<TutorialConfig, MidiFolder, TutorialDat
   scaledInput: (config) => `pitch / ${config.dataset.pitchScale}`,
   train: (config, options) => trainTutorial(config, options),
   loadRun: (runDir, options) => loadTutorialRun(runDir, options),
+  corpusSettings: () => null,
+  fixedStepBeats: () => undefined,
+  judgePieces: (folder) => folder.files.map((f) => ({ name: f.path, notes: f.notes })),
   generate: (run, folder, options = {}) => ({
     notes: generateFromTutorialRun(run, { ...options, seedFrom: folder.files }),
   }),
