@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ClassicConfig } from "../config/config.ts";
+import { type ClassicConfig, FAMILY_UNITS } from "../config/config.ts";
 import { isChordToken, type TokenFolder, tokenPitches, tokensToNotes } from "../music/tokens.ts";
 import type { ModelFamily } from "../train/family.ts";
 import { runPaths } from "../io/run_folder.ts";
@@ -24,8 +24,7 @@ import {
 /** The classic family: note and chord tokens in, windows of ids, stacked LSTMs + softmax. */
 export const classicFamily: ModelFamily<ClassicConfig, TokenFolder, ClassicData, ClassicRun> = {
   name: "classic",
-  unit: "token",
-  units: "tokens",
+  ...FAMILY_UNITS.classic,
   readCorpus: (config) => readClassicTokens(config),
   corpusPath: (runDir) => runPaths(runDir).tokens,
   corpusSize: (folder) => folder.files.reduce((n, f) => n + f.tokens.length, 0),
@@ -78,6 +77,8 @@ export const classicFamily: ModelFamily<ClassicConfig, TokenFolder, ClassicData,
       notes: tokensToNotes(f.tokens, { stepBeats: options.stepBeats ?? 0.5, bpm: options.bpm }),
       tokens: f.tokens,
     })),
+  modelPreset: (config) => config.model.preset,
+  ownRunFiles: (runDir) => [{ label: "vocabulary", path: runPaths(runDir).vocabulary }],
   generate: (run, folder, options = {}) =>
     generateFromClassicRun(run, { ...options, seedFrom: folder.files }),
 };

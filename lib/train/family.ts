@@ -8,7 +8,7 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { GenerateOverrides, RunConfig } from "../config/config.ts";
+import type { FamilyUnits, GenerateOverrides, RunConfig } from "../config/config.ts";
 import type { Note } from "../music/midi.ts";
 import type { LstmFactory } from "../engine/fused_lstm.ts";
 import type { HeldOutBaselines } from "./baseline.ts";
@@ -118,10 +118,10 @@ export interface ModelFamily<
 > {
   /** The `config.family` it answers to. */
   readonly name: C["family"];
-  /** What one step of a sequence is, for people: `"note"` or `"token"`. */
-  readonly unit: "note" | "token";
+  /** What one step of a sequence is, for people: `"note"` or `"token"` (`FAMILY_UNITS`). */
+  readonly unit: FamilyUnits["unit"];
   /** The plural of `unit`: `"notes"` or `"tokens"`. */
-  readonly units: "notes" | "tokens";
+  readonly units: FamilyUnits["units"];
   /**
    * Reads the configured data folder.
    *
@@ -185,6 +185,13 @@ export interface ModelFamily<
    * has tokens.
    */
   judgePieces(folder: Folder, options: JudgePiecesOptions): JudgedPiece[];
+  /** The named preset the model is built from (classic: `model.preset`; `null`: none). */
+  modelPreset(config: C): string | null;
+  /**
+   * The files of a run folder that only this family writes and the train command lists, by
+   * label (classic: the vocabulary).
+   */
+  ownRunFiles(runDir: string): Array<{ label: string; path: string }>;
   /** Generates music from a seeded random window of `folder`'s pieces. */
   generate(run: R, folder: Folder, options?: GenerateOverrides): FamilyMusic;
 }

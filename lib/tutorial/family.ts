@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { TutorialConfig } from "../config/config.ts";
+import { FAMILY_UNITS, type TutorialConfig } from "../config/config.ts";
 import type { MidiFolder } from "../music/midi.ts";
 import type { ModelFamily } from "../train/family.ts";
 import { runPaths } from "../io/run_folder.ts";
@@ -24,8 +24,7 @@ import {
 /** The tutorial family: note tables in, pitch/step/duration windows, three heads. */
 export const tutorialFamily: ModelFamily<TutorialConfig, MidiFolder, TutorialData, TutorialRun> = {
   name: "tutorial",
-  unit: "note",
-  units: "notes",
+  ...FAMILY_UNITS.tutorial,
   readCorpus: (config) => readTutorialNotes(config),
   corpusPath: (runDir) => runPaths(runDir).notes,
   corpusSize: (folder) => folder.files.reduce((n, f) => n + f.notes.length, 0),
@@ -58,6 +57,8 @@ export const tutorialFamily: ModelFamily<TutorialConfig, MidiFolder, TutorialDat
   corpusSettings: () => null,
   fixedStepBeats: () => undefined,
   judgePieces: (folder) => folder.files.map((f) => ({ name: f.path, notes: f.notes })),
+  modelPreset: () => null,
+  ownRunFiles: () => [],
   generate: (run, folder, options = {}) => ({
     notes: generateFromTutorialRun(run, { ...options, seedFrom: folder.files }),
   }),
