@@ -11,6 +11,7 @@ import {
   type ParseCase,
   useBackend,
 } from "./_bench_common.ts";
+import { type Family, FAMILY_UNITS } from "../config/config.ts";
 
 /**
  * MIDI parsing speed over a corpus folder (files/s and notes/s of a first, uncached pass).
@@ -56,6 +57,57 @@ export async function runParse(c: ParseCase): Promise<ChildResult["entries"]> {
   ];
 }
 
+type Dataset = import("@tensorflow/tfjs").data.Dataset<import("@tensorflow/tfjs").TensorContainer>;
+
+/** A family's training data for the memory workload: its counts and its `tf.data` pipeline. */
+interface MemoryData {
+  windows: number;
+  units: number;
+  dataset: Dataset;
+}
+
+/** How each family's memory workload builds its data (`sample` records the RSS). */
+const MEMORY_DATA: Record<Family, (c: MemoryCase, sample: () => void) => Promise<MemoryData>> = {
+  tutorial: async (c, sample) => {
+    const { loadMidiFolder } = await import("../music/midi.ts");
+    const { tutorialDataset, tutorialWindows } = await import("../tutorial/windows.ts");
+    const folder = loadMidiFolder(c.corpus);
+    const files = [];
+    let units = 0;
+    for (let r = 0; r < c.factor; r++) {
+      for (const f of folder.files) {
+        files.push({ path: `${f.path}#${r}`, notes: f.notes.map((n) => ({ ...n })) });
+        units += f.notes.length;
+      }
+      sample();
+    }
+    const index = tutorialWindows(files, { sequenceLength: 25 });
+    const dataset = tutorialDataset(index, { batchSize: 64, seed: 1 });
+    return { windows: index.count, units, dataset };
+  },
+  classic: async (c, sample) => {
+    const { loadTokenFolder } = await import("../music/tokens.ts");
+    const { buildVocabulary, encodeTokens } = await import("../music/vocabulary.ts");
+    const { classicDataset, classicWindowIndex } = await import("../classic/windows.ts");
+    const folder = loadTokenFolder(c.corpus);
+    const tokenFiles: string[][] = [];
+    let units = 0;
+    for (let r = 0; r < c.factor; r++) {
+      for (const f of folder.files) {
+        tokenFiles.push(f.tokens.slice());
+        units += f.tokens.length;
+      }
+      sample();
+    }
+    const vocab = buildVocabulary(tokenFiles);
+    const ids = tokenFiles.map((t) => encodeTokens(vocab, t));
+    sample();
+    const index = classicWindowIndex(ids, { vocabSize: vocab.tokens.length, sequenceLength: 100 });
+    const dataset = classicDataset(index, { batchSize: 64, seed: 1 });
+    return { windows: index.count, units, dataset };
+  },
+};
+
 /**
  * Peak memory of preparing a family's training data from the corpus `c.factor` times, and
  * iterating it; the entry's value is filled in from the process's peak by the caller.
@@ -69,45 +121,8 @@ export async function runMemory(c: MemoryCase): Promise<ChildResult["entries"]> 
   let peakSampled = rss();
   const sample = () => (peakSampled = Math.max(peakSampled, rss()));
   const t0 = performance.now();
-  let windows = 0;
-  let units = 0;
   let batches = 0;
-  let dataset: import("@tensorflow/tfjs").data.Dataset<import("@tensorflow/tfjs").TensorContainer>;
-  if (c.family === "tutorial") {
-    const { loadMidiFolder } = await import("../music/midi.ts");
-    const { tutorialDataset, tutorialWindows } = await import("../tutorial/windows.ts");
-    const folder = loadMidiFolder(c.corpus);
-    const files = [];
-    for (let r = 0; r < c.factor; r++) {
-      for (const f of folder.files) {
-        files.push({ path: `${f.path}#${r}`, notes: f.notes.map((n) => ({ ...n })) });
-        units += f.notes.length;
-      }
-      sample();
-    }
-    const index = tutorialWindows(files, { sequenceLength: 25 });
-    windows = index.count;
-    dataset = tutorialDataset(index, { batchSize: 64, seed: 1 });
-  } else {
-    const { loadTokenFolder } = await import("../music/tokens.ts");
-    const { buildVocabulary, encodeTokens } = await import("../music/vocabulary.ts");
-    const { classicDataset, classicWindowIndex } = await import("../classic/windows.ts");
-    const folder = loadTokenFolder(c.corpus);
-    const tokenFiles: string[][] = [];
-    for (let r = 0; r < c.factor; r++) {
-      for (const f of folder.files) {
-        tokenFiles.push(f.tokens.slice());
-        units += f.tokens.length;
-      }
-      sample();
-    }
-    const vocab = buildVocabulary(tokenFiles);
-    const ids = tokenFiles.map((t) => encodeTokens(vocab, t));
-    sample();
-    const index = classicWindowIndex(ids, { vocabSize: vocab.tokens.length, sequenceLength: 100 });
-    windows = index.count;
-    dataset = classicDataset(index, { batchSize: 64, seed: 1 });
-  }
+  const { windows, units, dataset } = await MEMORY_DATA[c.family](c, sample);
   sample();
   const prepared = (performance.now() - t0) / 1000;
   const it = await dataset.iterator();
@@ -127,11 +142,11 @@ export async function runMemory(c: MemoryCase): Promise<ChildResult["entries"]> 
   }
   sample();
   const iterSec = (performance.now() - t1) / 1000;
-  const what = c.family === "tutorial" ? "notes" : "tokens";
+  const what = FAMILY_UNITS[c.family].units;
   return [{
     workload: `prepare ${c.family} dataset`,
     backend: "wasm",
-    implementation: c.family === "tutorial" ? "tutorialDataset" : "classicDataset",
+    implementation: `${c.family}Dataset`,
     figure: `peak RSS, corpus x${c.factor}`,
     unit: "MiB",
     value: null, // filled in from the process's peak below

@@ -197,7 +197,7 @@ export function plan(options: PlanOptions): Job[] {
       onFail: [{
         workload: `prepare ${family} dataset`,
         backend: "wasm",
-        implementation: family === "tutorial" ? "tutorialDataset" : "classicDataset",
+        implementation: `${family}Dataset`,
         figure: "peak RSS, corpus x10",
         unit: "MiB",
       }],

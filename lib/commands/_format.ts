@@ -7,7 +7,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { SkippedFile } from "../music/midi.ts";
 import type { EpochInfo } from "../train/loop.ts";
-import type { RunConfig } from "../config/config.ts";
+import { FAMILY_UNITS, type RunConfig } from "../config/config.ts";
 import {
   type Corpus,
   describeCorpus,
@@ -68,7 +68,7 @@ export function numberArg(
 /** Lines describing the data of a run: the folder, skipped files, the windows. */
 export function dataLines(config: RunConfig, corpus: Corpus, prepared: PreparedData): string[] {
   const windows = windowCounts(prepared);
-  const unit = config.family === "tutorial" ? "notes" : "tokens";
+  const unit = FAMILY_UNITS[config.family].units;
   const length = `${config.model.sequenceLength} ${unit}`;
   return [
     `data: ${config.data.dir}: ${describeCorpus(corpus)}`,

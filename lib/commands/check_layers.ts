@@ -11,6 +11,11 @@
  * 4. `judge`, `notebook`, `web`
  * 5. `commands`, and the entry points `lib/mod.ts`
  *
+ * From layer 2 up, code asks the family object (`lib/workflow/families.ts`) instead of
+ * comparing `family` with a name by `===`: such a branch anywhere but the registry is a
+ * problem. The
+ * layers below (`config`, `io`, `train`) may keep theirs, as they cannot import the families.
+ *
  * Usage: `deno run -A lib/commands/check_layers.ts [lib]`
  *
  * @module
@@ -41,9 +46,21 @@ const SIBLINGS_APART: ReadonlyArray<readonly [string, string]> = [["tutorial", "
 /** Folders that must not import TensorFlow.js. */
 const NO_TENSORFLOW = new Set(["music"]);
 
+/** The layer from which branches on a family's name are refused. */
+export const FAMILY_OBJECT_LAYER = 2;
+
+/** A comparison of a `family` by `===`, as the issue's grep counts it. */
+const FAMILY_BRANCH = /family\s===/;
+
+/** The one module above the lower layers that may branch on a family's name. */
+const FAMILY_REGISTRY = "workflow/families.ts";
+
 /** One broken rule, with the files it names. */
 export interface LayerProblem {
-  /** `"upward"`, `"sibling"`, `"tensorflow"`, `"cycle"` or `"unknown-folder"`. */
+  /**
+   * `"upward"`, `"sibling"`, `"tensorflow"`, `"cycle"`, `"unknown-folder"` or
+   * `"family-branch"`.
+   */
   kind: string;
   message: string;
 }
@@ -95,7 +112,19 @@ export async function checkLayers(libDir: string): Promise<LayerProblem[]> {
       continue;
     }
     const edges: string[] = [];
-    for (const spec of importSpecifiers(await Deno.readTextFile(file))) {
+    const source = await Deno.readTextFile(file);
+    if (layer >= FAMILY_OBJECT_LAYER && name.split(/[\\/]/).join("/") !== FAMILY_REGISTRY) {
+      source.split("\n").forEach((line, i) => {
+        if (FAMILY_BRANCH.test(line)) {
+          problems.push({
+            kind: "family-branch",
+            message: `lib/${name}:${i + 1} branches on the family's name; ask the family object ` +
+              `(familyOf / familyNamed in lib/${FAMILY_REGISTRY}) instead`,
+          });
+        }
+      });
+    }
+    for (const spec of importSpecifiers(source)) {
       if (spec.startsWith("@tensorflow/") && NO_TENSORFLOW.has(from)) {
         problems.push({
           kind: "tensorflow",
@@ -163,5 +192,7 @@ if (import.meta.main) {
     console.error(`check_layers: ${problems.length} problem(s) in ${libDir}`);
     Deno.exit(1);
   }
-  console.log(`check_layers: lib/ keeps its layers, no import cycle`);
+  console.log(
+    "check_layers: lib/ keeps its layers, no import cycle, no branch on a family's name",
+  );
 }

@@ -22,6 +22,7 @@ import {
 } from "../music/midi.ts";
 import { loadTokenFolder, pitchName } from "../music/tokens.ts";
 import { buildVocabulary } from "../music/vocabulary.ts";
+import { FAMILY_UNITS, resolveConfig } from "../config/config.ts";
 import { parseCommandLine } from "./_format.ts";
 
 /** Options for {@linkcode corpusStats}. */
@@ -90,8 +91,7 @@ export function corpusStats(dir: string, options: CorpusStatsOptions = {}): Corp
   const t0 = performance.now();
   const family = options.family ?? "tutorial";
   const top = options.top ?? 20;
-  const instrument = options.instrument ??
-    (family === "classic" ? "first-instrument" : "first-track");
+  const instrument = options.instrument ?? resolveConfig({ family }).data.instrument;
   const read = { instrument, maxFiles: options.maxFiles };
   const summary = (folder: { files: unknown[]; skipped: SkippedFile[] }) => ({
     dir,
@@ -101,7 +101,7 @@ export function corpusStats(dir: string, options: CorpusStatsOptions = {}): Corp
     filesSkipped: folder.skipped.length,
     skipped: folder.skipped,
   });
-  if (family === "classic") {
+  if (FAMILY_UNITS[family].unit === "token") {
     const folder = loadTokenFolder(dir, read);
     const lists = folder.files.map((f) => f.tokens);
     return {

@@ -33,6 +33,7 @@ import {
   type SkippedFile,
 } from "../music/midi.ts";
 import { midiToTokens } from "../music/tokens.ts";
+import { FAMILY_UNITS } from "../config/config.ts";
 import {
   corpusMetrics,
   corpusTokenMetrics,
@@ -87,6 +88,8 @@ const family = args.family;
 if (family !== "tutorial" && family !== "classic") {
   usageError(`--family: expected "tutorial" or "classic", got "${family}"`);
 }
+/** The classic family's copy check and metrics read tokens; the tutorial family's, notes. */
+const byTokens = FAMILY_UNITS[family].unit === "token";
 const ns = args.n.split(",").map((s) => Number(s.trim()));
 if (ns.length === 0 || ns.some((n) => !Number.isInteger(n) || n < 1)) {
   usageError(`--n: expected comma-separated integers >= 1 such as 4,8,16, got "${args.n}"`);
@@ -116,9 +119,9 @@ interface Piece {
 function readPiece(path: string): Piece {
   const midi = parseMidi(Deno.readFileSync(path), path);
   const notes = midiToNotes(midi);
-  const tokens = family === "classic" ? midiToTokens(midi) : [];
+  const tokens = byTokens ? midiToTokens(midi) : [];
   const bpm = fixedBpm ?? midi.header.tempos[0]?.bpm ?? 120;
-  const sequence = family === "classic"
+  const sequence = byTokens
     ? tokens
     : noteCopySequence(notes, { withStep: args["with-step"], stepGridSec });
   return { path, notes, tokens, bpm, sequence };
@@ -132,9 +135,7 @@ try {
   const piece = readPiece(file);
   if (piece.notes.length === 0) throw new Error(`${file}: the first melodic track has no notes`);
   const metrics = pieceMetrics(piece.notes, { bpm: piece.bpm, n: ns[0] });
-  const generatedTokenMetrics = family === "classic"
-    ? tokenMetrics(piece.tokens, { n: ns[0] })
-    : undefined;
+  const generatedTokenMetrics = byTokens ? tokenMetrics(piece.tokens, { n: ns[0] }) : undefined;
   const report: Record<string, unknown> = {
     file,
     family,
@@ -170,7 +171,7 @@ try {
       n: ns[0],
       bpmOf: (i) => pieces[i].bpm,
     });
-    const corpusTokens = family === "classic"
+    const corpusTokens = byTokens
       ? corpusTokenMetrics(pieces.map((p) => p.tokens), { n: ns[0] })
       : undefined;
     timingSec.corpusMetrics = seconds(t);
@@ -193,7 +194,7 @@ try {
       ...(corpusTokens ? { tokenMetrics: corpusTokens } : {}),
     };
     report.copyCheck = {
-      symbols: family === "classic"
+      symbols: byTokens
         ? "tokens"
         : args["with-step"]
         ? `pitch@step (step in units of ${stepGridSec} s)`

@@ -26,6 +26,7 @@ import type { Temperature } from "../engine/random.ts";
 import { fail, numberArg, parseCommandLine } from "./_format.ts";
 import { generateMusic, loadRun, midiOptionsFor, readCorpus } from "../workflow/workflow.ts";
 import { runPaths } from "../io/run_folder.ts";
+import { FAMILY_UNITS } from "../config/config.ts";
 
 const USAGE =
   "usage: deno task generate --run DIR [--temperature T|argmax] [--length N] [--seed S] " +
@@ -91,7 +92,7 @@ try {
   console.log(
     `run: ${runDir} (${run.family} family); seed window from ${dataConfig.data.dir}; ` +
       `seed ${used.seed}, temperature ${used.temperature}, ${used.length} ` +
-      (run.family === "tutorial" ? "notes" : "tokens"),
+      FAMILY_UNITS[run.family].units,
   );
   const music = generateMusic(run, corpus, used);
   const midi = notesToMidi(music.notes, midiOptionsFor(config));

@@ -37,6 +37,7 @@ import { CLASSIC_PRESETS } from "../config/classic_presets.ts";
 import { readTrainState } from "../train/resume.ts";
 import { fail, numberArg, parseCommandLine } from "./_format.ts";
 import { runPaths } from "../io/run_folder.ts";
+import { familyOf } from "../workflow/families.ts";
 import {
   baselineComparisonLines,
   bestEpochLine,
@@ -184,7 +185,9 @@ try {
   const backend = await selectBackend(backendOptions(config));
   console.log(`backend: ${backend.name} (${backend.reason})`);
   const resumeState = args.resume ? await readTrainState(runPaths(runDir).resume) : null;
-  const lstm = config.family === "classic" ? `${config.model.preset}, ` : "";
+  const family = familyOf(config);
+  const preset = family.modelPreset(config);
+  const lstm = preset === null ? "" : `${preset}, `;
   console.log(
     `run: ${runDir} (${config.family} family, ${lstm}lstm ${config.lstm}, seed ${config.seed}, ` +
       `${config.train.epochs} epochs` +
@@ -232,8 +235,8 @@ try {
   console.log(
     `  provenance  ${runPaths(runDir).run} (backend, versions, data fingerprint, baselines)`,
   );
-  if (config.family === "classic") {
-    console.log(`  vocabulary  ${runPaths(runDir).vocabulary}`);
+  for (const { label, path } of family.ownRunFiles(runDir)) {
+    console.log(`  ${label.padEnd(11)} ${path}`);
   }
   console.log(`  history     ${runPaths(runDir).history}`);
   if (result.lastCheckpoint) console.log(`  checkpoint  ${result.lastCheckpoint} (best)`);

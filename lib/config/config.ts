@@ -214,6 +214,20 @@ export type RunConfig = TutorialConfig | ClassicConfig;
 /** The two model families. */
 export type Family = RunConfig["family"];
 
+/** What one step of a family's sequences is called, for messages. */
+export interface FamilyUnits {
+  /** `"note"` or `"token"`. */
+  unit: "note" | "token";
+  /** `"notes"` or `"tokens"`. */
+  units: "notes" | "tokens";
+}
+
+/** Each family's step: a note (tutorial) or a token (classic). */
+export const FAMILY_UNITS: Readonly<Record<Family, FamilyUnits>> = {
+  tutorial: { unit: "note", units: "notes" },
+  classic: { unit: "token", units: "tokens" },
+};
+
 /** Any value nested inside a config, made optional for overrides. */
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 

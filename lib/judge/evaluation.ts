@@ -7,7 +7,8 @@
  */
 import type { RunConfig } from "../config/config.ts";
 import type { MidiFolder, Note } from "../music/midi.ts";
-import { type TokenFolder, tokensToNotes } from "../music/tokens.ts";
+import type { TokenFolder } from "../music/tokens.ts";
+import { familyNamed, familyOf } from "../workflow/families.ts";
 import { corpusMetrics, metricsTable, type MetricsTableRow, pieceMetrics } from "./metrics.ts";
 import {
   buildCopyIndex,
@@ -75,26 +76,14 @@ export function evaluateMusic(
   options: EvaluateMusicOptions = {},
 ): MusicEvaluation {
   const bpm = options.bpm ?? 120;
-  let pieces: Array<{ name: string; notes: Note[]; symbols: CopySymbol[] }>;
-  let generated: CopySymbol[];
-  if (corpus.family === "tutorial") {
-    const folder = corpus.folder as MidiFolder;
-    pieces = folder.files.map((f) => ({
-      name: f.path,
-      notes: f.notes,
-      symbols: noteCopySequence(f.notes),
-    }));
-    generated = noteCopySequence(music.notes);
-  } else {
-    const folder = corpus.folder as TokenFolder;
-    const stepBeats = options.stepBeats ?? 0.5;
-    pieces = folder.files.map((f) => ({
-      name: f.path,
-      notes: tokensToNotes(f.tokens, { stepBeats, bpm }),
-      symbols: f.tokens,
-    }));
-    generated = music.tokens ?? [];
-  }
+  const family = familyNamed(corpus.family);
+  // The copy check compares the family's own steps: tokens, or pitches read off the notes.
+  const byTokens = family.unit === "token";
+  const symbolsOf = (p: { notes: Note[]; tokens?: string[] }): CopySymbol[] =>
+    byTokens ? p.tokens ?? [] : noteCopySequence(p.notes);
+  const pieces = family.judgePieces(corpus.folder, { bpm, stepBeats: options.stepBeats })
+    .map((p) => ({ ...p, symbols: symbolsOf(p) }));
+  const generated = symbolsOf(music);
   const table = metricsTable({
     corpus: corpusMetrics(pieces.map((p) => p.notes), { bpm }),
     generated: pieceMetrics(music.notes, { bpm }),
@@ -104,7 +93,7 @@ export function evaluateMusic(
     ns: options.ns ?? [4, 8, 16],
     flagSpan: options.flagSpan ?? 16,
   });
-  const unit = corpus.family === "tutorial" ? "notes" : "tokens";
+  const unit = family.units;
   const { longest } = copy;
   const summary = longest.length === 0
     ? `nothing copied: no ${unit} sequence of the piece occurs in the corpus`
@@ -119,6 +108,6 @@ export function evaluateMusic(
 export function evaluationOptions(config: RunConfig): EvaluateMusicOptions {
   return {
     bpm: config.generate.bpm,
-    stepBeats: config.family === "classic" ? config.generate.stepBeats : undefined,
+    stepBeats: familyOf(config).fixedStepBeats(config),
   };
 }

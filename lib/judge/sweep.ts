@@ -22,6 +22,7 @@ import type { HeldOutBaselines } from "../train/baseline.ts";
 import type { StopReason } from "../train/controls.ts";
 import { generateMusic, prepareData, readCorpus, trainRun } from "../workflow/workflow.ts";
 import { compareWithBaselines, heldOutBaselines } from "../workflow/baselines.ts";
+import { familyOf } from "../workflow/families.ts";
 import { evaluateMusic, evaluationOptions } from "./evaluation.ts";
 import { pieceMetrics } from "./metrics.ts";
 import { writeJsonAtomic } from "../io/model_files.ts";
@@ -320,5 +321,5 @@ export function heldOutTable(
 }
 
 function tokensOf(config: RunConfig): unknown {
-  return config.family === "classic" ? config.tokens : null;
+  return familyOf(config).corpusSettings(config);
 }

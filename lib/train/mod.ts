@@ -9,6 +9,7 @@ export * from "./accuracy.ts";
 export * from "./baseline.ts";
 export * from "./callbacks.ts";
 export * from "./controls.ts";
+export * from "./family.ts";
 export * from "./loop.ts";
 export * from "./model_input.ts";
 export * from "./ngram.ts";

@@ -23,6 +23,9 @@ import { type Corpus, loadRun, readCorpus, type Run } from "../workflow/workflow
 import { browserScript } from "./bundle.ts";
 import { encodeFloat32, WEB_RUN_FORMAT, type WebRun } from "./run_data.ts";
 import { runPaths } from "../io/run_folder.ts";
+import { type Family, FAMILY_UNITS } from "../config/config.ts";
+import type { MidiFolder } from "../music/midi.ts";
+import type { TokenFolder } from "../music/tokens.ts";
 
 /** Options for {@linkcode exportRun}. */
 export interface ExportRunOptions {
@@ -107,7 +110,10 @@ async function prepareOutDir(outDir: string): Promise<void> {
  *   classic run plays with learned timing but has no `timing.json`
  */
 export function webRunData(run: Run, corpus: Corpus): WebRun {
-  const common = {
+  if (run.family !== corpus.family) {
+    throw new Error(`family: the run is ${run.family}, the corpus ${corpus.family}`);
+  }
+  const common: WebRunCommon = {
     format: WEB_RUN_FORMAT,
     name: basename(resolve(run.runDir)),
     sequenceLength: run.config.model.sequenceLength,
@@ -119,24 +125,40 @@ export function webRunData(run: Run, corpus: Corpus): WebRun {
     topK: run.config.generate.topK,
     midi: { bpm: run.config.generate.bpm, program: run.config.generate.program },
     memory: run.config.generate.memory,
-  } as const;
-  if (run.family === "tutorial" && corpus.family === "tutorial") {
+  };
+  return WEB_RUN_DATA[run.family](run, corpus, common);
+}
+
+/** What an exported run holds whatever its family. */
+type WebRunCommon = Omit<
+  WebRun,
+  "family" | "pieces" | "pitchScale" | "vocabulary" | "stepBeats" | "timing"
+>;
+
+/** Each family's part of the page data: its settings and its pieces, by `run.family`. */
+const WEB_RUN_DATA: Readonly<
+  Record<Family, (run: Run, corpus: Corpus, common: WebRunCommon) => WebRun>
+> = {
+  tutorial: (run, corpus, common) => {
+    const { config } = run as Extract<Run, { family: "tutorial" }>;
     const length = common.sequenceLength;
+    const files = (corpus.folder as MidiFolder).files;
     return {
       ...common,
       family: "tutorial",
-      pitchScale: run.config.dataset.pitchScale,
-      pieces: corpus.folder.files.filter((f) => f.notes.length >= length).map((f) => ({
+      pitchScale: config.dataset.pitchScale,
+      pieces: files.filter((f) => f.notes.length >= length).map((f) => ({
         name: basename(f.path),
         pitch: f.notes.map((n) => n.pitch),
         stepF32: encodeFloat32(f.notes.map((n) => n.step)),
         durationF32: encodeFloat32(f.notes.map((n) => n.duration)),
       })),
     };
-  }
-  if (run.family === "classic" && corpus.family === "classic") {
-    const { vocabulary, config } = run;
-    if (config.generate.timing === "learned" && !run.timing) {
+  },
+  classic: (run, corpus, common) => {
+    const classic = run as Extract<Run, { family: "classic" }>;
+    const { vocabulary, config } = classic;
+    if (config.generate.timing === "learned" && !classic.timing) {
       throw new Error(
         `generate.timing: "learned" needs ${runPaths(run.runDir).timing}, which this run ` +
           'lacks (retrain it, or set generate.timing to "fixed")',
@@ -147,15 +169,14 @@ export function webRunData(run: Run, corpus: Corpus): WebRun {
       family: "classic",
       vocabulary: vocabulary.intToNote,
       stepBeats: config.generate.stepBeats,
-      timing: config.generate.timing === "learned" ? run.timing ?? null : null,
-      pieces: corpus.folder.files.map((f) => ({
+      timing: config.generate.timing === "learned" ? classic.timing ?? null : null,
+      pieces: (corpus.folder as TokenFolder).files.map((f) => ({
         name: basename(f.path),
         ids: encodeTokens(vocabulary, f.tokens.filter((t) => vocabulary.noteToInt.has(t))),
       })).filter((p) => p.ids.length >= common.sequenceLength),
     };
-  }
-  throw new Error(`family: the run is ${run.family}, the corpus ${corpus.family}`);
-}
+  },
+};
 
 /** Layer class names in a Layers `modelTopology`, nested models included. */
 function layerClasses(topology: unknown): string[] {
@@ -234,7 +255,7 @@ export async function exportRun(
     if (data.pieces.length === 0) {
       throw new Error(
         `data ${config.data.dir}: no piece has the ${data.sequenceLength} ` +
-          `${data.family === "tutorial" ? "notes" : "tokens"} of a seed window ` +
+          `${FAMILY_UNITS[data.family].units} of a seed window ` +
           `(model.sequenceLength)`,
       );
     }

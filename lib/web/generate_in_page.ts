@@ -20,6 +20,7 @@ import { generateNotes } from "../tutorial/sample.ts";
 import type { NoteFeaturesRow } from "../tutorial/encode.ts";
 import { generateTokens } from "../classic/sample.ts";
 import { learnedTiming } from "../classic/timing.ts";
+import { type Family, FAMILY_UNITS } from "../config/config.ts";
 import {
   decodeFloat32,
   pieceLength,
@@ -107,7 +108,7 @@ function settingsOf(
   const picked = pickSeedWindow(sequences, {
     sequenceLength: run.sequenceLength,
     seed,
-    unit: run.family === "tutorial" ? "notes" : "tokens",
+    unit: FAMILY_UNITS[run.family].units,
   });
   return { seed, temperature, choice: { piece: picked.file, offset: picked.offset } };
 }
@@ -141,7 +142,7 @@ function checkWindow(run: WebRun, choice: WindowChoice): void {
   if (!Number.isInteger(choice.offset) || choice.offset < 0 || choice.offset > last) {
     throw new Error(
       `seed window: a window of ${run.sequenceLength} in ${piece.name} (${pieceLength(piece)} ${
-        run.family === "tutorial" ? "notes" : "tokens"
+        FAMILY_UNITS[run.family].units
       }) starts at 0..${last}, got ${choice.offset}`,
     );
   }
@@ -215,7 +216,23 @@ export async function generateInPage(
   if (!Number.isInteger(length) || length < 1) {
     throw new Error(`length: expected a positive integer, got ${length}`);
   }
-  return run.family === "tutorial"
-    ? await generateTutorial(model, run, options, length)
-    : await generateClassic(model, run, options, length);
+  return await GENERATE[run.family](model, run, options, length);
 }
+
+/** Each family's generation in the page, by `run.family`. */
+const GENERATE: Readonly<
+  Record<
+    Family,
+    (
+      model: tf.LayersModel,
+      run: WebRun,
+      options: GenerateInPageOptions,
+      length: number,
+    ) => Promise<PageMusic>
+  >
+> = {
+  tutorial: (model, run, options, length) =>
+    generateTutorial(model, run as WebTutorialRun, options, length),
+  classic: (model, run, options, length) =>
+    generateClassic(model, run as WebClassicRun, options, length),
+};

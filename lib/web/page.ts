@@ -18,7 +18,8 @@ import { checkTemperature, type Temperature } from "../engine/random.ts";
 import { generateInPage, type PageMusic, type WindowChoice } from "./generate_in_page.ts";
 import { type MountedPlayer, mountPlayer } from "./player_widget.ts";
 import { audioState } from "./player.ts";
-import { pieceLength, WEB_RUN_FORMAT, type WebRun } from "./run_data.ts";
+import { pieceLength, WEB_RUN_FORMAT, type WebClassicRun, type WebRun } from "./run_data.ts";
+import { type Family, FAMILY_UNITS } from "../config/config.ts";
 
 /** What `model/model.js` sets `globalThis.midiLstmModel` to. */
 interface ModelInScript {
@@ -119,8 +120,16 @@ function readRun(): WebRun {
 }
 
 function unitOf(run: WebRun): string {
-  return run.family === "tutorial" ? "notes" : "tokens";
+  return FAMILY_UNITS[run.family].units;
 }
+
+/** Where each family's generated rhythm comes from, for the page's notes. */
+const RHYTHM: Readonly<Record<Family, (run: WebRun) => string>> = {
+  tutorial: () => "Step and duration come from the model's regression heads.",
+  classic: (run) =>
+    "Tokens are notes or chords, one every " + (run as WebClassicRun).stepBeats +
+    " beats unless the run learnt its rhythm.",
+};
 
 function fillForm(run: WebRun): void {
   document.title = `${run.name}: compose in the browser`;
@@ -148,13 +157,10 @@ function fillForm(run: WebRun): void {
   sync();
   byId("about").textContent = `A window of ${run.sequenceLength} ${unitOf(run)} from the ` +
     `training pieces starts the model; each new ${
-      run.family === "tutorial" ? "note" : "token"
+      FAMILY_UNITS[run.family].unit
     } joins the window and the oldest leaves. Temperature divides the logits before the ` +
     `softmax (below 1: safer, above 1: wilder); "argmax" always takes the likeliest. ` +
-    (run.family === "tutorial"
-      ? "Step and duration come from the model's regression heads."
-      : "Tokens are notes or chords, one every " + run.stepBeats + " beats unless the run " +
-        "learnt its rhythm.") +
+    RHYTHM[run.family](run) +
     (run.memory === "carried"
       ? " (This run's own generation carries the LSTM state across the piece; the page " +
         "re-reads the window, so its notes differ from deno task generate's.)"
@@ -259,7 +265,7 @@ async function main(): Promise<void> {
         `Generated ${music.notes.length} notes` +
           (music.tokens ? ` from ${music.tokens.length} tokens` : "") +
           `, starting from ${piece.name} at ${
-            run.family === "tutorial" ? "note" : "token"
+            FAMILY_UNITS[run.family].unit
           } ${music.window.offset}.`,
       );
     } catch (e) {

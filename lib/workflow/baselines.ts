@@ -9,11 +9,8 @@
 import type { RunConfig } from "../config/config.ts";
 import type { HeldOutBaselines } from "../train/baseline.ts";
 import { describeSmoothing } from "../train/ngram.ts";
-import { tutorialBaselines } from "../tutorial/baselines.ts";
-import { classicBaselines } from "../classic/baselines.ts";
-import type { ClassicData } from "../classic/run.ts";
-import type { TutorialData } from "../tutorial/run.ts";
 import type { PreparedData } from "./workflow.ts";
+import { familyNamed, familyOf } from "./families.ts";
 
 /**
  * The unigram and n-gram cross-entropies of prepared data's held-out labels, the ones the
@@ -23,12 +20,7 @@ import type { PreparedData } from "./workflow.ts";
  * @returns `null` when nothing is held out
  */
 export function heldOutBaselines(prepared: PreparedData): HeldOutBaselines | null {
-  if (prepared.family === "tutorial") {
-    const { train, validation } = prepared.data as TutorialData;
-    return tutorialBaselines(train, validation);
-  }
-  const { train, validation } = prepared.data as ClassicData;
-  return classicBaselines(train, validation);
+  return familyNamed(prepared.family).baselines(prepared.data);
 }
 
 /** `n-gram (4)`: the yardstick's name with its chosen order. */
@@ -166,9 +158,7 @@ export function compareWithBaselines(
       );
     }
     if (config.model.input === "scaled") {
-      const scaled = config.family === "tutorial"
-        ? `pitch / ${config.dataset.pitchScale}`
-        : "id / vocabulary size";
+      const scaled = familyOf(config).scaledInput(config);
       reasons.push(
         `the scaled encoding: model.input "scaled" feeds each ${label} as one number ` +
           `(${scaled}), so neighbouring numbers look alike to the model though the ${labels} ` +

@@ -5,4 +5,5 @@
  * @module
  */
 export * from "./baselines.ts";
+export * from "./families.ts";
 export * from "./workflow.ts";

@@ -1,45 +1,25 @@
 /**
  * One set of steps for both model families, so the notebooks and the `demo` command read the
  * same whichever family `01_setup` chose: read the corpus, prepare the data, build, train,
- * load a run, generate. Each step hands over to `lib/tutorial/run.ts` or `lib/classic/run.ts`.
+ * load a run, generate. Each step asks the config's family object (`lib/tutorial/family.ts` or
+ * `lib/classic/family.ts`, picked in `./families.ts`).
  *
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { GenerateOverrides, RunConfig } from "../config/config.ts";
 import type { MidiFolder, Note } from "../music/midi.ts";
-import { isChordToken, type TokenFolder, tokenPitches, tokensToNotes } from "../music/tokens.ts";
-import { tutorialDataset, tutorialLabels } from "../tutorial/windows.ts";
-import { classicDataset, classicLabels } from "../classic/windows.ts";
+import type { TokenFolder } from "../music/tokens.ts";
 import { unigramCrossEntropy } from "../train/baseline.ts";
-import type { EpochInfo, TrainResult } from "../train/loop.ts";
+import type { EpochInfo, LossFunction, TrainResult } from "../train/loop.ts";
 import type { TrainControls } from "../train/controls.ts";
 import { writeJsonAtomic } from "../io/model_files.ts";
-import { buildTutorialModel, PITCHES, tutorialOptimizer } from "../tutorial/model.ts";
 import { buildWithSeededDropout } from "../engine/seeded_dropout.ts";
 import { lstmFactory } from "../engine/fused_lstm.ts";
-import { buildClassicModel, classicOptimizer, classicTrainLoss } from "../classic/model.ts";
-import {
-  generateFromTutorialRun,
-  loadTutorialRun,
-  prepareTutorialData,
-  readTutorialNotes,
-  trainTutorial,
-  type TutorialData,
-  type TutorialRun,
-} from "../tutorial/run.ts";
-import {
-  type ClassicData,
-  type ClassicRun,
-  generateFromClassicRun,
-  loadClassicRun,
-  prepareClassicData,
-  readClassicTokens,
-  trainClassic,
-} from "../classic/run.ts";
-import type { LossFunction } from "../train/loop.ts";
-import { tutorialLoss } from "../tutorial/model.ts";
+import type { TutorialData, TutorialRun } from "../tutorial/run.ts";
+import type { ClassicData, ClassicRun } from "../classic/run.ts";
 import { runPaths } from "../io/run_folder.ts";
+import { familyNamed, familyOf, familyOfSavedRun } from "./families.ts";
 
 /** The files read for a run: note tables (tutorial) or token lists (classic). */
 export type Corpus =
@@ -60,23 +40,20 @@ export type Run = (TutorialRun & { family: "tutorial" }) | (ClassicRun & { famil
  * @throws {Error} naming the folder when it is missing or gives nothing usable
  */
 export function readCorpus(config: RunConfig): Corpus {
-  return config.family === "tutorial"
-    ? { family: "tutorial", folder: readTutorialNotes(config) }
-    : { family: "classic", folder: readClassicTokens(config) };
+  return { family: config.family, folder: familyOf(config).readCorpus(config) } as Corpus;
 }
 
 /** A one-line description: files, notes or tokens, skipped files. */
 export function describeCorpus(corpus: Corpus): string {
   const { files, skipped } = corpus.folder;
-  const count = corpus.family === "tutorial"
-    ? `${corpus.folder.files.reduce((n, f) => n + f.notes.length, 0)} notes`
-    : `${corpus.folder.files.reduce((n, f) => n + f.tokens.length, 0)} tokens`;
+  const family = familyNamed(corpus.family);
+  const count = `${family.corpusSize(corpus.folder)} ${family.units}`;
   return `${files.length} files, ${count}; ${skipped.length} skipped`;
 }
 
 /** Saves the corpus in the run folder (`notes.json` or `tokens.json`); returns the path. */
 export async function saveCorpus(runDir: string, corpus: Corpus): Promise<string> {
-  const path = corpus.family === "tutorial" ? runPaths(runDir).notes : runPaths(runDir).tokens;
+  const path = familyNamed(corpus.family).corpusPath(runDir);
   await Deno.mkdir(runDir, { recursive: true });
   await writeJsonAtomic(path, corpus.folder, { indent: 0 });
   return path;
@@ -88,7 +65,7 @@ export async function saveCorpus(runDir: string, corpus: Corpus): Promise<string
  * @throws {Error} naming the file, and the notebook that writes it, when it is missing
  */
 export async function loadCorpus(runDir: string, config: RunConfig): Promise<Corpus> {
-  const path = config.family === "tutorial" ? runPaths(runDir).notes : runPaths(runDir).tokens;
+  const path = familyOf(config).corpusPath(runDir);
   let folder;
   try {
     folder = JSON.parse(await Deno.readTextFile(path));
@@ -111,15 +88,10 @@ export function prepareData(config: RunConfig, corpus?: Corpus): PreparedData {
   if (corpus && corpus.family !== config.family) {
     throw new Error(`family: the corpus is ${corpus.family}, the config ${config.family}`);
   }
-  return config.family === "tutorial"
-    ? {
-      family: "tutorial",
-      data: prepareTutorialData(config, corpus?.folder as MidiFolder | undefined),
-    }
-    : {
-      family: "classic",
-      data: prepareClassicData(config, corpus?.folder as TokenFolder | undefined),
-    };
+  return {
+    family: config.family,
+    data: familyOf(config).prepareData(config, corpus?.folder),
+  } as PreparedData;
 }
 
 /** Number of training and validation windows. */
@@ -149,23 +121,12 @@ export interface UnigramBaseline {
  * @returns `null` when nothing is held out
  */
 export function unigramBaseline(prepared: PreparedData): UnigramBaseline | null {
-  if (prepared.family === "tutorial") {
-    const { train, validation } = prepared.data as TutorialData;
-    if (validation.count === 0) return null;
-    const labels = { train: tutorialLabels(train), heldOut: tutorialLabels(validation) };
-    return {
-      nats: unigramCrossEntropy(labels, { classes: PITCHES }),
-      compareWith: "val_pitch_loss",
-      label: "pitch",
-    };
-  }
-  const { train, validation, vocabulary } = prepared.data as ClassicData;
-  if (validation == null || validation.count === 0) return null;
-  const labels = { train: classicLabels(train), heldOut: classicLabels(validation) };
+  const labels = familyNamed(prepared.family).labels(prepared.data);
+  if (labels === null) return null;
   return {
-    nats: unigramCrossEntropy(labels, { classes: vocabulary.size }),
-    compareWith: "val_loss",
-    label: "token",
+    nats: unigramCrossEntropy(labels, { classes: labels.classes }),
+    compareWith: labels.compareWith,
+    label: labels.label,
   };
 }
 
@@ -176,30 +137,21 @@ export function unigramBaseline(prepared: PreparedData): UnigramBaseline | null 
  */
 export function buildModel(config: RunConfig, prepared: PreparedData): tf.LayersModel {
   const options = { seed: config.seed, lstmLayer: lstmFactory(config.lstm) };
-  if (config.family === "tutorial") {
-    return buildWithSeededDropout((lstmLayer) => buildTutorialModel(config, { lstmLayer }), options)
-      .model;
-  }
-  const data = prepared.data as ClassicData;
+  const family = familyOf(config);
   return buildWithSeededDropout(
-    (lstmLayer) =>
-      buildClassicModel(config.model, {
-        vocabSize: data.vocabulary.size,
-        seed: config.seed,
-        lstmLayer,
-      }),
+    (lstmLayer) => family.buildModel(config, prepared.data, { lstmLayer }),
     options,
   ).model;
 }
 
 /** The optimiser training uses for the config's family. */
 export function optimizerFor(config: RunConfig): tf.Optimizer {
-  return config.family === "tutorial" ? tutorialOptimizer(config) : classicOptimizer(config.model);
+  return familyOf(config).optimizer(config);
 }
 
 /** The loss the training loop minimises for the config's family. */
 export function lossFor(config: RunConfig): LossFunction {
-  return config.family === "tutorial" ? tutorialLoss(config.model.lossWeights) : classicTrainLoss();
+  return familyOf(config).loss(config);
 }
 
 /**
@@ -232,7 +184,8 @@ export interface TrainRunOptions extends TrainControls {
 }
 
 /**
- * Trains the config's model into its run folder (see `trainTutorial` / `trainClassic`).
+ * Trains the config's model into its run folder (the family's `train`: `trainTutorial` /
+ * `trainClassic`).
  *
  * @throws {Error} as `trainTutorial` / `trainClassic`
  */
@@ -249,12 +202,9 @@ export async function trainRun(
     stopFile: options.stopFile,
     onBatchEnd: options.onBatchEnd,
   };
-  if (config.family === "tutorial") {
-    const data = options.prepared?.data as TutorialData | undefined;
-    return { family: "tutorial", ...(await trainTutorial(config, { ...common, data })) };
-  }
-  const data = options.prepared?.data as ClassicData | undefined;
-  return { family: "classic", ...(await trainClassic(config, { ...common, data })) };
+  const data = options.prepared?.data;
+  const run = await familyOf(config).train(config, { ...common, data });
+  return { family: config.family, ...(run as object) } as Run & { result: TrainResult };
 }
 
 /** Options for {@linkcode loadRun}. */
@@ -291,8 +241,8 @@ export async function loadRun(runDir: string, options: LoadRunOptions = {}): Pro
     );
   }
   const load = { onRenamed: options.onRenamed };
-  if (family === "classic") return { family: "classic", ...(await loadClassicRun(runDir, load)) };
-  return { family: "tutorial", ...(await loadTutorialRun(runDir, load)) };
+  const runFamily = familyOfSavedRun(family);
+  return { family: runFamily.name, ...(await runFamily.loadRun(runDir, load) as object) } as Run;
 }
 
 /** Options for {@linkcode generateMusic}: the overrides both families take. */
@@ -317,12 +267,7 @@ export function generateMusic(
   if (run.family !== corpus.family) {
     throw new Error(`family: the run is ${run.family}, the corpus ${corpus.family}`);
   }
-  if (run.family === "tutorial") {
-    const folder = corpus.folder as MidiFolder;
-    return { notes: generateFromTutorialRun(run, { ...options, seedFrom: folder.files }) };
-  }
-  const folder = corpus.folder as TokenFolder;
-  return generateFromClassicRun(run, { ...options, seedFrom: folder.files });
+  return familyNamed(run.family).generate(run, corpus.folder, options);
 }
 
 /** The config's tempo and program, for writing generated notes to MIDI. */
@@ -335,13 +280,7 @@ export function midiOptionsFor(config: RunConfig): { bpm: number; program: numbe
  * token list with the pitches each token stands for (classic).
  */
 export function previewRows(corpus: Corpus, fileIndex = 0): object[] {
-  if (corpus.family === "tutorial") return corpus.folder.files[fileIndex].notes;
-  return corpus.folder.files[fileIndex].tokens.map((token, i) => ({
-    index: i,
-    token,
-    kind: isChordToken(token) ? "chord" : "note",
-    pitches: tokenPitches(token).join(" "),
-  }));
+  return familyNamed(corpus.family).previewRows(corpus.folder, fileIndex);
 }
 
 /** Options for {@linkcode pieceNotes}. */
@@ -363,15 +302,10 @@ export interface PieceNotesOptions {
  * the config's fixed step (classic), which shows what the tokens keep and what they drop.
  */
 export function pieceNotes(corpus: Corpus, options: PieceNotesOptions = {}): Note[] {
-  const file = corpus.folder.files[options.fileIndex ?? 0];
-  if (corpus.family === "tutorial") return (file as MidiFolder["files"][number]).notes;
-  const generate = options.config?.family === "classic"
-    ? options.config.generate
-    : { stepBeats: 0.5, bpm: 120 };
-  return tokensToNotes((file as TokenFolder["files"][number]).tokens, {
-    stepBeats: generate.stepBeats,
-    bpm: generate.bpm,
-  });
+  const family = familyNamed(corpus.family);
+  const { config } = options;
+  const ownConfig = config && familyOf(config) === family ? config : undefined;
+  return family.pieceNotes(corpus.folder, options.fileIndex ?? 0, ownConfig);
 }
 
 /** Options for {@linkcode trainingDataset}. */
@@ -389,21 +323,7 @@ export function trainingDataset(
   prepared: PreparedData,
   options: TrainingDatasetOptions = {},
 ): tf.data.Dataset<tf.TensorContainer> {
-  if (config.family === "tutorial") {
-    const data = prepared.data as TutorialData;
-    return tutorialDataset(data.train, {
-      batchSize: config.model.batchSize,
-      shuffleBuffer: config.dataset.shuffleBuffer,
-      seed: config.seed,
-      ...options,
-    });
-  }
-  const data = prepared.data as ClassicData;
-  return classicDataset(data.train, {
-    batchSize: config.model.batchSize,
-    seed: config.seed,
-    ...options,
-  });
+  return familyOf(config).dataset(config, prepared.data, options);
 }
 
 /** Shape and dtype of every tensor in a batch (`xs`, `ys.pitch`, ...), for a table. */

@@ -78,3 +78,19 @@ Deno.test("checkExportsOf() allows two positional arguments and an options objec
   assert.match(problems[0].message, /g\(\) takes 3 positional arguments; expected at most 2/);
   assert.match(problems[1].message, /h is an exported arrow function/);
 });
+
+Deno.test("checkLayers() names a branch on a family's name above the lower layers, but not in the registry or config", async () => {
+  const branch = 'export const f = (c: { family: string }) => c.family === "classic";\n';
+  const dir = await libTree({
+    "config/a.ts": branch,
+    "workflow/families.ts": branch,
+    "judge/b.ts": branch,
+  });
+  try {
+    const problems = await checkLayers(dir);
+    assert.deepEqual(problems.map((p) => p.kind), ["family-branch"]);
+    assert.match(problems[0].message, /lib\/judge\/b\.ts:1 branches on the family's name/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { join } from "node:path";
+import { resolveConfig } from "../../lib/config/config.ts";
+import { FAMILIES, familyNamed, familyOf, familyOfSavedRun } from "../../lib/workflow/families.ts";
+import { tutorialFamily } from "../../lib/tutorial/family.ts";
+import { classicFamily } from "../../lib/classic/family.ts";
+import { prepareData, readCorpus } from "../../lib/workflow/workflow.ts";
+import { tempDir } from "../_helpers.ts";
+import { tinyClassic, tinyTutorial, writeTinyCorpus } from "../_tiny_runs.ts";
+
+await tf.setBackend("cpu");
+const data = writeTinyCorpus(join(tempDir(), "data"), 6);
+
+Deno.test("familyOf() picks the family object that config.family names", () => {
+  assert.equal(familyOf(resolveConfig(tinyTutorial(data))), tutorialFamily);
+  assert.equal(familyOf(resolveConfig(tinyClassic(data))), classicFamily);
+  assert.equal(familyNamed("classic").name, "classic");
+});
+
+Deno.test("familyNamed() names the known families when asked for another", () => {
+  assert.throws(
+    () => familyNamed("jazz"),
+    /family: expected one of "tutorial", "classic", got "jazz"/,
+  );
+  assert.throws(() => familyNamed("toString"), /got "toString"/);
+});
+
+Deno.test("familyOfSavedRun() reads a missing or unknown family as the tutorial family", () => {
+  assert.equal(familyOfSavedRun(undefined), tutorialFamily);
+  assert.equal(familyOfSavedRun("classic"), classicFamily);
+  assert.equal(familyOfSavedRun(3), tutorialFamily);
+});
+
+Deno.test("both families have the same members", () => {
+  const members = (o: object) => Object.keys(o).sort();
+  assert.deepEqual(members(FAMILIES.tutorial), members(FAMILIES.classic));
+  for (const [name, family] of Object.entries(FAMILIES)) assert.equal(family.name, name);
+});
+
+Deno.test("a family's labels and dataset agree on the number of training windows", async () => {
+  for (const options of [tinyTutorial(data), tinyClassic(data)]) {
+    const config = resolveConfig(options);
+    const family = familyOf(config);
+    const prepared = prepareData(config, readCorpus(config));
+    const labels = family.labels(prepared.data);
+    assert.ok(labels, config.family);
+    assert.equal(labels.train.length, prepared.data.train.count, config.family);
+    const batches = await family.dataset(config, prepared.data).toArray();
+    const windows = batches.reduce<number>((n, batch) => {
+      const { ys } = batch as { ys: tf.Tensor | { pitch: tf.Tensor } };
+      return n + (ys instanceof tf.Tensor ? ys : ys.pitch).shape[0];
+    }, 0);
+    tf.dispose(batches);
+    assert.equal(windows, labels.train.length, config.family);
+  }
+});
