@@ -50,7 +50,7 @@ import { lstmFactory } from "../engine/fused_lstm.ts";
 import { type EpochInfo, trainModel, type TrainResult } from "../train/loop.ts";
 import type { TrainControls } from "../train/controls.ts";
 import { modelInputOf } from "../train/model_input.ts";
-import { writeJsonAtomic } from "../io/model_files.ts";
+import { writeJsonAtomic } from "../io/atomic_files.ts";
 import { buildWithSeededDropout } from "../engine/seeded_dropout.ts";
 import {
   beginRun,

@@ -23,7 +23,7 @@ import { baselineLines } from "../workflow/baselines.ts";
 import { lossFigure } from "../notebook/plot.ts";
 import { saveFigureHtml } from "../notebook/display.ts";
 import { renderMidiToWav } from "../notebook/synth.ts";
-import { writeJsonAtomic } from "../io/model_files.ts";
+import { writeJsonAtomic } from "../io/atomic_files.ts";
 import { fail, numberArg, parseCommandLine } from "./_format.ts";
 import {
   baselineComparisonLines,

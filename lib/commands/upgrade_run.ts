@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { upgradeModelFolder } from "../io/model_files.ts";
+import { upgradeModelFolder } from "../io/legacy_model_files.ts";
 import { lockRunFolder, runModelFolders } from "../io/run_folder.ts";
 import { fail, parseCommandLine } from "./_format.ts";
 

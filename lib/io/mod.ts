@@ -9,8 +9,10 @@
  */
 import { registerFileRouters } from "./file_router.ts";
 
+export * from "./atomic_files.ts";
 export * from "./download.ts";
 export * from "./file_router.ts";
+export * from "./legacy_model_files.ts";
 export * from "./model_files.ts";
 export * from "./provenance.ts";
 export * from "./run_folder.ts";

@@ -20,14 +20,16 @@
  * as the standard `"LSTM"` class and plain TensorFlow.js (`tf.loadLayersModel` in a browser
  * or Node) loads any saved model and predicts the same values. {@linkcode loadModel} puts
  * the fused layer back when the model's config says `lstm: "fused"` (or when asked), and
- * still loads files saved with `"FusedLSTM"` before; {@linkcode upgradeModelFolder}
- * rewrites those in place.
+ * still loads files saved with `"FusedLSTM"` before; `upgradeModelFolder`
+ * (`legacy_model_files.ts`) rewrites those in place.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { basename, dirname, join } from "node:path";
+import { basename, join } from "node:path";
 import { FusedLSTM } from "../engine/fused_lstm.ts";
+import { writeFileAtomic, type WriteFileAtomicOptions, writeJsonAtomic } from "./atomic_files.ts";
+import { assertFolder, readJson, readModelJson } from "./_model_json.ts";
 
 /** File name of the model description in a model folder. */
 export const MODEL_JSON = "model.json";
@@ -37,25 +39,6 @@ const STANDARD_CLASS: Readonly<Record<string, string>> = { [FusedLSTM.className]
 const OPTIMIZER_JSON = "optimizer.json";
 /** `format` written to optimizer.json. */
 const OPTIMIZER_FORMAT = "tfjs-optimizer-weights";
-
-/** Options for {@linkcode writeFileAtomic} and {@linkcode writeJsonAtomic}. */
-export interface WriteFileAtomicOptions {
-  /**
-   * Flush the data to disk (fsync) before the rename and sync the folder after it. Turning
-   * it off is faster but a power cut may then leave an empty file.
-   * @default {true}
-   */
-  sync?: boolean;
-}
-
-/** Options for {@linkcode writeJsonAtomic}. */
-export interface WriteJsonAtomicOptions extends WriteFileAtomicOptions {
-  /**
-   * Indentation passed to `JSON.stringify` (0 writes one line).
-   * @default {2}
-   */
-  indent?: number;
-}
 
 /** Options for {@linkcode saveModel}, and the saves of {@linkcode fileSystemHandler}. */
 export interface SaveModelOptions extends WriteFileAtomicOptions {
@@ -117,96 +100,6 @@ export interface LoadModelOptions {
    * @default {the `config.lstm` in the model's metadata when it has one, else the classes as saved}
    */
   lstm?: "fused" | "layers";
-}
-
-/**
- * Reads a JSON file that may not exist yet.
- *
- * @returns the parsed value, or `null` when there is no file at `path`
- * @throws {Error} naming the file when it cannot be read or is not valid JSON
- */
-export async function readJsonIfExists<T = unknown>(path: string): Promise<T | null> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw new Error(`cannot read "${path}": ${(e as Error).message}`, { cause: e });
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch (e) {
-    throw new Error(`"${path}" is not valid JSON: ${(e as Error).message}`, { cause: e });
-  }
-}
-
-/**
- * Writes bytes or text to `path` so that the file is either the old one or the complete new
- * one, never a part: the data goes to a temporary file in the same folder
- * (`.<name>.tmp-<random>`), is synced, and is renamed over `path`.
- *
- * @param path file to create or replace; its folder must exist
- * @param data bytes (not changed) or text (written as UTF-8)
- * @throws {Error} naming `path` when the write or rename fails; the old file is then
- *   untouched and the temporary file removed
- */
-export async function writeFileAtomic(
-  path: string,
-  data: Uint8Array | string,
-  options: WriteFileAtomicOptions = {},
-): Promise<void> {
-  const sync = options.sync ?? true;
-  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${crypto.randomUUID().slice(0, 8)}`);
-  let file: Deno.FsFile | undefined;
-  try {
-    file = await Deno.open(tmp, { write: true, createNew: true });
-    let written = 0;
-    while (written < bytes.length) {
-      written += await file.write(bytes.subarray(written));
-    }
-    if (sync) await file.sync();
-    file.close();
-    file = undefined;
-    await Deno.rename(tmp, path);
-  } catch (error) {
-    try {
-      file?.close();
-    } catch {
-      // already closed
-    }
-    await Deno.remove(tmp).catch(() => {});
-    throw new Error(`cannot write "${path}" (the previous file, if any, is unchanged): ${error}`, {
-      cause: error,
-    });
-  }
-  if (sync) await syncFolder(dirname(path));
-}
-
-/**
- * Writes `value` as JSON to `path` atomically (see {@linkcode writeFileAtomic}).
- *
- * @param path file to create or replace; its folder must exist
- * @param value anything `JSON.stringify` accepts (not changed)
- * @throws {Error} naming `path` when the value cannot be serialised or the write fails
- */
-export async function writeJsonAtomic(
-  path: string,
-  value: unknown,
-  options: WriteJsonAtomicOptions = {},
-): Promise<void> {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value, null, options.indent ?? 2);
-  } catch (error) {
-    throw new Error(`cannot write "${path}": value is not serialisable as JSON: ${error}`, {
-      cause: error,
-    });
-  }
-  if (text === undefined) {
-    throw new Error(`cannot write "${path}": expected a JSON value, got ${typeof value}`);
-  }
-  await writeFileAtomic(path, text + "\n", options);
 }
 
 /**
@@ -303,29 +196,6 @@ export async function loadModel(
 }
 
 /**
- * Rewrites the `model.json` of a model folder saved with project-only layer classes
- * (`"FusedLSTM"`, by versions before standard files) to the standard classes, so plain
- * TensorFlow.js loads it. Only `model.json` changes (atomically); the weights files are
- * not touched.
- *
- * @param dir the model folder
- * @returns the number of layers rewritten (0: the folder was standard already, unchanged)
- * @throws {Error} naming the folder or file when `model.json` is missing or malformed, or
- *   cannot be written
- */
-export async function upgradeModelFolder(
-  dir: string,
-  options: WriteFileAtomicOptions = {},
-): Promise<number> {
-  const json = await readModelJson(dir);
-  const { topology, renamed } = standardTopology(json.modelTopology);
-  if (renamed === 0) return 0;
-  json.modelTopology = topology;
-  await writeJsonAtomic(join(dir, MODEL_JSON), json, { ...options, indent: 0 });
-  return renamed;
-}
-
-/**
  * A layers-model topology (`model.json`'s `modelTopology`, or `model.toJSON(null, false)`)
  * with every project layer class replaced by the standard tfjs class it is saved as
  * (`"FusedLSTM"` -> `"LSTM"`, same config), so plain TensorFlow.js can build it.
@@ -345,7 +215,7 @@ export function standardTopology<T>(topology: T): { topology: T; renamed: number
  * @throws {Error} naming the folder or file when `model.json` is missing or malformed
  */
 export async function readModelMetadata(dir: string): Promise<Record<string, unknown>> {
-  const json = await readModelJson(dir);
+  const json = await readModelJson(dir, MODEL_JSON);
   return (json.userDefinedMetadata ?? {}) as Record<string, unknown>;
 }
 
@@ -530,22 +400,6 @@ async function loadArtifacts(dir: string, jsonName = MODEL_JSON): Promise<tf.io.
   );
 }
 
-async function readModelJson(dir: string, jsonName = MODEL_JSON): Promise<tf.io.ModelJSON> {
-  await assertFolder(dir);
-  const path = join(dir, jsonName);
-  const json = await readJson(path) as Partial<tf.io.ModelJSON>;
-  if (json.modelTopology == null || typeof json.modelTopology !== "object") {
-    throw new Error(
-      `"${path}": expected a tfjs layers model with "modelTopology", got keys ` +
-        JSON.stringify(Object.keys(json)),
-    );
-  }
-  if (!Array.isArray(json.weightsManifest)) {
-    throw new Error(`"${path}": expected a "weightsManifest" array`);
-  }
-  return json as tf.io.ModelJSON;
-}
-
 /** Reads all weight files of a manifest, in order, and checks their total size. */
 async function readWeights(
   dir: string,
@@ -595,44 +449,6 @@ function expectedBytes(specs: tf.io.WeightsManifestEntry[]): number | undefined 
   return total;
 }
 
-async function assertFolder(dir: string): Promise<void> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.stat(dir);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Error(`model folder "${dir}" does not exist`, { cause: error });
-    }
-    throw new Error(`cannot read model folder "${dir}": ${error}`, { cause: error });
-  }
-  if (!info.isDirectory) {
-    throw new Error(`expected "${dir}" to be a model folder, but it is a file`);
-  }
-}
-
-async function readJson(path: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Error(`"${path}" does not exist`, { cause: error });
-    }
-    throw new Error(`cannot read "${path}": ${error}`, { cause: error });
-  }
-  try {
-    const value = JSON.parse(text);
-    if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      throw new Error("expected a JSON object");
-    }
-    return value;
-  } catch (error) {
-    throw new Error(`"${path}" is not a valid JSON object: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-}
-
 /** Hex start of the SHA-256 of `bytes`. */
 async function shortHash(bytes: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
@@ -656,19 +472,5 @@ async function removeStale(
     const stale = (pattern.test(name) && name !== keep) ||
       (tmpOf !== undefined && (tmpOf === jsonName || pattern.test(tmpOf)));
     if (stale) await Deno.remove(join(dir, name)).catch(() => {});
-  }
-}
-
-/** fsyncs a folder so a rename in it survives a power cut (not possible on every OS). */
-async function syncFolder(dir: string): Promise<void> {
-  try {
-    const handle = await Deno.open(dir === "" ? "." : dir, { read: true });
-    try {
-      await handle.sync();
-    } finally {
-      handle.close();
-    }
-  } catch {
-    // Windows cannot open folders as files; the rename itself is still atomic there.
   }
 }

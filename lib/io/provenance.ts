@@ -27,7 +27,7 @@ import { runningWasmThreads } from "../engine/_wasm_threads.ts";
 import { activeBlas, type BlasInfo, blasInfo } from "../engine/blas.ts";
 import { join } from "node:path";
 import type { RunConfig } from "../config/config.ts";
-import { readJsonIfExists, writeJsonAtomic } from "./model_files.ts";
+import { readJsonIfExists, writeJsonAtomic } from "./atomic_files.ts";
 import { RUN_JSON } from "./run_folder.ts";
 
 /** Versions and platform of the process that trained (or resumed) a run. */

@@ -25,7 +25,7 @@ import { compareWithBaselines, heldOutBaselines } from "../workflow/baselines.ts
 import { familyOf } from "../workflow/families.ts";
 import { evaluateMusic, evaluationOptions } from "./evaluation.ts";
 import { pieceMetrics } from "./metrics.ts";
-import { writeJsonAtomic } from "../io/model_files.ts";
+import { writeJsonAtomic } from "../io/atomic_files.ts";
 
 /** A base config and the values to try. */
 export interface SweepSpec {

@@ -8,7 +8,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { backendOptions, type Family, resolveConfig, type RunConfig } from "../config/config.ts";
-import { writeJsonAtomic } from "../io/model_files.ts";
+import { writeJsonAtomic } from "../io/atomic_files.ts";
 import { type BackendChoice, selectBackend } from "../engine/backend.ts";
 import { lockRunFolder, runPaths } from "../io/run_folder.ts";
 

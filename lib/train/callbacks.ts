@@ -7,7 +7,8 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
-import { saveModel, writeJsonAtomic } from "../io/model_files.ts";
+import { writeJsonAtomic } from "../io/atomic_files.ts";
+import { saveModel } from "../io/model_files.ts";
 import { LATEST_CHECKPOINT_JSON } from "../io/run_folder.ts";
 
 /**

@@ -13,14 +13,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { basename, join, relative } from "node:path";
-import {
-  loadModel,
-  loadOptimizerState,
-  readJsonIfExists,
-  saveModel,
-  saveOptimizerState,
-  writeJsonAtomic,
-} from "../io/model_files.ts";
+import { loadModel, loadOptimizerState, saveModel, saveOptimizerState } from "../io/model_files.ts";
+import { readJsonIfExists, writeJsonAtomic } from "../io/atomic_files.ts";
 import { TRAIN_STATE_JSON } from "../io/run_folder.ts";
 import { writeLatestCheckpoint } from "./callbacks.ts";
 

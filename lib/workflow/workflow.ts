@@ -13,7 +13,7 @@ import type { TokenFolder } from "../music/tokens.ts";
 import { unigramCrossEntropy } from "../train/baseline.ts";
 import type { EpochInfo, LossFunction, TrainResult } from "../train/loop.ts";
 import type { TrainControls } from "../train/controls.ts";
-import { writeJsonAtomic } from "../io/model_files.ts";
+import { writeJsonAtomic } from "../io/atomic_files.ts";
 import { buildWithSeededDropout } from "../engine/seeded_dropout.ts";
 import { lstmFactory } from "../engine/fused_lstm.ts";
 import type { TutorialData, TutorialRun } from "../tutorial/run.ts";

@@ -9,12 +9,16 @@ import {
   saveModel,
   saveOptimizerState,
   standardTopology,
-  upgradeModelFolder,
-  writeFileAtomic,
-  writeJsonAtomic,
 } from "../../lib/io/model_files.ts";
-import { fusedLstm, lstmFactory } from "../../lib/engine/fused_lstm.ts";
+import { fusedLstm } from "../../lib/engine/fused_lstm.ts";
 import { tempDir } from "../_helpers.ts";
+import {
+  layerClasses,
+  listFiles,
+  patched,
+  stackedInput,
+  stackedLstmModel,
+} from "./_model_fixtures.ts";
 
 await selectBackend({ backend: "cpu" });
 
@@ -38,26 +42,6 @@ function predictValues(model: tf.LayersModel): number[][] {
     const out = model.predict(fixedInput()) as tf.Tensor[];
     return out.map((t) => Array.from(t.dataSync()));
   });
-}
-
-function listFiles(dir: string): string[] {
-  return [...Deno.readDirSync(dir)].map((e) => e.name).sort();
-}
-
-/** Replaces `obj[key]` for the duration of `f`. */
-async function patched<T extends object, K extends keyof T, R>(
-  obj: T,
-  key: K,
-  replacement: T[K],
-  f: () => Promise<R>,
-): Promise<R> {
-  const saved = obj[key];
-  obj[key] = replacement;
-  try {
-    return await f();
-  } finally {
-    obj[key] = saved;
-  }
 }
 
 Deno.test("saveModel() then loadModel() gives identical predictions for a three-output model", async () => {
@@ -130,37 +114,6 @@ Deno.test("saveModel() over an earlier save keeps only the new weights file", as
     const loaded = await loadModel(dir);
     assert.deepEqual(predictValues(loaded), predictValues(second));
     [first, second, loaded].forEach((m) => m.dispose());
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-});
-
-Deno.test("writeFileAtomic() leaves the old file intact when the write fails part-way", async () => {
-  const dir = tempDir();
-  const path = join(dir, "notes.json");
-  try {
-    await writeJsonAtomic(path, { version: 1 });
-    const before = Deno.readTextFileSync(path);
-    const failingWrite = function (this: Deno.FsFile, p: Uint8Array): Promise<number> {
-      // Write half, then fail like a full disk would.
-      this.writeSync(p.subarray(0, p.length >> 1));
-      return Promise.reject(new Error("simulated: no space left on device"));
-    };
-    await assert.rejects(
-      patched(
-        Deno.FsFile.prototype,
-        "write",
-        failingWrite,
-        () => writeFileAtomic(path, JSON.stringify({ version: 2, padding: "x".repeat(1000) })),
-      ),
-      (error: Error) => {
-        assert.ok(error.message.includes(path), error.message);
-        assert.match(error.message, /no space left/);
-        return true;
-      },
-    );
-    assert.equal(Deno.readTextFileSync(path), before);
-    assert.deepEqual(listFiles(dir), ["notes.json"]); // temporary file removed
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -301,26 +254,6 @@ Deno.test("saveOptimizerState() and loadOptimizerState() round-trip Adam's step 
   }
 });
 
-/** A classic-shaped model: two LSTMs (one with recurrent dropout) and a dense head. */
-function stackedLstmModel(kind: "layers" | "fused"): tf.LayersModel {
-  const lstm = lstmFactory(kind);
-  const input = tf.input({ shape: [6, 2], name: "tokens" });
-  const a = lstm({ units: 5, returnSequences: true, recurrentDropout: 0.2, name: "lstm_1" })
-    .apply(input) as tf.SymbolicTensor;
-  const b = lstm({ units: 4, recurrentActivation: "sigmoid", name: "lstm_2" })
-    .apply(a) as tf.SymbolicTensor;
-  const out = tf.layers.dense({ units: 3, name: "head" }).apply(b) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: out, name: "stacked" });
-}
-
-function stackedInput(): tf.Tensor {
-  return tf.tensor3d(Array.from({ length: 2 * 6 * 2 }, (_, i) => Math.cos(i)), [2, 6, 2]);
-}
-
-function layerClasses(model: tf.LayersModel): string[] {
-  return model.layers.map((l) => l.getClassName());
-}
-
 Deno.test("a fused-LSTM model saves exactly as the same tf.layers.lstm model: class LSTM, same config, weight names and bytes", async () => {
   const dir = tempDir();
   try {
@@ -375,44 +308,6 @@ Deno.test("loadModel() builds the LSTMs as options.lstm or the saved config.lstm
       got.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-5, `${name} ${lstm}: ${i}`));
       loaded.dispose();
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("an old model folder saved with FusedLSTM still loads, and upgradeModelFolder() rewrites only its model.json", async () => {
-  const dir = tempDir();
-  try {
-    const model = stackedLstmModel("fused");
-    const expected = tf.tidy(() =>
-      Array.from((model.predict(stackedInput()) as tf.Tensor).dataSync())
-    );
-    await saveModel(model, dir);
-    const jsonPath = join(dir, "model.json");
-    const standard = Deno.readTextFileSync(jsonPath);
-    // The format before standard files: the same file with the project's class name.
-    const old = standard.replaceAll('"class_name":"LSTM"', '"class_name":"FusedLSTM"');
-    assert.notEqual(old, standard);
-    Deno.writeTextFileSync(jsonPath, old);
-    const weightsName = listFiles(dir).find((f) => f.endsWith(".bin"))!;
-    const weights = Deno.readFileSync(join(dir, weightsName));
-
-    for (const lstm of [undefined, "fused", "layers"] as const) {
-      const loaded = await loadModel(dir, { lstm });
-      const className = lstm === "layers" ? "LSTM" : "FusedLSTM";
-      assert.deepEqual(layerClasses(loaded).slice(1, 3), [className, className]);
-      const got = tf.tidy(() =>
-        Array.from((loaded.predict(stackedInput()) as tf.Tensor).dataSync())
-      );
-      got.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-5, `${lstm}: ${i}`));
-      loaded.dispose();
-    }
-
-    assert.equal(await upgradeModelFolder(dir), 2);
-    assert.equal(Deno.readTextFileSync(jsonPath), standard);
-    assert.deepEqual(Deno.readFileSync(join(dir, weightsName)), weights);
-    assert.deepEqual(listFiles(dir), ["model.json", weightsName]);
-    assert.equal(await upgradeModelFolder(dir), 0, "a standard folder is left alone");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
