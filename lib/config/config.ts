@@ -17,6 +17,7 @@ import {
 import { checkInstrumentChoice, type InstrumentChoice } from "../music/midi.ts";
 
 import { check, isPositiveInt } from "./_check.ts";
+import { upgradeConfig } from "./legacy.ts";
 import type { SelectBackendOptions } from "../engine/backend.ts";
 import type { Temperature } from "../engine/random.ts";
 
@@ -290,96 +291,6 @@ export interface ResolveConfigOptions {
    * @default {false}
    */
   saved?: boolean;
-}
-
-/** A setting renamed since earlier versions: where it was and where it is. */
-interface RenamedSetting {
-  from: string;
-  to: string;
-}
-
-/** Settings of older configs and where they live now, per family. */
-const RENAMED_SETTINGS: Readonly<Record<Family, readonly RenamedSetting[]>> = {
-  tutorial: [
-    { from: "dataset.seqLength", to: "model.sequenceLength" },
-    { from: "dataset.batchSize", to: "model.batchSize" },
-    { from: "generate.notes", to: "generate.length" },
-  ],
-  classic: [{ from: "generate.tokens", to: "generate.length" }],
-};
-
-/** A config being upgraded, section by section. */
-type ConfigSections = Record<string, Record<string, unknown>>;
-
-/** Upgrades that apply to one family only. */
-const FAMILY_UPGRADES: Partial<
-  Record<Family, (out: ConfigSections, onRenamed?: (note: string) => void) => void>
-> = {
-  classic: (out, onRenamed) => {
-    if (out.generate?.temperature === 0) {
-      out.generate.temperature = "argmax";
-      onRenamed?.('config: generate.temperature 0 meant argmax; it is now written "argmax"');
-    }
-  },
-};
-
-/**
- * The model settings added with `model.input`, for a config saved before it: the values that
- * leave its model unchanged (an embedding width it does not use, no dropout).
- */
-const SAVED_BEFORE_INPUT: Record<Family, Record<string, unknown>> = {
-  tutorial: { embeddingSize: 32, dropout: 0 },
-  classic: { embeddingSize: 64 },
-};
-
-/** Options for {@linkcode upgradeConfig}. */
-export interface UpgradeConfigOptions {
-  /** The family whose renamed settings apply. */
-  family: Family;
-  /**
-   * Hears one sentence per change.
-   * @default {undefined}
-   */
-  onRenamed?: (note: string) => void;
-  /**
-   * The config is a run's saved `config.json`, complete as it was written: a setting added
-   * since takes the value that reproduces that run (`model.input: "scaled"`, the only input
-   * before it was a setting), not today's default.
-   * @default {false}
-   */
-  saved?: boolean;
-}
-
-/**
- * An older config brought up to date: renamed settings moved (a value already under the new
- * name wins), a classic `generate.temperature` of 0, which meant argmax, written as
- * `"argmax"`, and, for a saved config without `model.input`, `model.input: "scaled"`. The
- * input is not changed; each change is reported to `onRenamed`.
- */
-export function upgradeConfig<T>(overrides: T, options: UpgradeConfigOptions): T {
-  const { family, onRenamed } = options;
-  const out = structuredClone(overrides ?? {}) as Record<string, Record<string, unknown>>;
-  for (const r of RENAMED_SETTINGS[family] ?? []) {
-    const [fromSection, fromKey] = r.from.split(".");
-    const [toSection, toKey] = r.to.split(".");
-    const section = out[fromSection];
-    if (section === null || typeof section !== "object" || !(fromKey in section)) continue;
-    const value = section[fromKey];
-    delete section[fromKey];
-    out[toSection] ??= {};
-    if (!(toKey in out[toSection])) out[toSection][toKey] = value;
-    onRenamed?.(`config: ${r.from} is now ${r.to} (value ${JSON.stringify(value)} kept)`);
-  }
-  FAMILY_UPGRADES[family]?.(out, onRenamed);
-  if (options.saved && out.model !== null && typeof out.model === "object") {
-    if (!("input" in out.model)) {
-      out.model.input = "scaled";
-      // Unused by a scaled model; the values today's defaults give.
-      Object.assign(out.model, { ...SAVED_BEFORE_INPUT[family], ...out.model });
-      onRenamed?.('config: saved before model.input existed; its model reads "scaled" input');
-    }
-  }
-  return out as T;
 }
 
 function merge<T>(base: T, over: DeepPartial<T> | undefined, path: string): T {

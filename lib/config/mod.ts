@@ -5,3 +5,4 @@
  */
 export * from "./classic_presets.ts";
 export * from "./config.ts";
+export * from "./legacy.ts";

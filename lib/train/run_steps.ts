@@ -15,8 +15,8 @@ import {
   type DeepPartial,
   resolveConfig,
   type RunConfig,
-  upgradeConfig,
 } from "../config/config.ts";
+import { upgradeConfig } from "../config/legacy.ts";
 import type * as tf from "@tensorflow/tfjs";
 import type { EpochInfo, TrainOptions, TrainResult } from "./loop.ts";
 import type { TrainControls } from "./controls.ts";
