@@ -13,7 +13,7 @@
  *   extension is installed;
  * - `text/html`: a static picture (`<img>` of the SVG below, as a `data:` URI) and a plotly
  *   div with a script that draws the interactive figure with plotly.js (the
- *   `plotly.js-basic-dist-min` npm package: scatter and bar traces; offline, no CDN) and then
+ *   `plotly.js-basic-dist-min` npm package, packed by `plotly_bundle.ts`; offline, no CDN) and then
  *   hides the picture. Where scripts do not run (an untrusted notebook, GitHub, nbviewer's
  *   sanitized view) the picture stays. JupyterLab and Notebook 6 pick this form before the
  *   SVG: for an untrusted output it is the richest one they treat as safe (they sanitize it,
@@ -33,10 +33,8 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { createRequire } from "node:module";
 import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { packedScriptTag } from "./_packed_script.ts";
+import { packedPlotlyLoaderScript, plotlyLoaderScript } from "./plotly_bundle.ts";
 import { svgImageTag } from "./_static_image.ts";
 import { lossFigure, type LossFigureOptions, type LossHistory, type PlotlyFigure } from "./plot.ts";
 import { figureSvg } from "./svg_chart.ts";
@@ -55,9 +53,6 @@ export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 
 /** The MIME type of the static SVG picture every figure output carries. */
 export const SVG_MIME = "image/svg+xml";
-
-/** The npm package plotly.js comes from (scatter and bar traces, minified, MIT). */
-const PLOTLY_PACKAGE = "plotly.js-basic-dist-min";
 
 /** The subset of `Deno.jupyter` used here. */
 interface JupyterApi {
@@ -133,68 +128,6 @@ export async function showBundle(bundle: MediaBundle, options: ShowOptions = {})
     update: options.update ?? false,
     ...(options.displayId ? { display_id: options.displayId } : {}),
   });
-}
-
-// ---------------------------------------------------------------------------------------------
-// plotly.js
-
-let plotlyJsCache: string | undefined;
-
-/** Reads plotly.js from the `plotly.js-basic-dist-min` npm package, once per process. */
-function plotlyJsSource(): string {
-  if (plotlyJsCache !== undefined) return plotlyJsCache;
-  const candidates: string[] = [];
-  try {
-    candidates.push(fileURLToPath(import.meta.resolve(PLOTLY_PACKAGE)));
-  } catch { /* not resolvable this way; try the next */ }
-  try {
-    candidates.push(createRequire(import.meta.url).resolve(PLOTLY_PACKAGE));
-  } catch { /* not resolvable this way; try the next */ }
-  candidates.push(
-    fileURLToPath(
-      new URL(`../../node_modules/${PLOTLY_PACKAGE}/plotly-basic.min.js`, import.meta.url),
-    ),
-  );
-  for (const path of candidates) {
-    try {
-      // "</script" or "<!--" inside the library would end or confuse the <script> element.
-      plotlyJsCache = Deno.readTextFileSync(path)
-        .replaceAll("</script", "<\\/script")
-        .replaceAll("<!--", "<\\!--");
-      return plotlyJsCache;
-    } catch { /* try the next candidate */ }
-  }
-  throw new Error(
-    `plotly.js: expected the npm package ${PLOTLY_PACKAGE} in node_modules (looked at ${
-      candidates.join(", ")
-    }), found none; run \`deno install\` in the project root`,
-  );
-}
-
-let packedLoaderCache: string | undefined;
-
-/**
- * A <script> that loads plotly.js from a gzip-compressed, base64 copy (about 0.47 MB instead
- * of 1.07 MB) with the browser's `DecompressionStream`, unless the page has it or is loading it.
- * Notebook outputs use it: besides keeping notebooks small, the Deno kernel has been seen to
- * garble (sign wrongly) very large messages under load, and the front end then drops them.
- * Figures drawn with `plotlyJs: "page"` wait for `window.Plotly` to appear.
- */
-export function packedPlotlyLoaderScript(): string {
-  if (packedLoaderCache !== undefined) return packedLoaderCache;
-  packedLoaderCache = packedScriptTag(plotlyJsSource(), {
-    flag: "__midiLstmPlotlyLoading",
-    whenLoaded: "if (window.Plotly) return;",
-    hideModuleLoaders: true,
-  });
-  return packedLoaderCache;
-}
-
-/** A <script> that defines `window.Plotly` from the inlined library unless the page has it. */
-function plotlyLoaderScript(): string {
-  // Hide AMD/CommonJS globals (classic Jupyter has require.js) so the UMD wrapper sets
-  // window.Plotly.
-  return `<script type="text/javascript">if (!window.Plotly) {(function (define, exports, module) {\n${plotlyJsSource()}\n}).call(window);}</script>`;
 }
 
 /** JSON that is safe inside a <script> element. */

@@ -10,6 +10,7 @@ export * from "./display.ts";
 export * from "./layer_shapes.ts";
 export * from "./plot.ts";
 export * from "./player.ts";
+export * from "./plotly_bundle.ts";
 export * from "./session.ts";
 export * from "./svg_chart.ts";
 export * from "./synth.ts";

@@ -5,7 +5,6 @@ import {
   figureBundle,
   isNotebook,
   livePlot,
-  packedPlotlyLoaderScript,
   PLOTLY_MIME,
   saveFigureHtml,
   showAudio,
@@ -201,15 +200,6 @@ Deno.test("saveFigureHtml() writes a small self-contained page: plotly.js packed
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-});
-
-Deno.test("packedPlotlyLoaderScript() is one valid script, under half of plotly.js's size", () => {
-  const html = packedPlotlyLoaderScript();
-  const body = html.replace(/^<script type="text\/javascript">/, "").replace(/<\/script>$/, "");
-  assert.ok(!body.includes("<script") && !body.includes("</script"));
-  new Function(body); // throws a SyntaxError if the generated JavaScript does not parse
-  assert.match(body, /DecompressionStream\("gzip"\)/);
-  assert.ok(html.length < 550_000, `loader is ${html.length} bytes`);
 });
 
 Deno.test("tableBundle() says 'no rows' for an empty table instead of drawing an empty grid", () => {
