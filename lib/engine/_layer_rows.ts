@@ -9,6 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { readTidy } from "./read_tensors.ts";
 import { activeBlas } from "./blas.ts";
+import { productPlace } from "./_product_place.ts";
 
 /**
  * Rows flowing between layers: `[rows, dim]`. During a sequence feed (`"carried"`) the rows
@@ -21,15 +22,6 @@ export interface Rows {
   dim: number;
   select: number;
 }
-
-/**
- * Off the cpu backend, products with more weights than this (LSTM kernels of a single step,
- * Dense kernels with `layerMath: "js"`) run as tfjs products, smaller ones in plain JS: below
- * it a tfjs call (tensor, kernel, read back) costs more than the loop. On the cpu backend
- * every product runs in JS (its matMul is slower than the loop). With a BLAS active, the
- * large products run on it instead of tfjs (no tensors, no copies: a few microseconds).
- */
-export const JS_PRODUCT_MAX_WEIGHTS = 16384;
 
 /** A layer other than an LSTM as the runner computes it, row by row. */
 export interface RowLayer {
@@ -236,8 +228,9 @@ export function applyLayer(node: RowLayer, x: Rows): Rows {
     }
     case "dense": {
       const { kernel, bias, units, activation, kernelTensor, biasTensor } = node.dense!;
-      const blas = activeBlas();
-      if (kernel.length > JS_PRODUCT_MAX_WEIGHTS && blas != null) {
+      const place = productPlace("row", { weights: kernel.length });
+      if (place === "blas") {
+        const blas = activeBlas()!;
         const out = new Float32Array(x.rows * units);
         if (bias != null) { for (let r = 0; r < x.rows; r++) out.set(bias, r * units); }
         blas.sgemm({ m: x.rows, n: units, k: x.dim, a: x.data, b: kernel, c: out, beta: 1 });
@@ -246,7 +239,7 @@ export function applyLayer(node: RowLayer, x: Rows): Rows {
         }
         return { data: out, rows: x.rows, dim: units, select: x.select };
       }
-      if (kernel.length > JS_PRODUCT_MAX_WEIGHTS && tf.getBackend() !== "cpu") {
+      if (place === "backend") {
         // One tfjs product (bias fused) beats the JS loop by far for large kernels.
         const out = readTidy(() => [
           tf.fused.matMul({

@@ -21,6 +21,7 @@ import { readTidy } from "./read_tensors.ts";
 import { transpose } from "./_matrix.ts";
 import { lstmCell } from "./_lstm_cell.ts";
 import { activeBlas, type Blas } from "./blas.ts";
+import { productPlace } from "./_product_place.ts";
 
 /** Activation of the input, forget and output gates (tfjs `recurrentActivation`). */
 export type GateActivation = "hardSigmoid" | "sigmoid";
@@ -378,8 +379,7 @@ export function runSequence(args: SequenceArgs): SequenceRun {
   const masked = args.stateMask != null;
 
   const blas = activeBlas();
-  const mode = args.matMul ??
-    (blas != null ? "blas" : tf.getBackend() === "cpu" ? "js" : "backend");
+  const mode = args.matMul ?? productPlace("sequence");
   if (mode === "blas" && blas == null) {
     throw new Error('runSequence: matMul "blas" needs an active BLAS (setActiveBlas), got none');
   }

@@ -3,7 +3,7 @@
  * a workaround for its slow transposed products.
  *
  * With a BLAS active (`blas.ts`, set by `selectBackend`), the wrappers run float32 products
- * of one matrix pair (batch 1) of at least {@linkcode BLAS_MIN_MULTIPLY_ADDS} multiply-adds
+ * of one matrix pair (batch 1) of at least `BLAS_MIN_MULTIPLY_ADDS` multiply-adds
  * on it, straight from and into the wasm heap, transposes as flags, with the bias and a
  * `linear` or `relu` activation of `_FusedMatMul` applied after: the Dense layers of both
  * families and their gradients (XNNPACK repacks the right operand of every product, which
@@ -23,9 +23,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { activeBlas, type Blas } from "./blas.ts";
-
-/** Products with fewer multiply-adds than this stay on XNNPACK (a call costs microseconds). */
-export const BLAS_MIN_MULTIPLY_ADDS = 1 << 16;
+import { productPlace } from "./_product_place.ts";
 
 /** Kernels that get wrapped. */
 const KERNEL_NAMES = ["BatchMatMul", "_FusedMatMul"] as const;
@@ -142,7 +140,7 @@ function swapLastTwo(
 
 /**
  * `params`' product on the BLAS, or `null` when it is not one the BLAS path takes (not
- * float32, a batch of more than one matrix, fewer than {@linkcode BLAS_MIN_MULTIPLY_ADDS}
+ * float32, a batch of more than one matrix, fewer than `BLAS_MIN_MULTIPLY_ADDS`
  * multiply-adds, a bias that is not one value per column, PReLU weights, or an activation
  * other than `linear` and `relu`).
  */
@@ -165,7 +163,8 @@ function blasProduct(blas: Blas, params: KernelParams): tf.TensorInfo | null {
   const m = transA ? aCols : aRows;
   const k = transA ? aRows : aCols;
   const n = transB ? bRows : bCols;
-  if ((transB ? bCols : bRows) !== k || m * n * k < BLAS_MIN_MULTIPLY_ADDS) return null;
+  if ((transB ? bCols : bRows) !== k) return null;
+  if (productPlace("wasmKernel", { multiplyAdds: m * n * k }) !== "blas") return null;
   if (bias != null && (bias.dtype !== "float32" || bias.shape.reduce((x, y) => x * y, 1) !== n)) {
     return null;
   }

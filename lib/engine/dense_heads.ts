@@ -18,6 +18,7 @@ import * as tf from "@tensorflow/tfjs";
 import { activeBlas } from "./blas.ts";
 import { readTidy } from "./read_tensors.ts";
 import { transpose } from "./_matrix.ts";
+import { productPlace } from "./_product_place.ts";
 
 /** The arrays a {@linkcode TypedLoss} reads and writes. */
 export interface TypedLossArrays {
@@ -70,8 +71,8 @@ function product(
   dims: { m: number; n: number; k: number; transA?: boolean; transB?: boolean },
 ): Float32Array {
   const { m, n, k, transA = false, transB = false } = dims;
-  const blas = activeBlas();
-  if (blas != null) {
+  if (productPlace("heads") === "blas") {
+    const blas = activeBlas()!;
     const c = new Float32Array(m * n);
     blas.sgemm({ m, n, k, a, b, c, transA, transB });
     return c;

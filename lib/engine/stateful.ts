@@ -41,12 +41,12 @@ import { activeBlas, type Blas } from "./blas.ts";
 import {
   applyLayer,
   concatenateRows,
-  JS_PRODUCT_MAX_WEIGHTS,
   planRowLayer,
   type RowLayer,
   type Rows,
   selectRow,
 } from "./_layer_rows.ts";
+import { productPlace } from "./_product_place.ts";
 
 /**
  * What an LSTM state holds during stateful generation: `"carried"` (everything since the
@@ -374,10 +374,11 @@ function makeStepper(s: LstmNode): LstmStepper {
   const backend = tf.getBackend();
   const blas = activeBlas();
   const { weights, units } = s;
-  // With a BLAS, every large single-row product runs on it (a matrix-vector product, faster
-  // than the wasm product for the classic 512 x 2048 kernels: `docs/performance.md`).
+  // BLAS and JS products read copies of the weights, tfjs products the layer's tensors. With a
+  // BLAS, every large single-row product runs on it (a matrix-vector product, faster than the
+  // wasm product for the classic 512 x 2048 kernels: `docs/performance.md`).
   const inJs = (t: tf.Tensor2D) =>
-    backend === "cpu" || blas != null || t.size <= JS_PRODUCT_MAX_WEIGHTS
+    productPlace("row", { weights: t.size }) !== "backend"
       ? (t.dataSync() as Float32Array).slice()
       : null;
   const kernel = inJs(weights.kernel);
@@ -449,9 +450,9 @@ function stepOne(s: LstmNode, x: Rows): Rows {
   let next = 0;
   if (backendInput) {
     proj.set(products[next++]);
-  } else if (blas != null && kernel.length > JS_PRODUCT_MAX_WEIGHTS) {
+  } else if (productPlace("row", { weights: kernel.length }) === "blas") {
     if (bias != null) proj.set(bias);
-    blasRowTimes(blas, { a: xRow, b: kernel, out: proj, accumulate: bias != null });
+    blasRowTimes(blas!, { a: xRow, b: kernel, out: proj, accumulate: bias != null });
   } else {
     rowTimes(xRow, kernel, proj);
     if (bias != null) {
@@ -460,8 +461,8 @@ function stepOne(s: LstmNode, x: Rows): Rows {
   }
   if (h == null) zRec.fill(0);
   else if (backendRecurrent) zRec.set(products[next++]);
-  else if (blas != null && recurrentKernel!.length > JS_PRODUCT_MAX_WEIGHTS) {
-    blasRowTimes(blas, { a: h, b: recurrentKernel!, out: zRec, accumulate: false });
+  else if (productPlace("row", { weights: recurrentKernel!.length }) === "blas") {
+    blasRowTimes(blas!, { a: h, b: recurrentKernel!, out: zRec, accumulate: false });
   } else rowTimes(h, recurrentKernel!, zRec);
   if (s.c == null) cs.fill(0, 0, units);
   else cs.set(s.c, 0);

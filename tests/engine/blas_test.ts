@@ -486,9 +486,8 @@ Deno.test({
     `wasm matrix products on the BLAS (Dense layers) equal XNNPACK's, with their gradients${needsBlas}`,
   ignore: noBlas,
   async fn() {
-    const { installWasmMatMulWorkaround, BLAS_MIN_MULTIPLY_ADDS } = await import(
-      "../../lib/engine/_wasm_matmul.ts"
-    );
+    const { installWasmMatMulWorkaround } = await import("../../lib/engine/_wasm_matmul.ts");
+    const { BLAS_MIN_MULTIPLY_ADDS } = await import("../../lib/engine/_product_place.ts");
     await tf.setBackend("wasm");
     installWasmMatMulWorkaround();
     try {
