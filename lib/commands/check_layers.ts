@@ -16,6 +16,9 @@
  * problem. The
  * layers below (`config`, `io`, `train`) may keep theirs, as they cannot import the families.
  *
+ * The lesson files (each family's encode, windows, model and sample, `LESSON_FILES`) import
+ * nothing from `lib/engine/`: the run swaps the fast parts in behind the lesson's interfaces.
+ *
  * Usage: `deno run -A lib/commands/check_layers.ts [lib]`
  *
  * @module
@@ -55,11 +58,18 @@ const FAMILY_BRANCH = /family\s===/;
 /** The one module above the lower layers that may branch on a family's name. */
 const FAMILY_REGISTRY = "workflow/families.ts";
 
+/** The lesson files, which import nothing from `lib/engine/`. */
+export const LESSON_FILES: ReadonlySet<string> = new Set(
+  ["tutorial", "classic"].flatMap((family) =>
+    ["encode", "windows", "model", "sample"].map((step) => `${family}/${step}.ts`)
+  ),
+);
+
 /** One broken rule, with the files it names. */
 export interface LayerProblem {
   /**
    * `"upward"`, `"sibling"`, `"tensorflow"`, `"cycle"`, `"unknown-folder"` or
-   * `"family-branch"`.
+   * `"family-branch"` or `"lesson-engine"`.
    */
   kind: string;
   message: string;
@@ -145,6 +155,14 @@ export async function checkLayers(libDir: string): Promise<LayerProblem[]> {
           } (layer ${toLayer}, ${to})`,
         });
       }
+      if (to === "engine" && LESSON_FILES.has(name.split(/[\\/]/).join("/"))) {
+        problems.push({
+          kind: "lesson-engine",
+          message: `lib/${name} is a lesson file but imports lib/${
+            relative(root, target)
+          }; the lesson imports nothing from lib/engine/`,
+        });
+      }
       if (SIBLINGS_APART.some(([a, b]) => (a === from && b === to) || (b === from && a === to))) {
         problems.push({
           kind: "sibling",
@@ -193,6 +211,7 @@ if (import.meta.main) {
     Deno.exit(1);
   }
   console.log(
-    "check_layers: lib/ keeps its layers, no import cycle, no branch on a family's name",
+    "check_layers: lib/ keeps its layers, no import cycle, no branch on a family's name, " +
+      "no lesson file imports lib/engine/",
   );
 }

@@ -94,3 +94,23 @@ Deno.test("checkLayers() names a branch on a family's name above the lower layer
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("checkLayers() names each lesson file's import from lib/engine/, and only those", async () => {
+  const dir = await libTree({
+    "engine/e.ts": "export const e = 1;\n",
+    "tutorial/model.ts": 'import { e } from "../engine/e.ts";\nexport const m = e;\n',
+    "classic/sample.ts": 'import type { E } from "../engine/e.ts";\nexport type S = E;\n',
+    "tutorial/run.ts": 'import { e } from "../engine/e.ts";\nexport const r = e;\n',
+  });
+  try {
+    const problems = await checkLayers(dir);
+    assert.deepEqual(problems.map((p) => p.kind), ["lesson-engine", "lesson-engine"]);
+    assert.match(
+      problems[0].message,
+      /lib\/classic\/sample\.ts is a lesson file but imports lib\/engine\/e\.ts/,
+    );
+    assert.match(problems[1].message, /lib\/tutorial\/model\.ts is a lesson file/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
