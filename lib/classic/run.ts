@@ -33,7 +33,7 @@ import { classicDataset, type ClassicWindowIndex, classicWindowIndex } from "./w
 import { buildClassicModel, classicLossSpec, classicOptimizer, classicTrainLoss } from "./model.ts";
 import { generateTokensStateful } from "./fast_sample.ts";
 import { classicBaselines } from "./baselines.ts";
-import { pickSeedWindow } from "../engine/random.ts";
+import { pickSeedWindow } from "../random/sampling.ts";
 import { loadTokenFolder, type TokenFolder, tokensToNotes } from "../music/tokens.ts";
 import type { Note } from "../music/midi.ts";
 import { learnedTiming, learnTokenTiming, type TokenTimingTable } from "./timing.ts";

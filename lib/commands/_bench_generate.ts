@@ -21,7 +21,7 @@ import {
 export async function runGenerate(c: GenerateCase): Promise<ChildResult["entries"]> {
   const backendReason = await useBackend(c.backend);
   const { lstmFactory } = await import("../engine/fused_lstm.ts");
-  const { mulberry32 } = await import("../engine/random.ts");
+  const { mulberry32 } = await import("../random/random.ts");
   const entries: ChildResult["entries"] = [];
   const random = mulberry32(99);
   const models = new Map<string, import("@tensorflow/tfjs").LayersModel>();

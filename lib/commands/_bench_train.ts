@@ -21,7 +21,7 @@ import {
 export async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
   const tf = await import("@tensorflow/tfjs");
   const backendReason = await useBackend(c.backend);
-  const { mulberry32 } = await import("../engine/random.ts");
+  const { mulberry32 } = await import("../random/random.ts");
   const { lstmFactory } = await import("../engine/fused_lstm.ts");
   const { createParallelGradients, outputsLoss } = await import("../engine/workers.ts");
   const random = mulberry32(1234);

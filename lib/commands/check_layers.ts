@@ -4,7 +4,7 @@
  *
  * The layers, bottom first (a module may import its own layer and the ones below):
  *
- * 0. `music` (no TensorFlow), `config`, `io`, `engine`
+ * 0. `music`, `random` (neither uses TensorFlow), `config`, `io`, `engine`
  * 1. `train`
  * 2. `tutorial`, `classic` (neither imports the other)
  * 3. `workflow`
@@ -29,6 +29,7 @@ import { fileURLToPath } from "node:url";
 /** Each folder of `lib/` and its layer. */
 export const LAYERS: Readonly<Record<string, number>> = {
   music: 0,
+  random: 0,
   config: 0,
   io: 0,
   engine: 0,
@@ -47,7 +48,7 @@ export const LAYERS: Readonly<Record<string, number>> = {
 const SIBLINGS_APART: ReadonlyArray<readonly [string, string]> = [["tutorial", "classic"]];
 
 /** Folders that must not import TensorFlow.js. */
-const NO_TENSORFLOW = new Set(["music"]);
+const NO_TENSORFLOW = new Set(["music", "random"]);
 
 /** The layer from which branches on a family's name are refused. */
 export const FAMILY_OBJECT_LAYER = 2;

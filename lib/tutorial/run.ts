@@ -38,7 +38,7 @@ import { type EpochInfo, trainModel, type TrainResult } from "../train/loop.ts";
 import type { TrainControls } from "../train/controls.ts";
 import { modelInputOf } from "../train/model_input.ts";
 import { generateNotesStateful } from "./fast_sample.ts";
-import { checkTemperature, pickSeedWindow } from "../engine/random.ts";
+import { checkTemperature, pickSeedWindow } from "../random/sampling.ts";
 import { buildWithSeededDropout } from "../engine/seeded_dropout.ts";
 import {
   beginRun,

@@ -5,7 +5,7 @@ import { classicPresetConfig } from "../../lib/config/classic_presets.ts";
 import { generateTokens, sampleToken } from "../../lib/classic/sample.ts";
 import { buildVocabulary, decodeIds } from "../../lib/music/vocabulary.ts";
 import { tokensToNotes } from "../../lib/music/tokens.ts";
-import { mulberry32 } from "../../lib/engine/random.ts";
+import { mulberry32 } from "../../lib/random/random.ts";
 
 await tf.setBackend("cpu");
 

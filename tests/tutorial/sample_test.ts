@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { resolveTutorialConfig } from "../../lib/config/config.ts";
 import { buildTutorialModel } from "../../lib/tutorial/model.ts";
 import { generateNotes, predictNextNote } from "../../lib/tutorial/sample.ts";
-import { mulberry32 } from "../../lib/engine/random.ts";
+import { mulberry32 } from "../../lib/random/random.ts";
 import { patternNotes } from "../_helpers.ts";
 
 await tf.setBackend("cpu");
