@@ -94,7 +94,7 @@ export interface BuildClassicModelOptions {
    * Fills the LSTM layers' recurrent kernels after the build, from the seed `seed + 1` (a run
    * passes the fast seeded orthogonal fill `initRecurrentOrthogonal` of
    * `lib/engine/init.ts`). Without it, tfjs's seeded orthogonal initialiser fills each
-   * kernel as its layer builds, as Keras does (slow above a few hundred units).
+   * kernel as its layer builds, as Keras does (seconds already at 128 units on the cpu backend).
    * @default {undefined}
    */
   initRecurrent?: (lstms: tf.layers.Layer[], seed: number) => void;
