@@ -42,7 +42,8 @@ kind listed must appear among that cell's outputs:
 A kind may carry a minimum count, e.g. "plotly:2". Cells tagged "raises-exception" may fail.
 
 Family cells: a code cell with metadata `{"family": "tutorial"}` (or "classic") teaches one
-model family and guards itself (`if (config.family === "tutorial") ...`). Its expectations
+model family and guards itself (`perFamily([config], { tutorial: ..., classic: ... })`, whose
+entry for the other family prints "(tutorial family only)"). Its expectations
 apply only when the notebook session (`out/notebook-session.json`, written by 01_setup) is of
 that family; in a session of the other family it must still run without error and may only
 write text (a display there means the guard is missing). When NOTEBOOK_FAMILY is set, the

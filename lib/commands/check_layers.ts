@@ -15,11 +15,14 @@
  * comparing `family` with a name by `===`: such a branch anywhere but the registry is a
  * problem. The
  * layers below (`config`, `io`, `train`) may keep theirs, as they cannot import the families.
+ * The notebooks' code cells are held to the same rule ({@linkcode checkNotebooks}): a cell
+ * asks the family (`familyOf`, `perFamily`).
  *
  * The lesson files (each family's encode, windows, model and sample, `LESSON_FILES`) import
  * nothing from `lib/engine/`: the run swaps the fast parts in behind the lesson's interfaces.
  *
- * Usage: `deno run -A lib/commands/check_layers.ts [lib]`
+ * Usage: `deno run -A lib/commands/check_layers.ts [lib [notebooks]]` (default: this
+ * repository's `lib/` and `notebooks/`)
  *
  * @module
  */
@@ -65,6 +68,21 @@ export const LESSON_FILES: ReadonlySet<string> = new Set(
     ["encode", "windows", "model", "sample"].map((step) => `${family}/${step}.ts`)
   ),
 );
+
+/** Where a family branch was found: a module's lines or a notebook's code cells. */
+function familyBranches(source: string, where: (line: number) => string): LayerProblem[] {
+  const problems: LayerProblem[] = [];
+  source.split("\n").forEach((line, i) => {
+    if (FAMILY_BRANCH.test(line)) {
+      problems.push({
+        kind: "family-branch",
+        message: `${where(i + 1)} branches on the family's name; ask the family object ` +
+          `(familyOf / familyNamed / perFamily in lib/${FAMILY_REGISTRY}) instead`,
+      });
+    }
+  });
+  return problems;
+}
 
 /** One broken rule, with the files it names. */
 export interface LayerProblem {
@@ -125,15 +143,7 @@ export async function checkLayers(libDir: string): Promise<LayerProblem[]> {
     const edges: string[] = [];
     const source = await Deno.readTextFile(file);
     if (layer >= FAMILY_OBJECT_LAYER && name.split(/[\\/]/).join("/") !== FAMILY_REGISTRY) {
-      source.split("\n").forEach((line, i) => {
-        if (FAMILY_BRANCH.test(line)) {
-          problems.push({
-            kind: "family-branch",
-            message: `lib/${name}:${i + 1} branches on the family's name; ask the family object ` +
-              `(familyOf / familyNamed in lib/${FAMILY_REGISTRY}) instead`,
-          });
-        }
-      });
+      problems.push(...familyBranches(source, (line) => `lib/${name}:${line}`));
     }
     for (const spec of importSpecifiers(source)) {
       if (spec.startsWith("@tensorflow/") && NO_TENSORFLOW.has(from)) {
@@ -184,6 +194,37 @@ export async function checkLayers(libDir: string): Promise<LayerProblem[]> {
   return problems;
 }
 
+/**
+ * Checks the code cells of every `.ipynb` in `notebooksDir` for branches on a family's name
+ * (a `family` compared with a name by `===`), as {@linkcode checkLayers} does for `lib/`
+ * above the lower layers.
+ *
+ * @returns one `"family-branch"` problem per line, naming the notebook, cell and line
+ *   (cells counted from 1 among all cells)
+ * @throws {Error} naming the notebook when it is not JSON with a `cells` list
+ */
+export async function checkNotebooks(notebooksDir: string): Promise<LayerProblem[]> {
+  const problems: LayerProblem[] = [];
+  const names = [...Deno.readDirSync(notebooksDir)].map((e) => e.name)
+    .filter((n) => n.endsWith(".ipynb")).sort();
+  for (const name of names) {
+    const path = join(notebooksDir, name);
+    const notebook = JSON.parse(await Deno.readTextFile(path));
+    if (!Array.isArray(notebook?.cells)) {
+      throw new Error(`${path}: expected a notebook with a "cells" list`);
+    }
+    const cells = notebook.cells as { cell_type: string; source: string | string[] }[];
+    cells.forEach((cell, k) => {
+      if (cell.cell_type !== "code") return;
+      const source = Array.isArray(cell.source) ? cell.source.join("") : cell.source;
+      problems.push(
+        ...familyBranches(source, (line) => `notebooks/${name} cell ${k + 1} line ${line}`),
+      );
+    });
+  }
+  return problems;
+}
+
 /** Cycles of a directed graph, each as its nodes with the first repeated at the end. */
 export function findCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
   const state = new Map<string, "open" | "done">();
@@ -205,14 +246,15 @@ export function findCycles(graph: ReadonlyMap<string, readonly string[]>): strin
 
 if (import.meta.main) {
   const libDir = Deno.args[0] ?? fileURLToPath(new URL("..", import.meta.url));
-  const problems = await checkLayers(libDir);
+  const notebooksDir = Deno.args[1] ?? fileURLToPath(new URL("../../notebooks", import.meta.url));
+  const problems = [...await checkLayers(libDir), ...await checkNotebooks(notebooksDir)];
   for (const p of problems) console.error(`${p.kind}: ${p.message}`);
   if (problems.length > 0) {
-    console.error(`check_layers: ${problems.length} problem(s) in ${libDir}`);
+    console.error(`check_layers: ${problems.length} problem(s) in ${libDir} and ${notebooksDir}`);
     Deno.exit(1);
   }
   console.log(
-    "check_layers: lib/ keeps its layers, no import cycle, no branch on a family's name, " +
-      "no lesson file imports lib/engine/",
+    "check_layers: lib/ keeps its layers, no import cycle, no branch on a family's name " +
+      "in lib/ or the notebooks, no lesson file imports lib/engine/",
   );
 }

@@ -292,20 +292,45 @@ export interface ResolveConfigOptions {
   saved?: boolean;
 }
 
-/** A setting renamed since earlier versions: where it was, where it is, per family. */
+/** A setting renamed since earlier versions: where it was and where it is. */
 interface RenamedSetting {
-  family: Family;
   from: string;
   to: string;
 }
 
-/** Settings of older configs and where they live now. */
-const RENAMED_SETTINGS: readonly RenamedSetting[] = [
-  { family: "tutorial", from: "dataset.seqLength", to: "model.sequenceLength" },
-  { family: "tutorial", from: "dataset.batchSize", to: "model.batchSize" },
-  { family: "tutorial", from: "generate.notes", to: "generate.length" },
-  { family: "classic", from: "generate.tokens", to: "generate.length" },
-];
+/** Settings of older configs and where they live now, per family. */
+const RENAMED_SETTINGS: Readonly<Record<Family, readonly RenamedSetting[]>> = {
+  tutorial: [
+    { from: "dataset.seqLength", to: "model.sequenceLength" },
+    { from: "dataset.batchSize", to: "model.batchSize" },
+    { from: "generate.notes", to: "generate.length" },
+  ],
+  classic: [{ from: "generate.tokens", to: "generate.length" }],
+};
+
+/** A config being upgraded, section by section. */
+type ConfigSections = Record<string, Record<string, unknown>>;
+
+/** Upgrades that apply to one family only. */
+const FAMILY_UPGRADES: Partial<
+  Record<Family, (out: ConfigSections, onRenamed?: (note: string) => void) => void>
+> = {
+  classic: (out, onRenamed) => {
+    if (out.generate?.temperature === 0) {
+      out.generate.temperature = "argmax";
+      onRenamed?.('config: generate.temperature 0 meant argmax; it is now written "argmax"');
+    }
+  },
+};
+
+/**
+ * The model settings added with `model.input`, for a config saved before it: the values that
+ * leave its model unchanged (an embedding width it does not use, no dropout).
+ */
+const SAVED_BEFORE_INPUT: Record<Family, Record<string, unknown>> = {
+  tutorial: { embeddingSize: 32, dropout: 0 },
+  classic: { embeddingSize: 64 },
+};
 
 /** Options for {@linkcode upgradeConfig}. */
 export interface UpgradeConfigOptions {
@@ -334,7 +359,7 @@ export interface UpgradeConfigOptions {
 export function upgradeConfig<T>(overrides: T, options: UpgradeConfigOptions): T {
   const { family, onRenamed } = options;
   const out = structuredClone(overrides ?? {}) as Record<string, Record<string, unknown>>;
-  for (const r of RENAMED_SETTINGS.filter((r) => r.family === family)) {
+  for (const r of RENAMED_SETTINGS[family] ?? []) {
     const [fromSection, fromKey] = r.from.split(".");
     const [toSection, toKey] = r.to.split(".");
     const section = out[fromSection];
@@ -345,16 +370,12 @@ export function upgradeConfig<T>(overrides: T, options: UpgradeConfigOptions): T
     if (!(toKey in out[toSection])) out[toSection][toKey] = value;
     onRenamed?.(`config: ${r.from} is now ${r.to} (value ${JSON.stringify(value)} kept)`);
   }
-  if (family === "classic" && out.generate?.temperature === 0) {
-    out.generate.temperature = "argmax";
-    onRenamed?.('config: generate.temperature 0 meant argmax; it is now written "argmax"');
-  }
+  FAMILY_UPGRADES[family]?.(out, onRenamed);
   if (options.saved && out.model !== null && typeof out.model === "object") {
     if (!("input" in out.model)) {
       out.model.input = "scaled";
-      // Unused by a scaled model; the value today's defaults give.
-      out.model.embeddingSize ??= family === "tutorial" ? 32 : 64;
-      if (family === "tutorial") out.model.dropout ??= 0;
+      // Unused by a scaled model; the values today's defaults give.
+      Object.assign(out.model, { ...SAVED_BEFORE_INPUT[family], ...out.model });
       onRenamed?.('config: saved before model.input existed; its model reads "scaled" input');
     }
   }
@@ -395,7 +416,7 @@ export function resolveTutorialConfig(
     c.train.maxBatchesPerEpoch = Math.min(c.train.maxBatchesPerEpoch ?? 20, 20);
     c.generate.length = Math.min(c.generate.length, 40);
   }
-  check(c.family === "tutorial", "family", '"tutorial"', c.family);
+  checkFamily(c.family, "tutorial");
   check(Number.isInteger(c.seed), "seed", "an integer", c.seed);
   check(
     isPositiveInt(c.model.sequenceLength),
@@ -426,6 +447,11 @@ export function resolveTutorialConfig(
   );
   checkCommon(c);
   return c;
+}
+
+/** Throws unless a config's `family` is the resolver's. */
+function checkFamily(got: string, expected: Family): void {
+  check(got === expected, "family", JSON.stringify(expected), got);
 }
 
 function checkCommon(c: RunConfig): void {
@@ -568,7 +594,7 @@ export function resolveClassicConfig(
     c.train.maxBatchesPerEpoch = Math.min(c.train.maxBatchesPerEpoch ?? 10, 10);
     c.generate.length = Math.min(c.generate.length, 60);
   }
-  check(c.family === "classic", "family", '"classic"', c.family);
+  checkFamily(c.family, "classic");
   checkCommon(c);
   checkClassicModelConfig(c.model);
   check(c.generate.stepBeats > 0, "generate.stepBeats", "a number above 0", c.generate.stepBeats);
@@ -587,6 +613,15 @@ export function resolveClassicConfig(
   return c;
 }
 
+/** Each family's resolver. */
+const RESOLVERS: Record<
+  Family,
+  (overrides: DeepPartial<RunConfig>, options: ResolveConfigOptions) => RunConfig
+> = {
+  tutorial: (o, options) => resolveTutorialConfig(o as DeepPartial<TutorialConfig>, options),
+  classic: (o, options) => resolveClassicConfig(o as DeepPartial<ClassicConfig>, options),
+};
+
 /**
  * Resolves a config of either family, chosen by `overrides.family` (default `"tutorial"`).
  *
@@ -598,12 +633,7 @@ export function resolveConfig(
   options: ResolveConfigOptions = {},
 ): RunConfig {
   const family = overrides.family ?? "tutorial";
-  if (family === "tutorial") {
-    return resolveTutorialConfig(overrides as DeepPartial<TutorialConfig>, options);
-  }
-  if (family === "classic") {
-    return resolveClassicConfig(overrides as DeepPartial<ClassicConfig>, options);
-  }
+  if (Object.hasOwn(RESOLVERS, family)) return RESOLVERS[family](overrides, options);
   throw new Error(
     `config: family: expected "tutorial" or "classic", got ${JSON.stringify(family)}`,
   );

@@ -255,7 +255,7 @@ export async function recordRunSession(
     family: config.family,
     run: config.run,
     seed: config.seed,
-    preset: config.family === "classic" ? config.model.preset : null,
+    preset: "preset" in config.model ? config.model.preset : null,
     data: { dir: config.data.dir, ...input.data },
     normalisation: input.normalisation,
     ...(baselines ? { baselines } : {}),

@@ -12,8 +12,8 @@
 import type { ParallelLossSpec } from "../engine/workers.ts";
 import {
   configDifferences,
-  defaultClassicConfig,
-  defaultTutorialConfig,
+  type DeepPartial,
+  resolveConfig,
   type RunConfig,
   upgradeConfig,
 } from "../config/config.ts";
@@ -226,7 +226,7 @@ export async function openRunFolder(
   const savedLstm = (rawConfig as { lstm?: unknown }).lstm;
   const lstm = savedLstm === "layers" || savedLstm === "fused"
     ? savedLstm
-    : (family === "tutorial" ? defaultTutorialConfig() : defaultClassicConfig()).lstm;
+    : resolveConfig({ family } as DeepPartial<RunConfig>).lstm;
   return { rawConfig, model: await loadModel(modelDir, { lstm }), metadata, modelDir };
 }
 

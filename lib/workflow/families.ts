@@ -45,3 +45,43 @@ export function familyOfSavedRun(name: unknown): ModelFamily {
     ? FAMILIES[name as Family]
     : tutorialFamily;
 }
+
+/**
+ * One entry per family, keyed by its name: what to do with values of that family, each
+ * narrowed to that family's type (`TutorialConfig`, a tutorial `Run`, ...), giving `R`.
+ */
+export type PerFamily<T extends readonly { family: Family }[], R> = {
+  [F in Family]: (...values: { [K in keyof T]: Extract<T[K], { family: F }> }) => R;
+};
+
+/**
+ * Calls the entry of `table` for the family of `values` (configs, corpora, prepared data or
+ * runs of one family), with the values as that family's types: the way a notebook cell shows
+ * each family its own lesson without comparing names.
+ *
+ * @example
+ * ```ts
+ * import { perFamily, resolveConfig } from "midi-lstm";
+ * const config = resolveConfig({ family: "classic" });
+ * const grid = perFamily([config], {
+ *   tutorial: (c) => `windows of ${c.model.sequenceLength} notes`,
+ *   classic: (c) => `preset ${c.model.preset}`,
+ * });
+ * ```
+ * @throws {Error} naming both families when the values belong to different families, and
+ *   as {@linkcode familyNamed} for an unknown family
+ */
+export function perFamily<
+  const T extends readonly [{ family: Family }, ...{ family: Family }[]],
+  Table extends PerFamily<T, unknown>,
+>(
+  values: T,
+  table: Table,
+): ReturnType<Table[Family]> {
+  const name = familyNamed(values[0].family).name;
+  const other = values.find((v) => v.family !== name);
+  if (other) {
+    throw new Error(`family: expected values of one family, got ${name} and ${other.family}`);
+  }
+  return (table[name] as (...values: T) => ReturnType<Table[Family]>)(...values);
+}

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { checkLayers, findCycles, importSpecifiers } from "../../lib/commands/check_layers.ts";
+import {
+  checkLayers,
+  checkNotebooks,
+  findCycles,
+  importSpecifiers,
+} from "../../lib/commands/check_layers.ts";
 import { checkExportsOf } from "../../lib/commands/check_exports.ts";
 import { ROOT } from "../_tiny_runs.ts";
 
@@ -110,6 +115,33 @@ Deno.test("checkLayers() names each lesson file's import from lib/engine/, and o
       /lib\/classic\/sample\.ts is a lesson file but imports lib\/engine\/e\.ts/,
     );
     assert.match(problems[1].message, /lib\/tutorial\/model\.ts is a lesson file/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("checkNotebooks() passes this repository's notebooks", async () => {
+  assert.deepEqual(await checkNotebooks(join(ROOT, "notebooks")), []);
+});
+
+Deno.test("checkNotebooks() names a code cell that branches on a family's name, not a markdown cell", async () => {
+  const cell = (cell_type: string, source: string | string[]) => ({ cell_type, source });
+  const dir = await libTree({
+    "a.ipynb": JSON.stringify({
+      cells: [
+        cell("markdown", 'In code, config.family === "classic" would be a branch.'),
+        cell("code", ["const x = 1;\n", 'if (config.family === "classic") console.log(x);\n']),
+      ],
+    }),
+    "b.ipynb": JSON.stringify({ cells: [cell("code", "await perFamily([config], table);\n")] }),
+  });
+  try {
+    const problems = await checkNotebooks(dir);
+    assert.deepEqual(problems.map((p) => p.kind), ["family-branch"]);
+    assert.match(
+      problems[0].message,
+      /^notebooks\/a\.ipynb cell 2 line 2 branches on the family's name/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,8 +1,15 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
-import { resolveConfig } from "../../lib/config/config.ts";
-import { FAMILIES, familyNamed, familyOf, familyOfSavedRun } from "../../lib/workflow/families.ts";
+import { resolveConfig, type RunConfig } from "../../lib/config/config.ts";
+import {
+  FAMILIES,
+  familyNamed,
+  familyOf,
+  familyOfSavedRun,
+  type PerFamily,
+  perFamily,
+} from "../../lib/workflow/families.ts";
 import { tutorialFamily } from "../../lib/tutorial/family.ts";
 import { classicFamily } from "../../lib/classic/family.ts";
 import { prepareData, readCorpus } from "../../lib/workflow/workflow.ts";
@@ -54,4 +61,32 @@ Deno.test("a family's labels and dataset agree on the number of training windows
     tf.dispose(batches);
     assert.equal(windows, labels.train.length, config.family);
   }
+});
+
+Deno.test("perFamily() calls the entry of the values' family with the values", () => {
+  const tutorial = resolveConfig(tinyTutorial(data, { dataset: { pitchScale: 100 } }));
+  const classic = resolveConfig(tinyClassic(data, { model: { preset: "lstm2x256-cpu" } }));
+  const corpus = readCorpus(classic);
+  const table: PerFamily<readonly [RunConfig], string> = {
+    tutorial: (c) => `tutorial, pitch scale ${c.dataset.pitchScale}`,
+    classic: (c) => `classic, preset ${c.model.preset}`,
+  };
+  assert.equal(perFamily([tutorial], table), "tutorial, pitch scale 100");
+  assert.equal(perFamily([classic], table), "classic, preset lstm2x256-cpu");
+  const files = perFamily([classic, corpus], {
+    tutorial: () => -1,
+    classic: (config, corpus) => config === classic ? corpus.folder.files.length : -2,
+  });
+  assert.equal(files, corpus.folder.files.length);
+});
+
+Deno.test("perFamily() names both families when the values belong to different ones", () => {
+  const tutorial = resolveConfig(tinyTutorial(data));
+  const corpus = readCorpus(resolveConfig(tinyClassic(data)));
+  const table = { tutorial: () => 1, classic: () => 2 };
+  assert.throws(
+    () => perFamily([tutorial, corpus], table),
+    /family: expected values of one family, got tutorial and classic/,
+  );
+  assert.throws(() => perFamily([{ family: "jazz" as "classic" }], table), /got "jazz"/);
 });
