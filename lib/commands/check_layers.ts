@@ -11,10 +11,10 @@
  * 4. `judge`, `notebook`, `web`
  * 5. `commands`, and the entry points `lib/mod.ts`
  *
- * From layer 2 up, code asks the family object (`lib/workflow/families.ts`) instead of
- * comparing `family` with a name by `===`: such a branch anywhere but the registry is a
- * problem. The
- * layers below (`config`, `io`, `train`) may keep theirs, as they cannot import the families.
+ * Code asks the family object (`lib/workflow/families.ts`) instead of comparing `family` with
+ * a name by `===`: such a branch anywhere in lib/ but the registry is a problem. The layers
+ * below the families, which cannot import them, keep per-family values in tables keyed by
+ * the family's name.
  * The notebooks' code cells are held to the same rule ({@linkcode checkNotebooks}): a cell
  * asks the family (`familyOf`, `perFamily`).
  *
@@ -53,8 +53,8 @@ const SIBLINGS_APART: ReadonlyArray<readonly [string, string]> = [["tutorial", "
 /** Folders that must not import TensorFlow.js. */
 const NO_TENSORFLOW = new Set(["music", "random"]);
 
-/** The layer from which branches on a family's name are refused. */
-export const FAMILY_OBJECT_LAYER = 2;
+/** The layer from which branches on a family's name are refused: all of them. */
+export const FAMILY_OBJECT_LAYER = 0;
 
 /** A comparison of a `family` by `===`, as the issue's grep counts it. */
 const FAMILY_BRANCH = /family\s===/;
