@@ -12,7 +12,7 @@
  */
 import tonejs from "@tonejs/midi";
 import { join } from "node:path";
-import { mulberry32, randomInt } from "../lib/engine/random.ts";
+import { mulberry32, randomInt } from "../lib/random/random.ts";
 import { loadMidiFolder } from "../lib/music/midi.ts";
 
 const { Midi } = tonejs;

@@ -6,7 +6,8 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
-import { mulberry32, type SampleOptions } from "../engine/random.ts";
+import { mulberry32 } from "../random/random.ts";
+import type { SampleOptions } from "../random/sampling.ts";
 import { assertVocabularyMatches, type Vocabulary } from "../music/vocabulary.ts";
 
 /** The settings of a generation that are checked. */

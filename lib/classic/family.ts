@@ -8,7 +8,8 @@ import { type ClassicConfig, FAMILY_UNITS } from "../config/config.ts";
 import { isChordToken, type TokenFolder, tokenPitches, tokensToNotes } from "../music/tokens.ts";
 import type { ModelFamily } from "../train/family.ts";
 import { runPaths } from "../io/run_folder.ts";
-import { buildClassicModel, classicOptimizer, classicTrainLoss } from "./model.ts";
+import { classicTrainLoss } from "./model.ts";
+import { buildFastClassicModel, fastClassicOptimizer } from "./fast_model.ts";
 import { classicDataset, classicLabels } from "./windows.ts";
 import { classicBaselines } from "./baselines.ts";
 import {
@@ -44,13 +45,13 @@ export const classicFamily: ModelFamily<ClassicConfig, TokenFolder, ClassicData,
   },
   prepareData: (config, folder) => prepareClassicData(config, folder),
   buildModel: (config, data, options = {}) =>
-    buildClassicModel(config.model, {
+    buildFastClassicModel(config.model, {
       vocabSize: data.vocabulary.size,
       seed: config.seed,
       lstmLayer: options.lstmLayer,
     }),
   loss: () => classicTrainLoss(),
-  optimizer: (config) => classicOptimizer(config.model),
+  optimizer: (config) => fastClassicOptimizer(config.model),
   dataset: (config, data, options = {}) =>
     classicDataset(data.train, {
       batchSize: config.model.batchSize,

@@ -7,6 +7,7 @@
 export * from "./baselines.ts";
 export * from "./encode.ts";
 export * from "./family.ts";
+export * from "./fast_model.ts";
 export * from "./fast_sample.ts";
 export * from "./model.ts";
 export * from "./run.ts";

@@ -8,10 +8,6 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { fusedAdam } from "../engine/fused_adam.ts";
-import type { LstmFactory } from "../engine/fused_lstm.ts";
-import { initRecurrentOrthogonal } from "../engine/init.ts";
-import type { ParallelLossSpec } from "../engine/workers.ts";
 import type { LossFunction } from "../train/loop.ts";
 import { sparseAccuracy } from "../train/accuracy.ts";
 import {
@@ -93,7 +89,15 @@ export interface BuildClassicModelOptions {
    * `fusedLstm` from `lib/engine/fused_lstm.ts`).
    * @default {tf.layers.lstm}
    */
-  lstmLayer?: LstmFactory;
+  lstmLayer?: (config: Parameters<typeof tf.layers.lstm>[0]) => tf.layers.Layer;
+  /**
+   * Fills the LSTM layers' recurrent kernels after the build, from the seed `seed + 1` (a run
+   * passes the fast seeded orthogonal fill `initRecurrentOrthogonal` of
+   * `lib/engine/init.ts`). Without it, tfjs's seeded orthogonal initialiser fills each
+   * kernel as its layer builds, as Keras does (seconds already at 128 units on the cpu backend).
+   * @default {undefined}
+   */
+  initRecurrent?: (lstms: tf.layers.Layer[], seed: number) => void;
 }
 
 /**
@@ -187,8 +191,10 @@ export function buildClassicModel(
       recurrentDropout: spec.recurrentDropout,
       name: name("lstm"),
       kernelInitializer: glorot(),
-      // Filled with a fast seeded orthogonal matrix below (tfjs's own is very slow).
-      recurrentInitializer: "zeros",
+      // With initRecurrent, filled after the build instead.
+      recurrentInitializer: options.initRecurrent
+        ? "zeros"
+        : tf.initializers.orthogonal({ seed: seed + 1 + 1000 * i, gain: 1 }),
     });
     lstms.push(layer);
     apply(layer);
@@ -209,14 +215,18 @@ export function buildClassicModel(
   apply(tf.layers.dense({ units: vocabSize, kernelInitializer: glorot(), name: name("dense") }));
   apply(tf.layers.activation({ activation: "softmax", name: name("activation") }));
   const model = tf.model({ inputs: input, outputs: x, name: c.preset.replaceAll("-", "_") });
-  initRecurrentOrthogonal(lstms, seed + 1);
+  options.initRecurrent?.(lstms, seed + 1);
   return model;
 }
 
-/** A classic model's optimiser: RMSprop or Adam at its learning rate, as the config says. */
+/**
+ * A classic model's optimiser: `tf.train.rmsprop` or `tf.train.adam` at its learning rate, as
+ * the config says (a run trains with `fastClassicOptimizer` of `fast_model.ts`, the same
+ * updates, Adam's each variable's in one loop).
+ */
 export function classicOptimizer(config: ClassicModelConfig): tf.Optimizer {
   return config.optimizer === "adam"
-    ? fusedAdam(config.learningRate)
+    ? tf.train.adam(config.learningRate)
     : tf.train.rmsprop(config.learningRate);
 }
 
@@ -226,9 +236,4 @@ export function classicTrainLoss(): LossFunction {
     loss: classicLoss(ys as tf.Tensor, probs),
     accuracy: sparseAccuracy(ys as tf.Tensor, probs),
   });
-}
-
-/** {@linkcode classicTrainLoss} by module and name, for training with Workers. */
-export function classicLossSpec(): ParallelLossSpec {
-  return { module: import.meta.url, name: "classicTrainLoss" };
 }

@@ -30,10 +30,11 @@ import {
 } from "../config/config.ts";
 import { splitForWindows } from "../train/split.ts";
 import { classicDataset, type ClassicWindowIndex, classicWindowIndex } from "./windows.ts";
-import { buildClassicModel, classicLossSpec, classicOptimizer, classicTrainLoss } from "./model.ts";
+import { classicTrainLoss } from "./model.ts";
+import { buildFastClassicModel, classicLossSpec, fastClassicOptimizer } from "./fast_model.ts";
 import { generateTokensStateful } from "./fast_sample.ts";
 import { classicBaselines } from "./baselines.ts";
-import { pickSeedWindow } from "../engine/random.ts";
+import { pickSeedWindow } from "../random/sampling.ts";
 import { loadTokenFolder, type TokenFolder, tokensToNotes } from "../music/tokens.ts";
 import type { Note } from "../music/midi.ts";
 import { learnedTiming, learnTokenTiming, type TokenTimingTable } from "./timing.ts";
@@ -222,7 +223,7 @@ async function trainInRunFolder(
   await writeJsonAtomic(paths.timing, learnTokenTiming(config, data.folder.files));
   const { model, seeds } = buildWithSeededDropout(
     (lstmLayer) =>
-      buildClassicModel(config.model, {
+      buildFastClassicModel(config.model, {
         vocabSize: data.vocabulary.size,
         seed: config.seed,
         lstmLayer,
@@ -241,7 +242,7 @@ async function trainInRunFolder(
     }),
     {
       loss: classicTrainLoss(),
-      optimizer: classicOptimizer(config.model),
+      optimizer: fastClassicOptimizer(config.model),
       validation: data.validation
         ? classicDataset(data.validation, { batchSize, shuffle: false })
         : undefined,

@@ -10,9 +10,8 @@
  *
  * @module
  */
-import type * as tf from "@tensorflow/tfjs";
-import { readTidy } from "../engine/read_tensors.ts";
-import { sampleLogits, type SampleOptions } from "../engine/random.ts";
+import * as tf from "@tensorflow/tfjs";
+import { sampleLogits, type SampleOptions } from "../random/sampling.ts";
 import type { Vocabulary } from "../music/vocabulary.ts";
 import { idsInputs, probabilitiesToLogits } from "./encode.ts";
 import { modelInputOf } from "../train/model_input.ts";
@@ -120,9 +119,9 @@ export function generateTokens(
   const input = modelInputOf(model);
   const out: number[] = [];
   for (let i = 0; i < length; i++) {
-    const [probs] = readTidy(() => [
-      model.predict(idsInputs(window, { vocabSize, input })) as tf.Tensor,
-    ]);
+    const next = tf.tidy(() => model.predict(idsInputs(window, { vocabSize, input })) as tf.Tensor);
+    const probs = next.dataSync() as Float32Array;
+    next.dispose();
     const id = sampleToken(probs, sampling);
     out.push(id);
     window.shift();

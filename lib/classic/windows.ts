@@ -15,7 +15,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { idWindowInputs, scaleId } from "./encode.ts";
 import type { ModelInput } from "../config/classic_presets.ts";
-import { mulberry32, shuffleInPlace } from "../engine/random.ts";
+import { mulberry32, shuffleInPlace } from "../random/random.ts";
 
 /** Options for {@linkcode classicWindowIndex} and {@linkcode classicWindows}. */
 export interface ClassicWindowOptions {

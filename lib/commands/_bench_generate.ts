@@ -21,7 +21,7 @@ import {
 export async function runGenerate(c: GenerateCase): Promise<ChildResult["entries"]> {
   const backendReason = await useBackend(c.backend);
   const { lstmFactory } = await import("../engine/fused_lstm.ts");
-  const { mulberry32 } = await import("../engine/random.ts");
+  const { mulberry32 } = await import("../random/random.ts");
   const entries: ChildResult["entries"] = [];
   const random = mulberry32(99);
   const models = new Map<string, import("@tensorflow/tfjs").LayersModel>();
@@ -31,13 +31,13 @@ export async function runGenerate(c: GenerateCase): Promise<ChildResult["entries
     if (!models.has(impl)) {
       if (c.model === "tutorial") {
         const { resolveTutorialConfig } = await import("../config/config.ts");
-        const { buildTutorialModel } = await import("../tutorial/model.ts");
+        const { buildFastTutorialModel } = await import("../tutorial/fast_model.ts");
         const config = resolveTutorialConfig({ lstm: impl, seed: 42, model: { input: "scaled" } });
         seqLength = config.model.sequenceLength;
-        models.set(impl, buildTutorialModel(config));
+        models.set(impl, buildFastTutorialModel(config));
       } else {
-        const { buildClassicModel } = await import("../classic/model.ts");
-        const model = buildClassicModel("classic", {
+        const { buildFastClassicModel } = await import("../classic/fast_model.ts");
+        const model = buildFastClassicModel("classic", {
           vocabSize: 358,
           seed: 42,
           lstmLayer: lstmFactory(impl),

@@ -21,7 +21,7 @@ import {
 export async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
   const tf = await import("@tensorflow/tfjs");
   const backendReason = await useBackend(c.backend);
-  const { mulberry32 } = await import("../engine/random.ts");
+  const { mulberry32 } = await import("../random/random.ts");
   const { lstmFactory } = await import("../engine/fused_lstm.ts");
   const { createParallelGradients, outputsLoss } = await import("../engine/workers.ts");
   const random = mulberry32(1234);
@@ -35,18 +35,16 @@ export async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
   let optimizer: import("@tensorflow/tfjs").Optimizer;
   if (c.model === "tutorial") {
     const { resolveTutorialConfig } = await import("../config/config.ts");
-    const {
-      buildTutorialModel,
-      tutorialLoss,
-      tutorialLossSpec,
-      tutorialOptimizer,
-    } = await import("../tutorial/model.ts");
+    const { tutorialLoss } = await import("../tutorial/model.ts");
+    const { buildFastTutorialModel, fastTutorialOptimizer, tutorialLossSpec } = await import(
+      "../tutorial/fast_model.ts"
+    );
     const { tutorialBatchLoss } = await import("../tutorial/fast_loss.ts");
     // The source tutorial's model, as the PyTorch rows build it (one number per pitch).
     const config = resolveTutorialConfig({ lstm: c.impl, seed: 42, model: { input: "scaled" } });
     const seq = config.model.sequenceLength;
-    model = buildTutorialModel(config);
-    optimizer = tutorialOptimizer(config);
+    model = buildFastTutorialModel(config);
+    optimizer = fastTutorialOptimizer(config);
     const x = new Float32Array(c.batch * seq * 3);
     for (let i = 0; i < x.length; i += 3) {
       x[i] = Math.floor(random() * 128) / 128;
@@ -71,18 +69,19 @@ export async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
     ysAll = ys;
     what = `LSTM(${config.model.lstmUnits}), seq ${seq}`;
   } else {
-    const { buildClassicModel, classicLoss, classicLossSpec, classicOptimizer } = await import(
-      "../classic/model.ts"
+    const { classicLoss } = await import("../classic/model.ts");
+    const { buildFastClassicModel, classicLossSpec, fastClassicOptimizer } = await import(
+      "../classic/fast_model.ts"
     );
     const { classicPresetConfig } = await import("../config/classic_presets.ts");
     const vocab = 358;
     const preset = classicPresetConfig("classic");
-    model = buildClassicModel(preset, {
+    model = buildFastClassicModel(preset, {
       vocabSize: vocab,
       seed: 42,
       lstmLayer: lstmFactory(c.impl),
     });
-    optimizer = classicOptimizer(preset);
+    optimizer = fastClassicOptimizer(preset);
     const seq = preset.sequenceLength;
     xs = tf.tensor3d(
       Array.from({ length: c.batch * seq }, () => Math.floor(random() * vocab) / vocab),

@@ -4,19 +4,22 @@
  *
  * The layers, bottom first (a module may import its own layer and the ones below):
  *
- * 0. `music` (no TensorFlow), `config`, `io`, `engine`
+ * 0. `music`, `random` (neither uses TensorFlow), `config`, `io`, `engine`
  * 1. `train`
  * 2. `tutorial`, `classic` (neither imports the other)
  * 3. `workflow`
  * 4. `judge`, `notebook`, `web`
  * 5. `commands`, and the entry points `lib/mod.ts`
  *
- * From layer 2 up, code asks the family object (`lib/workflow/families.ts`) instead of
- * comparing `family` with a name by `===`: such a branch anywhere but the registry is a
- * problem. The
- * layers below (`config`, `io`, `train`) may keep theirs, as they cannot import the families.
+ * Code asks the family object (`lib/workflow/families.ts`) instead of comparing `family` with
+ * a name by `===`: such a branch anywhere in lib/ but the registry is a problem. The layers
+ * below the families, which cannot import them, keep per-family values in tables keyed by
+ * the family's name.
  * The notebooks' code cells are held to the same rule ({@linkcode checkNotebooks}): a cell
  * asks the family (`familyOf`, `perFamily`).
+ *
+ * The lesson files (each family's encode, windows, model and sample, `LESSON_FILES`) import
+ * nothing from `lib/engine/`: the run swaps the fast parts in behind the lesson's interfaces.
  *
  * Usage: `deno run -A lib/commands/check_layers.ts [lib [notebooks]]` (default: this
  * repository's `lib/` and `notebooks/`)
@@ -29,6 +32,7 @@ import { fileURLToPath } from "node:url";
 /** Each folder of `lib/` and its layer. */
 export const LAYERS: Readonly<Record<string, number>> = {
   music: 0,
+  random: 0,
   config: 0,
   io: 0,
   engine: 0,
@@ -47,16 +51,23 @@ export const LAYERS: Readonly<Record<string, number>> = {
 const SIBLINGS_APART: ReadonlyArray<readonly [string, string]> = [["tutorial", "classic"]];
 
 /** Folders that must not import TensorFlow.js. */
-const NO_TENSORFLOW = new Set(["music"]);
+const NO_TENSORFLOW = new Set(["music", "random"]);
 
-/** The layer from which branches on a family's name are refused. */
-export const FAMILY_OBJECT_LAYER = 2;
+/** The layer from which branches on a family's name are refused: all of them. */
+export const FAMILY_OBJECT_LAYER = 0;
 
 /** A comparison of a `family` by `===`, as the issue's grep counts it. */
 const FAMILY_BRANCH = /family\s===/;
 
 /** The one module above the lower layers that may branch on a family's name. */
 const FAMILY_REGISTRY = "workflow/families.ts";
+
+/** The lesson files, which import nothing from `lib/engine/`. */
+export const LESSON_FILES: ReadonlySet<string> = new Set(
+  ["tutorial", "classic"].flatMap((family) =>
+    ["encode", "windows", "model", "sample"].map((step) => `${family}/${step}.ts`)
+  ),
+);
 
 /** Where a family branch was found: a module's lines or a notebook's code cells. */
 function familyBranches(source: string, where: (line: number) => string): LayerProblem[] {
@@ -77,7 +88,7 @@ function familyBranches(source: string, where: (line: number) => string): LayerP
 export interface LayerProblem {
   /**
    * `"upward"`, `"sibling"`, `"tensorflow"`, `"cycle"`, `"unknown-folder"` or
-   * `"family-branch"`.
+   * `"family-branch"` or `"lesson-engine"`.
    */
   kind: string;
   message: string;
@@ -153,6 +164,14 @@ export async function checkLayers(libDir: string): Promise<LayerProblem[]> {
           message: `lib/${name} (layer ${layer}, ${from}) imports lib/${
             relative(root, target)
           } (layer ${toLayer}, ${to})`,
+        });
+      }
+      if (to === "engine" && LESSON_FILES.has(name.split(/[\\/]/).join("/"))) {
+        problems.push({
+          kind: "lesson-engine",
+          message: `lib/${name} is a lesson file but imports lib/${
+            relative(root, target)
+          }; the lesson imports nothing from lib/engine/`,
         });
       }
       if (SIBLINGS_APART.some(([a, b]) => (a === from && b === to) || (b === from && a === to))) {
@@ -236,6 +255,6 @@ if (import.meta.main) {
   }
   console.log(
     "check_layers: lib/ keeps its layers, no import cycle, no branch on a family's name " +
-      "in lib/ or the notebooks",
+      "in lib/ or the notebooks, no lesson file imports lib/engine/",
   );
 }

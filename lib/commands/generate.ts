@@ -22,7 +22,7 @@ import { selectBackend } from "../engine/backend.ts";
 import type { BackendRequest } from "../engine/backend.ts";
 import { notesToMidi } from "../music/midi.ts";
 import { toNoteSequence } from "../music/note_sequence.ts";
-import type { Temperature } from "../engine/random.ts";
+import type { Temperature } from "../random/sampling.ts";
 import { fail, numberArg, parseCommandLine } from "./_format.ts";
 import { generateMusic, loadRun, midiOptionsFor, readCorpus } from "../workflow/workflow.ts";
 import { runPaths } from "../io/run_folder.ts";

@@ -19,7 +19,7 @@ import { checkInstrumentChoice, type InstrumentChoice } from "../music/midi.ts";
 import { check, isPositiveInt } from "./_check.ts";
 import { upgradeConfig } from "./legacy.ts";
 import type { SelectBackendOptions } from "../engine/backend.ts";
-import type { Temperature } from "../engine/random.ts";
+import type { Temperature } from "../random/sampling.ts";
 
 /** Settings both families share: where the data is, how training runs, which backend. */
 export interface CommonConfig {

@@ -11,7 +11,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "./fused_lstm.ts";
 import { selectBackend } from "./backend.ts";
-import { mulberry32 } from "./random.ts";
+import { mulberry32 } from "../random/random.ts";
 import { type DropoutSeeds, seedDropoutLayers } from "./seeded_dropout.ts";
 import {
   batchLossFromSpec,

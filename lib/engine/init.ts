@@ -7,7 +7,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { mulberry32 } from "./random.ts";
+import { mulberry32 } from "../random/random.ts";
 
 /** Options for {@linkcode orthogonalMatrix}. */
 export interface OrthogonalMatrixOptions {

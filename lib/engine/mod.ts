@@ -1,6 +1,7 @@
 /**
  * Speed behind the lesson's interfaces: backend choice, the fused LSTM and its backward pass,
- * WebAssembly kernels and threads, the stateful runner, parallel Workers, seeded randomness.
+ * WebAssembly kernels and threads, the stateful runner, parallel Workers. Seeded randomness
+ * lives in `lib/random/` (the lesson draws from it too) and is re-exported here as before.
  *
  * @module
  */
@@ -8,9 +9,8 @@ export * from "./backend.ts";
 export * from "./blas.ts";
 export * from "./fused_lstm.ts";
 export * from "./init.ts";
-export * from "./random.ts";
+export * from "../random/mod.ts";
 export * from "./read_tensors.ts";
 export * from "./seeded_dropout.ts";
-export * from "./seeds.ts";
 export * from "./stateful.ts";
 export * from "./workers.ts";

@@ -16,8 +16,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type LstmFactory, lstmFactory } from "./fused_lstm.ts";
-import { mulberry32 } from "./random.ts";
-import { deriveSeed, SEED_TAG } from "./seeds.ts";
+import { mulberry32 } from "../random/random.ts";
+import { deriveSeed, SEED_TAG } from "../random/seeds.ts";
 
 /** A stream of dropout seeds that restarts at every epoch. */
 export interface DropoutSeeds {

@@ -30,7 +30,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { activeBlas } from "./blas.ts";
-import { deriveSeed } from "./seeds.ts";
+import { deriveSeed } from "../random/seeds.ts";
 import {
   batchLossFromSpec,
   buffersOf,

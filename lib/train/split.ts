@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { mulberry32, shuffleInPlace } from "../engine/random.ts";
+import { mulberry32, shuffleInPlace } from "../random/random.ts";
 
 /** Options for {@linkcode splitByFile}. */
 export interface SplitByFileOptions {

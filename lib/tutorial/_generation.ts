@@ -6,7 +6,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { Note } from "../music/midi.ts";
-import { mulberry32 } from "../engine/random.ts";
+import { mulberry32 } from "../random/random.ts";
 import type { NoteFeaturesRow } from "./encode.ts";
 
 /** The seed window (a copy), the checked length and the random stream of a generation. */

@@ -8,7 +8,8 @@ import { FAMILY_UNITS, type TutorialConfig } from "../config/config.ts";
 import type { MidiFolder } from "../music/midi.ts";
 import type { ModelFamily } from "../train/family.ts";
 import { runPaths } from "../io/run_folder.ts";
-import { buildTutorialModel, PITCHES, tutorialLoss, tutorialOptimizer } from "./model.ts";
+import { PITCHES, tutorialLoss } from "./model.ts";
+import { buildFastTutorialModel, fastTutorialOptimizer } from "./fast_model.ts";
 import { tutorialDataset, tutorialLabels } from "./windows.ts";
 import { tutorialBaselines } from "./baselines.ts";
 import {
@@ -32,9 +33,9 @@ export const tutorialFamily: ModelFamily<TutorialConfig, MidiFolder, TutorialDat
   pieceNotes: (folder, fileIndex) => folder.files[fileIndex].notes,
   prepareData: (config, folder) => prepareTutorialData(config, folder),
   buildModel: (config, _data, options = {}) =>
-    buildTutorialModel(config, { lstmLayer: options.lstmLayer }),
+    buildFastTutorialModel(config, { lstmLayer: options.lstmLayer }),
   loss: (config) => tutorialLoss(config.model.lossWeights),
-  optimizer: (config) => tutorialOptimizer(config),
+  optimizer: (config) => fastTutorialOptimizer(config),
   dataset: (config, data, options = {}) =>
     tutorialDataset(data.train, {
       batchSize: config.model.batchSize,

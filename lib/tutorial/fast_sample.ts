@@ -7,7 +7,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { Note } from "../music/midi.ts";
-import { sampleLogits } from "../engine/random.ts";
+import { sampleLogits } from "../random/sampling.ts";
 import { createStatefulRunner, type LayerMath, type StateMemory } from "../engine/stateful.ts";
 import { modelInputOf } from "../train/model_input.ts";
 import { decodeNote, type NoteFeaturesRow, runnerRows } from "./encode.ts";

@@ -9,20 +9,25 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { LossWeights, TutorialConfig } from "../config/config.ts";
-import { initRecurrentOrthogonal } from "../engine/init.ts";
-import { type LstmFactory, lstmFactory } from "../engine/fused_lstm.ts";
-import type { ParallelLossSpec } from "../engine/workers.ts";
-import { fusedAdam } from "../engine/fused_adam.ts";
 import type { LossFunction } from "../train/loop.ts";
 import { sparseAccuracy } from "../train/accuracy.ts";
 
-/** Options for {@linkcode buildTutorialModel}. */
+/** Options for {@linkcode buildTutorialModel}: faster parts with the same interface. */
 export interface BuildTutorialModelOptions {
   /**
-   * Makes the LSTM layer; swap in another implementation with the same weights.
-   * @default {lstmFactory(config.lstm)}
+   * Makes the LSTM layer; swap in another implementation with the same weights (a run
+   * passes the fused one of `lib/engine/fused_lstm.ts` when `config.lstm` is `"fused"`).
+   * @default {tf.layers.lstm}
    */
-  lstmLayer?: LstmFactory;
+  lstmLayer?: (config: Parameters<typeof tf.layers.lstm>[0]) => tf.layers.Layer;
+  /**
+   * Fills the LSTM layer's recurrent kernel after the build, from the seed `config.seed + 1`
+   * (a run passes the fast seeded orthogonal fill `initRecurrentOrthogonal` of
+   * `lib/engine/init.ts`). Without it, tfjs's seeded orthogonal initialiser fills the kernel
+   * as the layer builds, as Keras does (seconds already at 128 units on the cpu backend).
+   * @default {undefined}
+   */
+  initRecurrent?: (lstms: tf.layers.Layer[], seed: number) => void;
 }
 
 /** Pitches the model predicts between (MIDI 0..127): the width of its pitch logits. */
@@ -69,7 +74,8 @@ export function buildTutorialModel(
 ): tf.LayersModel {
   const seed = config.seed;
   const { sequenceLength, input: encoding, embeddingSize } = config.model;
-  const lstmLayer = options.lstmLayer ?? lstmFactory(config.lstm);
+  const lstmLayer = options.lstmLayer ?? ((c) => tf.layers.lstm(c));
+  const initRecurrent = options.initRecurrent;
   let inputs: tf.SymbolicTensor[];
   let notes: tf.SymbolicTensor;
   if (encoding === "embedding") {
@@ -98,8 +104,10 @@ export function buildTutorialModel(
     units: config.model.lstmUnits,
     name: "lstm",
     kernelInitializer: tf.initializers.glorotUniform({ seed }),
-    // Filled with a fast seeded orthogonal matrix below (tfjs's own is very slow).
-    recurrentInitializer: "zeros",
+    // With initRecurrent, filled after the build instead.
+    recurrentInitializer: initRecurrent
+      ? "zeros"
+      : tf.initializers.orthogonal({ seed: seed + 1, gain: 1 }),
   });
   let hidden = lstm.apply(notes) as tf.SymbolicTensor;
   if (config.model.dropout > 0) {
@@ -119,16 +127,16 @@ export function buildTutorialModel(
     outputs: [head("pitch", PITCHES, 2), head("step", 1, 3), head("duration", 1, 4)],
     name: "tutorial",
   });
-  initRecurrentOrthogonal([lstm], seed + 1);
+  initRecurrent?.([lstm], seed + 1);
   return model;
 }
 
 /**
- * The tutorial's optimiser: Adam at `model.learningRate` (`tf.train.adam`'s update, each
- * variable's in one loop: `lib/engine/fused_adam.ts`).
+ * The tutorial's optimiser: `tf.train.adam` at `model.learningRate` (a run trains with
+ * `fastTutorialOptimizer` of `fast_model.ts`, the same update, each variable's in one loop).
  */
 export function tutorialOptimizer(config: TutorialConfig): tf.Optimizer {
-  return fusedAdam(config.model.learningRate);
+  return tf.train.adam(config.model.learningRate);
 }
 
 /** One row of a model summary. */
@@ -236,21 +244,5 @@ export function tutorialLoss(weights: LossWeights): LossFunction {
       tf.mul(weights.duration, parts.duration_loss),
     ]) as tf.Scalar;
     return { loss, ...parts, pitch_accuracy: sparseAccuracy(y.pitch, pitch) };
-  };
-}
-
-/**
- * {@linkcode tutorialLoss} with these weights, by module and name, for training with Workers;
- * every thread computes it with `tutorialBatchLoss` (`fast_loss.ts`).
- */
-export function tutorialLossSpec(weights: LossWeights): ParallelLossSpec {
-  return {
-    module: import.meta.url,
-    name: "tutorialLoss",
-    args: [weights],
-    batchLoss: {
-      module: new URL("./fast_loss.ts", import.meta.url).href,
-      name: "tutorialBatchLoss",
-    },
   };
 }

@@ -30,7 +30,8 @@ import {
 import { loadMidiFolder, type MidiFolder, type Note } from "../music/midi.ts";
 import { tutorialDataset, tutorialWindows, type WindowIndex } from "./windows.ts";
 import { splitForWindows } from "../train/split.ts";
-import { buildTutorialModel, tutorialLoss, tutorialLossSpec, tutorialOptimizer } from "./model.ts";
+import { tutorialLoss } from "./model.ts";
+import { buildFastTutorialModel, fastTutorialOptimizer, tutorialLossSpec } from "./fast_model.ts";
 import { tutorialBatchLoss } from "./fast_loss.ts";
 import { tutorialBaselines } from "./baselines.ts";
 import { type LstmFactory, lstmFactory } from "../engine/fused_lstm.ts";
@@ -38,7 +39,7 @@ import { type EpochInfo, trainModel, type TrainResult } from "../train/loop.ts";
 import type { TrainControls } from "../train/controls.ts";
 import { modelInputOf } from "../train/model_input.ts";
 import { generateNotesStateful } from "./fast_sample.ts";
-import { checkTemperature, pickSeedWindow } from "../engine/random.ts";
+import { checkTemperature, pickSeedWindow } from "../random/sampling.ts";
 import { buildWithSeededDropout } from "../engine/seeded_dropout.ts";
 import {
   beginRun,
@@ -189,7 +190,7 @@ async function trainInRunFolder(
     );
   }
   const { model, seeds } = buildWithSeededDropout(
-    (lstmLayer) => buildTutorialModel(config, { lstmLayer }),
+    (lstmLayer) => buildFastTutorialModel(config, { lstmLayer }),
     { seed: config.seed, lstmLayer: options.lstmLayer ?? lstmFactory(config.lstm) },
   );
   const datasetOptions = {
@@ -209,7 +210,7 @@ async function trainInRunFolder(
     ...(config.lstm === "fused"
       ? { batchLoss: tutorialBatchLoss(model, config.model.lossWeights) }
       : {}),
-    optimizer: tutorialOptimizer(config),
+    optimizer: fastTutorialOptimizer(config),
     validation: data.validation.count
       ? tutorialDataset(data.validation, { ...datasetOptions, shuffleBuffer: 0 })
       : undefined,

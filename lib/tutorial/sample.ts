@@ -9,10 +9,9 @@
  *
  * @module
  */
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 import type { Note } from "../music/midi.ts";
-import { sampleLogits, type SampleOptions } from "../engine/random.ts";
-import { readTidy } from "../engine/read_tensors.ts";
+import { sampleLogits, type SampleOptions } from "../random/sampling.ts";
 import { modelInputOf } from "../train/model_input.ts";
 import { decodeNote, type NoteFeaturesRow, notesInputs } from "./encode.ts";
 import { appendNote, checkNoteGeneration } from "./_generation.ts";
@@ -61,11 +60,13 @@ export function predictNextNote(
   window: NoteFeaturesRow[],
   options: PredictOptions = {},
 ): NoteFeaturesRow {
-  const [logits, step, duration] = readTidy(() =>
+  const heads = tf.tidy(() =>
     model.predict(
       notesInputs(window, { input: modelInputOf(model), pitchScale: options.pitchScale }),
     ) as tf.Tensor[]
   );
+  const [logits, step, duration] = heads.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(heads);
   return decodeNote(sampleLogits(logits, options), { stepSec: step[0], durationSec: duration[0] });
 }
 

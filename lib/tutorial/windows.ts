@@ -18,8 +18,8 @@ import {
   noteWindowInputs,
 } from "./encode.ts";
 import type { ModelInput } from "../config/classic_presets.ts";
-import { mulberry32, randomInt } from "../engine/random.ts";
-import { deriveSeed, SEED_TAG } from "../engine/seeds.ts";
+import { mulberry32, randomInt } from "../random/random.ts";
+import { deriveSeed, SEED_TAG } from "../random/seeds.ts";
 
 /** Options for {@linkcode tutorialWindows} and {@linkcode tutorialDataset}. */
 export interface WindowOptions {

@@ -10,12 +10,8 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { Note } from "../music/midi.ts";
 import { tokensToNotes } from "../music/tokens.ts";
-import {
-  checkTemperature,
-  mulberry32,
-  pickSeedWindow,
-  type Temperature,
-} from "../engine/random.ts";
+import { mulberry32 } from "../random/random.ts";
+import { checkTemperature, pickSeedWindow, type Temperature } from "../random/sampling.ts";
 import { generateNotes } from "../tutorial/sample.ts";
 import type { NoteFeaturesRow } from "../tutorial/encode.ts";
 import { generateTokens } from "../classic/sample.ts";

@@ -14,7 +14,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { notesToMidi } from "../music/midi.ts";
-import { checkTemperature, type Temperature } from "../engine/random.ts";
+import { checkTemperature, type Temperature } from "../random/sampling.ts";
 import { generateInPage, type PageMusic, type WindowChoice } from "./generate_in_page.ts";
 import { type MountedPlayer, mountPlayer } from "./player_widget.ts";
 import { audioState } from "./player.ts";

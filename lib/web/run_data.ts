@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Temperature } from "../engine/random.ts";
+import type { Temperature } from "../random/sampling.ts";
 
 /** The format tag of {@linkcode WebRun}; the page refuses data of another format. */
 export const WEB_RUN_FORMAT = "midi-lstm-web-run/1";

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
+import { buildFastClassicModel } from "../../lib/classic/fast_model.ts";
 import * as tf from "@tensorflow/tfjs";
-import { buildClassicModel } from "../../lib/classic/model.ts";
 import { classicPresetConfig } from "../../lib/config/classic_presets.ts";
 import { generateTokens, sampleToken } from "../../lib/classic/sample.ts";
 import { buildVocabulary, decodeIds } from "../../lib/music/vocabulary.ts";
 import { tokensToNotes } from "../../lib/music/tokens.ts";
-import { mulberry32 } from "../../lib/engine/random.ts";
+import { mulberry32 } from "../../lib/random/random.ts";
 
 await tf.setBackend("cpu");
 
@@ -63,7 +63,7 @@ Deno.test("sampleToken() names a bad setting", () => {
 /** classic-small with a short window, so generation tests run quickly. */
 function smallModel(vocabSize: number, seed = 0) {
   const config = { ...classicPresetConfig("classic-small"), sequenceLength: 8 };
-  return buildClassicModel(config, { vocabSize, seed });
+  return buildFastClassicModel(config, { vocabSize, seed });
 }
 
 const seedIds = [0, 3, 5, 1, 7, 2, 9, 4, 6, 8, 10, 11];

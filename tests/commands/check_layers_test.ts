@@ -84,7 +84,7 @@ Deno.test("checkExportsOf() allows two positional arguments and an options objec
   assert.match(problems[1].message, /h is an exported arrow function/);
 });
 
-Deno.test("checkLayers() names a branch on a family's name above the lower layers, but not in the registry or config", async () => {
+Deno.test("checkLayers() names a branch on a family's name anywhere in lib/ but the registry", async () => {
   const branch = 'export const f = (c: { family: string }) => c.family === "classic";\n';
   const dir = await libTree({
     "config/a.ts": branch,
@@ -93,8 +93,29 @@ Deno.test("checkLayers() names a branch on a family's name above the lower layer
   });
   try {
     const problems = await checkLayers(dir);
-    assert.deepEqual(problems.map((p) => p.kind), ["family-branch"]);
-    assert.match(problems[0].message, /lib\/judge\/b\.ts:1 branches on the family's name/);
+    assert.deepEqual(problems.map((p) => p.kind), ["family-branch", "family-branch"]);
+    assert.match(problems[0].message, /lib\/config\/a\.ts:1 branches on the family's name/);
+    assert.match(problems[1].message, /lib\/judge\/b\.ts:1 branches on the family's name/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("checkLayers() names each lesson file's import from lib/engine/, and only those", async () => {
+  const dir = await libTree({
+    "engine/e.ts": "export const e = 1;\n",
+    "tutorial/model.ts": 'import { e } from "../engine/e.ts";\nexport const m = e;\n',
+    "classic/sample.ts": 'import type { E } from "../engine/e.ts";\nexport type S = E;\n',
+    "tutorial/run.ts": 'import { e } from "../engine/e.ts";\nexport const r = e;\n',
+  });
+  try {
+    const problems = await checkLayers(dir);
+    assert.deepEqual(problems.map((p) => p.kind), ["lesson-engine", "lesson-engine"]);
+    assert.match(
+      problems[0].message,
+      /lib\/classic\/sample\.ts is a lesson file but imports lib\/engine\/e\.ts/,
+    );
+    assert.match(problems[1].message, /lib\/tutorial\/model\.ts is a lesson file/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

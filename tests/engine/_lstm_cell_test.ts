@@ -7,7 +7,7 @@ import {
 } from "../../lib/engine/_lstm_cell.ts";
 import { LSTM_CELL_WASM_BASE64 } from "../../lib/engine/_lstm_cell_wasm.ts";
 import { CELL_WAT_URL, cellModuleSource, compileWat } from "../../lib/commands/build_wasm.ts";
-import { mulberry32 } from "../../lib/engine/random.ts";
+import { mulberry32 } from "../../lib/random/random.ts";
 
 const ARRAYS = [
   "proj",

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
+import { buildFastTutorialModel } from "../../lib/tutorial/fast_model.ts";
+import { buildFastClassicModel } from "../../lib/classic/fast_model.ts";
 import * as tf from "@tensorflow/tfjs";
 import { resolveTutorialConfig } from "../../lib/config/config.ts";
-import { buildTutorialModel } from "../../lib/tutorial/model.ts";
 import { lstmFactory } from "../../lib/engine/fused_lstm.ts";
-import { buildClassicModel } from "../../lib/classic/model.ts";
 import { classicPresetConfig } from "../../lib/config/classic_presets.ts";
 import { generateNotes } from "../../lib/tutorial/sample.ts";
 import { generateNotesStateful } from "../../lib/tutorial/fast_sample.ts";
@@ -11,7 +11,8 @@ import type { NoteFeaturesRow } from "../../lib/tutorial/encode.ts";
 import { generateTokens, sampleToken } from "../../lib/classic/sample.ts";
 import { generateTokensStateful } from "../../lib/classic/fast_sample.ts";
 import { createStatefulRunner } from "../../lib/engine/stateful.ts";
-import { mulberry32, sampleLogits } from "../../lib/engine/random.ts";
+import { mulberry32 } from "../../lib/random/random.ts";
+import { sampleLogits } from "../../lib/random/sampling.ts";
 import { fusedLstm } from "../../lib/engine/fused_lstm.ts";
 import { selectBackend } from "../../lib/engine/backend.ts";
 import { patternNotes } from "../_helpers.ts";
@@ -28,7 +29,7 @@ function tutorialModel(kind: "fused" | "layers", input: Input = "scaled"): tf.La
     model: { sequenceLength: SEQ, lstmUnits: 16, input, embeddingSize: 6 },
     lstm: kind,
   });
-  return buildTutorialModel(config);
+  return buildFastTutorialModel(config);
 }
 
 /** A small classic model; `bn` adds the classic-bn layers (BatchNormalization, relu). */
@@ -46,7 +47,7 @@ function classicModel(
     lstm: base.lstm.slice(0, 2).map((l) => ({ ...l, units: 12 })),
     denseUnits: 10,
   };
-  const model = buildClassicModel(config, {
+  const model = buildFastClassicModel(config, {
     vocabSize: 14,
     seed: 3,
     lstmLayer: lstmFactory(kind),
@@ -513,11 +514,11 @@ Deno.test("createStatefulRunner() steps embedding models (two inputs side by sid
 Deno.test("createStatefulRunner() single steps on wasm match the sequence path and leak no tensors", async () => {
   await selectBackend({ backend: "wasm", wasmThreads: 1 });
   const tutorial = randomLstmBiases(
-    buildTutorialModel(resolveTutorialConfig({ seed: 1, model: { input: "scaled" } })),
+    buildFastTutorialModel(resolveTutorialConfig({ seed: 1, model: { input: "scaled" } })),
     5,
   );
   const classic = randomLstmBiases(
-    buildClassicModel({ ...classicPresetConfig("classic-small"), input: "scaled" }, {
+    buildFastClassicModel({ ...classicPresetConfig("classic-small"), input: "scaled" }, {
       vocabSize: 20,
       seed: 1,
     }),

@@ -1,12 +1,16 @@
 import assert from "node:assert/strict";
-import * as tf from "@tensorflow/tfjs";
 import {
-  buildClassicModel,
-  classicLoss,
+  buildFastClassicModel,
   classicLossSpec,
-  classicOptimizer,
-  classicTrainLoss,
-} from "../../lib/classic/model.ts";
+  fastClassicOptimizer,
+} from "../../lib/classic/fast_model.ts";
+import {
+  buildFastTutorialModel,
+  fastTutorialOptimizer,
+  tutorialLossSpec,
+} from "../../lib/tutorial/fast_model.ts";
+import * as tf from "@tensorflow/tfjs";
+import { classicLoss, classicTrainLoss } from "../../lib/classic/model.ts";
 import { type ClassicModelConfig, classicPresetConfig } from "../../lib/config/classic_presets.ts";
 import { resolveTutorialConfig } from "../../lib/config/config.ts";
 import { fusedLstm } from "../../lib/engine/fused_lstm.ts";
@@ -16,12 +20,7 @@ import {
   withSeededDropout,
 } from "../../lib/engine/seeded_dropout.ts";
 import { tutorialDataset, tutorialWindows } from "../../lib/tutorial/windows.ts";
-import {
-  buildTutorialModel,
-  tutorialLoss,
-  tutorialLossSpec,
-  tutorialOptimizer,
-} from "../../lib/tutorial/model.ts";
+import { tutorialLoss } from "../../lib/tutorial/model.ts";
 import { createParallelGradients } from "../../lib/engine/workers.ts";
 import { trainModel } from "../../lib/train/loop.ts";
 import { patternNotes } from "../_helpers.ts";
@@ -70,7 +69,7 @@ function assertClose(actual: tf.NamedTensorMap, expected: Map<string, Float32Arr
 }
 
 Deno.test("gradients() averaged over two slices equal the full batch's gradient (tutorial loss)", async () => {
-  const model = buildTutorialModel(config);
+  const model = buildFastTutorialModel(config);
   const batch = 7; // uneven slices: 4 rows here, 3 in the Worker
   const xs = tf.randomUniform([batch, 8, 3], 0, 1, "float32", 11);
   const ys = {
@@ -117,7 +116,7 @@ Deno.test("gradients() averaged over two slices equal the full batch's gradient 
     batchNormAfterDense: false,
     dropoutAfterDense: 0,
   };
-  const model = buildClassicModel(tiny, { vocabSize: vocab, seed: 3 });
+  const model = buildFastClassicModel(tiny, { vocabSize: vocab, seed: 3 });
   const xs = tf.randomUniform([6, 6, 1], 0, 1, "float32", 21);
   const ys = tf.tensor1d([0, 3, 5, 7, 9, 10], "int32");
   const expected = fullGradients(model, () => classicLoss(ys, model.apply(xs) as tf.Tensor));
@@ -141,14 +140,14 @@ Deno.test("gradients() averaged over two slices equal the full batch's gradient 
 
 Deno.test("trainModel() with workers: 2 reduces the loss like one thread, leaks no tensors and ends its Worker", async () => {
   const run = async (workers: number) => {
-    const model = buildTutorialModel(config);
+    const model = buildFastTutorialModel(config);
     const before = tf.memory().numTensors;
     const result = await trainModel(
       model,
       tutorialDataset(index, { ...windowing, seed: 1 }),
       {
         loss: tutorialLoss(config.model.lossWeights),
-        optimizer: tutorialOptimizer(config),
+        optimizer: fastTutorialOptimizer(config),
         epochs: 4,
         workers,
         parallel: { loss: tutorialLossSpec(config.model.lossWeights) },
@@ -192,7 +191,7 @@ Deno.test("trainModel() with workers: 2 and dropout repeats its losses for the s
     }) as unknown as tf.data.Dataset<tf.TensorContainer>;
   const run = async (workerSeed: number) => {
     const seeds = dropoutSeeds(5);
-    const model = buildClassicModel(tiny, {
+    const model = buildFastClassicModel(tiny, {
       vocabSize: vocab,
       seed: 3,
       lstmLayer: withSeededDropout(fusedLstm, seeds),
@@ -200,7 +199,7 @@ Deno.test("trainModel() with workers: 2 and dropout repeats its losses for the s
     seedDropoutLayers(model, seeds);
     const result = await trainModel(model, batches(), {
       loss: classicTrainLoss(),
-      optimizer: classicOptimizer(tiny),
+      optimizer: fastClassicOptimizer(tiny),
       epochs: 2,
       workers: 2,
       parallel: { loss: classicLossSpec(), seed: workerSeed },
@@ -216,12 +215,12 @@ Deno.test("trainModel() with workers: 2 and dropout repeats its losses for the s
 });
 
 Deno.test("trainModel() with workers: 2 and no parallel.loss says what is missing", async () => {
-  const model = buildTutorialModel(config);
+  const model = buildFastTutorialModel(config);
   try {
     await assert.rejects(
       trainModel(model, tutorialDataset(index, windowing), {
         loss: tutorialLoss(config.model.lossWeights),
-        optimizer: tutorialOptimizer(config),
+        optimizer: fastTutorialOptimizer(config),
         epochs: 1,
         workers: 2,
       }),
@@ -233,7 +232,7 @@ Deno.test("trainModel() with workers: 2 and no parallel.loss says what is missin
 });
 
 Deno.test("createParallelGradients() rejects a worker count that is not a positive integer", async () => {
-  const model = buildTutorialModel(config);
+  const model = buildFastTutorialModel(config);
   try {
     await assert.rejects(
       createParallelGradients(model, {

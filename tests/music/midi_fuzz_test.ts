@@ -16,7 +16,7 @@ import {
   notesToMidi,
   parseMidi,
 } from "../../lib/music/midi.ts";
-import { mulberry32 } from "../../lib/engine/random.ts";
+import { mulberry32 } from "../../lib/random/random.ts";
 import { buildMidi, patternNotes, tempDir } from "../_helpers.ts";
 
 const { Midi } = tonejs;

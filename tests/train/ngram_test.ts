@@ -8,7 +8,7 @@ import {
   type NgramSmoothing,
   selectNgram,
 } from "../../lib/train/ngram.ts";
-import { mulberry32 } from "../../lib/engine/random.ts";
+import { mulberry32 } from "../../lib/random/random.ts";
 
 const KN = (discount: number): NgramSmoothing => ({ kind: "kneser-ney", discount });
 const close = (a: number, b: number, what: string) =>

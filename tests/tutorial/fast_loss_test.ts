@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
+import { buildFastTutorialModel } from "../../lib/tutorial/fast_model.ts";
 import * as tf from "@tensorflow/tfjs";
 import { resolveTutorialConfig } from "../../lib/config/config.ts";
 import { noteWindowInputs } from "../../lib/tutorial/encode.ts";
 import {
-  buildTutorialModel,
   mseWithPositivePressure,
   sparseCategoricalCrossentropyFromLogits,
   tutorialLoss,
@@ -74,7 +74,7 @@ function smallBatch(input: "scaled" | "embedding" = "scaled", dropout = 0) {
     seed: 3,
     model: { sequenceLength: 6, lstmUnits: 8, input, embeddingSize: 4, dropout },
   });
-  const model = buildTutorialModel(config);
+  const model = buildFastTutorialModel(config);
   const batch = 5;
   const raw = Float32Array.from({ length: batch * 6 * 3 }, (_, i) => (Math.cos(i) + 1) / 2);
   // Raw pitches for the embedding: 0..127.

@@ -8,21 +8,22 @@ import {
   tutorialLoss,
   tutorialOptimizer,
 } from "../../lib/tutorial/model.ts";
-import { FusedAdam } from "../../lib/engine/fused_adam.ts";
+import { buildFastTutorialModel } from "../../lib/tutorial/fast_model.ts";
 import { sparseAccuracy } from "../../lib/train/accuracy.ts";
 import { assertClose } from "../_helpers.ts";
 
 await tf.setBackend("cpu");
 
 Deno.test("buildTutorialModel() with scaled input has the tutorial's 84,354 parameters and three named heads", () => {
-  const model = buildTutorialModel(resolveTutorialConfig({ model: { input: "scaled" } }));
+  // The run's build (fast recurrent fill): tfjs's orthogonal initialiser takes seconds at 128.
+  const model = buildFastTutorialModel(resolveTutorialConfig({ model: { input: "scaled" } }));
   assert.equal(model.countParams(), 84354);
   assert.deepEqual(model.outputNames, ["pitch", "step", "duration"]);
   model.dispose();
 });
 
 Deno.test("buildTutorialModel() with embedding input adds a 128 x 32 table and widens the LSTM's input to 34", () => {
-  const model = buildTutorialModel(resolveTutorialConfig());
+  const model = buildFastTutorialModel(resolveTutorialConfig());
   assert.equal(model.countParams(), 84354 + 128 * 32 + (34 - 3) * 4 * 128);
   assert.deepEqual(model.inputNames, ["pitch_ids", "timing"]);
   assert.equal(model.getLayer("pitch_embedding").getClassName(), "Embedding");
@@ -60,7 +61,7 @@ Deno.test("buildTutorialModel() initialises weights from the config's seed", () 
   assert.notDeepEqual(weights(1), weights(2));
 });
 
-Deno.test("buildTutorialModel() starts the recurrent kernel with orthonormal rows", () => {
+Deno.test("buildTutorialModel() starts the recurrent kernel with orthonormal rows (tfjs's orthogonal initialiser)", () => {
   const model = buildTutorialModel(resolveTutorialConfig({ model: { lstmUnits: 16 } }));
   const k = model.getLayer("lstm").getWeights()[1]; // [16, 64]
   const gram = tf.matMul(k, k, false, true).arraySync() as number[][];
@@ -122,36 +123,9 @@ Deno.test("sparseAccuracy() is the share of rows whose top score is the label", 
   assertClose(v.dataSync()[0], 3 / 4, 1e-6, "accuracy");
 });
 
-Deno.test("tutorialOptimizer() updates weights as tf.train.adam does, step after step", () => {
-  const run = (optimizer: tf.Optimizer) => {
-    const config = resolveTutorialConfig({
-      seed: 3,
-      model: { sequenceLength: 4, lstmUnits: 4, input: "scaled" },
-    });
-    const model = buildTutorialModel(config);
-    const xs = tf.tensor3d(Float32Array.from({ length: 24 }, (_, i) => Math.cos(i)), [2, 4, 3]);
-    const ys = {
-      pitch: tf.tensor1d([60, 3], "int32"),
-      step: tf.tensor2d([[0.5], [0]]),
-      duration: tf.tensor2d([[0.25], [1]]),
-    };
-    const loss = tutorialLoss({ pitch: 0.05, step: 1, duration: 1 });
-    for (let i = 0; i < 5; i++) {
-      optimizer.minimize(() => loss(ys, model.apply(xs, { training: true }) as tf.Tensor[]).loss);
-    }
-    const values = model.getWeights().map((w) => w.dataSync().slice());
-    model.dispose();
-    return values;
-  };
-  const config = resolveTutorialConfig({ model: { learningRate: 0.01 } });
-  const fused = tutorialOptimizer(config);
-  assert.ok(fused instanceof FusedAdam);
-  assert.equal(fused.getClassName(), "Adam");
-  const got = run(fused);
-  const want = run(tf.train.adam(0.01));
-  got.forEach((w, i) => {
-    const scale = Math.max(1e-12, ...Array.from(want[i], Math.abs));
-    const error = Math.max(...Array.from(w, (x, k) => Math.abs(x - want[i][k]))) / scale;
-    assert.ok(error < 1e-5, `weight ${i}: relative error ${error}`);
-  });
+Deno.test("tutorialOptimizer() is tf.train.adam at model.learningRate", () => {
+  const optimizer = tutorialOptimizer(resolveTutorialConfig({ model: { learningRate: 0.01 } }));
+  assert.ok(optimizer instanceof tf.AdamOptimizer);
+  assert.equal((optimizer as tf.AdamOptimizer).getConfig().learningRate, 0.01);
+  optimizer.dispose();
 });

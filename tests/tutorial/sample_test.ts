@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
+import { buildFastTutorialModel } from "../../lib/tutorial/fast_model.ts";
 import * as tf from "@tensorflow/tfjs";
 import { resolveTutorialConfig } from "../../lib/config/config.ts";
-import { buildTutorialModel } from "../../lib/tutorial/model.ts";
 import { generateNotes, predictNextNote } from "../../lib/tutorial/sample.ts";
-import { mulberry32 } from "../../lib/engine/random.ts";
+import { mulberry32 } from "../../lib/random/random.ts";
 import { patternNotes } from "../_helpers.ts";
 
 await tf.setBackend("cpu");
 
 const config = resolveTutorialConfig({ model: { sequenceLength: 8, lstmUnits: 16 } });
-const model = buildTutorialModel(config);
+const model = buildFastTutorialModel(config);
 // Push the step and duration heads negative so the clamp is exercised.
 const stepBias = model.getLayer("step").getWeights()[1];
 model.getLayer("step").setWeights([

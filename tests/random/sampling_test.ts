@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  checkTemperature,
-  mulberry32,
-  pickSeedWindow,
-  sampleLogits,
-} from "../../lib/engine/random.ts";
+import { mulberry32 } from "../../lib/random/random.ts";
+import { checkTemperature, pickSeedWindow, sampleLogits } from "../../lib/random/sampling.ts";
 
 Deno.test("sampleLogits() follows the softmax of logits / temperature", () => {
   const random = mulberry32(1);
