@@ -22,10 +22,10 @@
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Locator, Page } from "playwright-core";
+import { PLOTLY_MIME } from "../lib/notebook/display.ts";
 import { launchBrowser, serveFolder, type StaticServer, type TestBrowser } from "./_browser.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 
 /** An nbformat v4 notebook, as far as these checks read it. */
 export interface NotebookJson {
@@ -246,6 +246,15 @@ async function visibleBox(locator: Locator): Promise<{ width: number; height: nu
   return null;
 }
 
+/** Whether `locator` shows a visible box of at least 50 px square by `deadline` (ms). */
+async function waitVisible(page: Page, locator: Locator, deadline: number): Promise<boolean> {
+  while ((await visibleBox(locator)) === null) {
+    if (Date.now() >= deadline) return false;
+    await page.waitForTimeout(200);
+  }
+  return true;
+}
+
 async function checkOutputs(
   page: Page,
   nb: NotebookJson,
@@ -282,10 +291,7 @@ async function checkOutputs(
     if (e.kind === "figure") {
       if (options.trusted) {
         // plotly draws once its library is on the page: wait for it.
-        const drawn = output.locator(".plotly-graph-div .main-svg");
-        while (!(shown = (await visibleBox(drawn)) !== null) && Date.now() < deadline) {
-          await page.waitForTimeout(200);
-        }
+        shown = await waitVisible(page, output.locator(".plotly-graph-div .main-svg"), deadline);
         if (!shown) report.problems.push(`${where}: plotly did not draw the figure`);
       } else {
         const picture = await visibleBox(output.locator("img, svg"));
@@ -305,9 +311,7 @@ async function checkOutputs(
     } else {
       const player = output.locator(".midi-lstm-player-mount canvas");
       if (options.trusted && await output.locator("[data-midi-lstm-player]").count()) {
-        while (!(shown = (await visibleBox(player)) !== null) && Date.now() < deadline) {
-          await page.waitForTimeout(200);
-        }
+        shown = await waitVisible(page, player, deadline);
         if (!shown) report.problems.push(`${where}: the music player did not mount`);
       } else {
         const audio = output.locator("audio");
@@ -354,6 +358,30 @@ export function classicInstalled(): boolean {
 }
 
 /**
+ * Runs Python with nbformat's `NotebookNotary` (`notary`, in the Jupyter data folder
+ * `dataDir`, default: the user's) and the notebook at `path` read as `nb`, then `action`.
+ */
+function runNotary(
+  action: string,
+  path: string,
+  dataDir: string | undefined,
+  stdio: "piped" | "null",
+): Promise<Deno.CommandOutput> {
+  const script = [
+    "import sys, nbformat",
+    "from nbformat.sign import NotebookNotary",
+    "nb = nbformat.read(sys.argv[1], as_version=4)",
+    "notary = NotebookNotary(data_dir=sys.argv[2]) if len(sys.argv) > 2 else NotebookNotary()",
+    action,
+  ].join("\n");
+  return new Deno.Command(python(), {
+    args: ["-c", script, path, ...(dataDir ? [dataDir] : [])],
+    stdout: stdio,
+    stderr: stdio,
+  }).output();
+}
+
+/**
  * Signs a notebook file as `jupyter trust` does (nbformat's `NotebookNotary`), in the
  * Jupyter data folder `dataDir` (default: the user's), so Notebook 6 using that folder opens
  * it trusted.
@@ -361,18 +389,7 @@ export function classicInstalled(): boolean {
  * @throws {Error} with Python's message when signing fails
  */
 export async function signNotebook(path: string, dataDir?: string): Promise<void> {
-  const script = [
-    "import sys, nbformat",
-    "from nbformat.sign import NotebookNotary",
-    "nb = nbformat.read(sys.argv[1], as_version=4)",
-    "notary = NotebookNotary(data_dir=sys.argv[2]) if len(sys.argv) > 2 else NotebookNotary()",
-    "notary.sign(nb)",
-  ].join("\n");
-  const result = await new Deno.Command(python(), {
-    args: ["-c", script, path, ...(dataDir ? [dataDir] : [])],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const result = await runNotary("notary.sign(nb)", path, dataDir, "piped");
   if (!result.success) {
     throw new Error(
       `signing ${path}: expected nbformat to sign it, got: ${
@@ -413,18 +430,12 @@ export async function saveLikeJupyter(nb: NotebookJson, path: string): Promise<N
  * (default: the user's), so Notebook 6 opens it trusted.
  */
 export async function isSigned(path: string, dataDir?: string): Promise<boolean> {
-  const script = [
-    "import sys, nbformat",
-    "from nbformat.sign import NotebookNotary",
-    "nb = nbformat.read(sys.argv[1], as_version=4)",
-    "notary = NotebookNotary(data_dir=sys.argv[2]) if len(sys.argv) > 2 else NotebookNotary()",
+  const result = await runNotary(
     "sys.exit(0 if notary.check_signature(nb) else 3)",
-  ].join("\n");
-  const result = await new Deno.Command(python(), {
-    args: ["-c", script, path, ...(dataDir ? [dataDir] : [])],
-    stdout: "null",
-    stderr: "null",
-  }).output();
+    path,
+    dataDir,
+    "null",
+  );
   return result.success;
 }
 

@@ -42,9 +42,12 @@ export function encodeIds(ids: readonly number[], vocabSize: number): Float32Arr
   return Float32Array.from(ids, (id) => scaleId(id, vocabSize));
 }
 
-/** A window of ids as a `"scaled"` model's input tensor `[1, ids, 1]`. */
+/**
+ * A window of ids as a `"scaled"` model's input tensor `[1, ids, 1]`: the `"scaled"` case of
+ * {@linkcode idsInputs}.
+ */
 export function idsTensor(ids: readonly number[], vocabSize: number): tf.Tensor3D {
-  return tf.tensor3d(encodeIds(ids, vocabSize), [1, ids.length, 1]);
+  return idsInputs(ids, { vocabSize, input: "scaled" }) as tf.Tensor3D;
 }
 
 /** Options for {@linkcode runnerIds}. */

@@ -53,9 +53,6 @@ const SIBLINGS_APART: ReadonlyArray<readonly [string, string]> = [["tutorial", "
 /** Folders that must not import TensorFlow.js. */
 const NO_TENSORFLOW = new Set(["music", "random"]);
 
-/** The layer from which branches on a family's name are refused: all of them. */
-export const FAMILY_OBJECT_LAYER = 0;
-
 /** A comparison of a `family` by `===`, as the issue's grep counts it. */
 const FAMILY_BRANCH = /family\s===/;
 
@@ -142,7 +139,8 @@ export async function checkLayers(libDir: string): Promise<LayerProblem[]> {
     }
     const edges: string[] = [];
     const source = await Deno.readTextFile(file);
-    if (layer >= FAMILY_OBJECT_LAYER && name.split(/[\\/]/).join("/") !== FAMILY_REGISTRY) {
+    const posixName = name.split(/[\\/]/).join("/");
+    if (posixName !== FAMILY_REGISTRY) {
       problems.push(...familyBranches(source, (line) => `lib/${name}:${line}`));
     }
     for (const spec of importSpecifiers(source)) {
@@ -166,7 +164,7 @@ export async function checkLayers(libDir: string): Promise<LayerProblem[]> {
           } (layer ${toLayer}, ${to})`,
         });
       }
-      if (to === "engine" && LESSON_FILES.has(name.split(/[\\/]/).join("/"))) {
+      if (to === "engine" && LESSON_FILES.has(posixName)) {
         problems.push({
           kind: "lesson-engine",
           message: `lib/${name} is a lesson file but imports lib/${

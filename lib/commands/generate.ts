@@ -95,7 +95,8 @@ try {
       FAMILY_UNITS[run.family].units,
   );
   const music = generateMusic(run, corpus, used);
-  const midi = notesToMidi(music.notes, midiOptionsFor(config));
+  const midiOptions = midiOptionsFor(config);
+  const midi = notesToMidi(music.notes, midiOptions);
   const out = args.out ??
     join(
       runPaths(runDir).outputs,
@@ -105,7 +106,7 @@ try {
   await Deno.writeFile(out, midi);
   const noteSequencePath = args["note-sequence"];
   if (noteSequencePath) {
-    const noteSequence = toNoteSequence(music.notes, midiOptionsFor(config));
+    const noteSequence = toNoteSequence(music.notes, midiOptions);
     await Deno.mkdir(dirname(noteSequencePath), { recursive: true });
     await Deno.writeTextFile(noteSequencePath, JSON.stringify(noteSequence, null, 2) + "\n");
   }

@@ -7,6 +7,8 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import type { PlotlyFigure } from "./plot.ts";
+import { escapeXml, figureSvg } from "./svg_chart.ts";
 
 /** Options for {@linkcode svgImageTag}. */
 export interface SvgImageTagOptions {
@@ -26,21 +28,28 @@ export interface SvgImageTagOptions {
   className?: string;
 }
 
-function escapeAttribute(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;");
-}
-
 /** The SVG as a base64 `data:image/svg+xml` URI. */
-export function svgDataUri(svg: string): string {
+function svgDataUri(svg: string): string {
   return `data:image/svg+xml;base64,${Buffer.from(svg, "utf8").toString("base64")}`;
 }
 
 /** An `<img>` showing `svg`, at most as wide as its output (keeping its aspect ratio). */
 export function svgImageTag(svg: string, options: SvgImageTagOptions): string {
-  return `<img class="${escapeAttribute(options.className ?? "midi-lstm-static")}" alt="${
-    escapeAttribute(options.alt ?? "figure")
+  return `<img class="${escapeXml(options.className ?? "midi-lstm-static")}" alt="${
+    escapeXml(options.alt ?? "figure")
   }" width="${options.widthPx}" height="${options.heightPx}" style="max-width: 100%; height: auto;" src="${
     svgDataUri(svg)
   }">`;
+}
+
+/**
+ * A figure's static picture: its SVG (drawn by `figureSvg` at `widthPx` by `heightPx`) and
+ * the `<img>` that shows it.
+ */
+export function figurePicture(
+  fig: PlotlyFigure,
+  options: SvgImageTagOptions,
+): { svg: string; img: string } {
+  const svg = figureSvg(fig, { widthPx: options.widthPx, heightPx: options.heightPx });
+  return { svg, img: svgImageTag(svg, options) };
 }

@@ -35,9 +35,8 @@
 import { Buffer } from "node:buffer";
 import { dirname } from "node:path";
 import { packedPlotlyLoaderScript, plotlyLoaderScript } from "./plotly_bundle.ts";
-import { svgImageTag } from "./_static_image.ts";
+import { figurePicture } from "./_static_image.ts";
 import { lossFigure, type LossFigureOptions, type LossHistory, type PlotlyFigure } from "./plot.ts";
-import { figureSvg } from "./svg_chart.ts";
 
 /** A Jupyter MIME bundle: MIME type to content (strings, or JSON objects for `+json` types). */
 export type MediaBundle = Record<string, string | object>;
@@ -191,16 +190,14 @@ function figureSummary(fig: PlotlyFigure): string {
   } (${traces.join(", ")})`;
 }
 
-/** The figure's static picture: the SVG, its size, and the `<img>` that shows it. */
+/** The figure's static picture (see `figurePicture`), named by its summary. */
 function staticPicture(fig: PlotlyFigure, heightPx: number, widthPx: number) {
-  const svg = figureSvg(fig, { widthPx, heightPx });
-  const img = svgImageTag(svg, {
+  return figurePicture(fig, {
     widthPx,
     heightPx,
     alt: figureSummary(fig),
     className: "midi-lstm-figure-static",
   });
-  return { svg, img };
 }
 
 /**

@@ -19,9 +19,8 @@ import {
   SVG_MIME,
 } from "./display.ts";
 import { packedScriptTag } from "./_packed_script.ts";
-import { svgImageTag } from "./_static_image.ts";
+import { figurePicture } from "./_static_image.ts";
 import { pianoRollFigure } from "./plot.ts";
-import { figureSvg } from "./svg_chart.ts";
 
 /** Options for {@linkcode midiPlayerBundle}. */
 export interface MidiPlayerBundleOptions {
@@ -96,28 +95,25 @@ export async function midiPlayerBundle(
   const seconds = notes.reduce((end, n) => Math.max(end, n.end), 0);
   const rollHeightPx = options.rollHeightPx ?? 220;
   const roll = rollHeightPx > 0 && notes.length > 0
-    ? figureSvg(
+    ? figurePicture(
       pianoRollFigure([...notes], {
         title: options.caption ?? "Piano roll",
         heightPx: rollHeightPx,
       }),
-      { widthPx: 720, heightPx: rollHeightPx },
+      {
+        widthPx: 720,
+        heightPx: rollHeightPx,
+        alt: `Piano roll: ${notes.length} notes, ${seconds.toFixed(1)} s`,
+        className: "midi-lstm-static-roll",
+      },
     )
     : undefined;
-  const rollImg = roll
-    ? svgImageTag(roll, {
-      widthPx: 720,
-      heightPx: rollHeightPx,
-      alt: `Piano roll: ${notes.length} notes, ${seconds.toFixed(1)} s`,
-      className: "midi-lstm-static-roll",
-    })
-    : "";
   const id = `midi-lstm-player-${Date.now().toString(36)}-${outputs++}`;
   const json = JSON.stringify(data).replaceAll("<", "\\u003c");
   const html = [
     `<div id="${id}" class="midi-lstm-output" data-midi-lstm-player>`,
     options.caption ? `<div><b>${escapeHtml(options.caption)}</b></div>` : "",
-    `<div class="midi-lstm-fallback">${rollImg}${fallback?.["text/html"] ?? ""}</div>`,
+    `<div class="midi-lstm-fallback">${roll?.img ?? ""}${fallback?.["text/html"] ?? ""}</div>`,
     `<div class="midi-lstm-player-mount" hidden></div>`,
     `<script type="application/json">${json}</script>`,
     await playerLoaderScript(),
@@ -129,7 +125,7 @@ export async function midiPlayerBundle(
     (fallback ? `; ${fallback["text/plain"]}` : ""),
   ].filter(Boolean).join("\n");
   return roll
-    ? { "text/html": html, [SVG_MIME]: roll, "text/plain": text }
+    ? { "text/html": html, [SVG_MIME]: roll.svg, "text/plain": text }
     : { "text/html": html, "text/plain": text };
 }
 

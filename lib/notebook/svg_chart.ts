@@ -570,9 +570,9 @@ export function figureSvg(fig: PlotlyFigure, options: FigureSvgOptions = {}): st
     for (const { trace } of sp.traces) {
       if (!isVisible(trace)) continue;
       if (trace.type === "bar") {
-        const { pos } = barKeys(trace);
+        const { pos, len } = barKeys(trace);
         const posAxis = pos === "x" ? sp.x : sp.y;
-        const lengths = arrayOf(trace[barKeys(trace).len]) ?? [];
+        const lengths = arrayOf(trace[len]) ?? [];
         for (const p of arrayOf(trace[pos]) ?? lengths.map((_, i) => i)) see(posAxis, p);
       } else {
         const ys = arrayOf(trace.y) ?? [];

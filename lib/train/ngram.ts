@@ -132,7 +132,10 @@ const TABLES = new WeakMap<NgramModel, ModelTables>();
 interface ModelTables {
   /** Order k (index k - 1): continuation counts below the model's order, raw counts at it. */
   levels: Array<{ table: CountTable; discounts: Float64Array }>;
-  /** Order k's raw counts, for a label whose context is cut short at order k. */
+  /**
+   * Order k's raw counts (k below the model's order), for a label whose context is cut short
+   * at order k.
+   */
   shortTop: Array<{ table: CountTable; discounts: Float64Array }>;
   /** `classes ** k`. */
   power: Float64Array;
@@ -416,7 +419,7 @@ function modelTables(
   }
   // A label whose context is cut short (start of a file) reads its shorter order's raw counts.
   const shortTop = Array.from(
-    { length: order },
+    { length: order - 1 },
     (_, k) => ({ table: counts.raw[k + 1], discounts: discountsOf(counts.raw[k + 1], smoothing) }),
   );
   return {
@@ -425,6 +428,40 @@ function modelTables(
     power: powers(counts.classes, order),
     strength: smoothing.strength ?? 0,
   };
+}
+
+/** The table and discounts level `k` of `top` reads: raw counts at a context cut short. */
+function levelAt(
+  tables: ModelTables,
+  k: number,
+  top: number,
+  order: number,
+): { table: CountTable; discounts: Float64Array } {
+  return k === top && top < order ? tables.shortTop[k - 1] : tables.levels[k - 1];
+}
+
+/** Discounted mass of a context: what its seen n-grams give to the shorter context. */
+function gammaOf(stats: ContextStats, discounts: Float64Array): number {
+  return discounts[0] * stats.once + discounts[1] * stats.twice + discounts[2] * stats.more;
+}
+
+/** One level's interpolation of an n-gram seen `count` times with the shorter order's `lower`. */
+function interpolate(
+  count: number,
+  discounts: Float64Array,
+  stats: ContextStats,
+  gamma: number,
+  strength: number,
+  lower: number,
+): number {
+  const discount = count === 0
+    ? 0
+    : count === 1
+    ? discounts[0]
+    : count === 2
+    ? discounts[1]
+    : discounts[2];
+  return (count - discount + (gamma + strength) * lower) / (stats.total + strength);
 }
 
 /**
@@ -437,26 +474,18 @@ function probabilityAt(
   p: number,
   maxContext: number,
 ): number {
-  const { levels, shortTop, power, strength } = TABLES.get(model)!;
+  const tables = TABLES.get(model)!;
   const top = Math.min(model.order, p + 1, maxContext + 1);
   let prob = 1 / model.classes;
-  let key = 0;
+  // The level's context (the k - 1 labels before s[p]) keyed in base `classes`.
+  let context = 0;
   for (let k = 1; k <= top; k++) {
-    key += s[p - k + 1] * power[k - 1];
-    const { table, discounts } = k === top && top < model.order ? shortTop[k - 1] : levels[k - 1];
-    const stats = table.contexts.get((key - s[p]) / model.classes);
+    if (k > 1) context += s[p - k + 1] * tables.power[k - 2];
+    const { table, discounts } = levelAt(tables, k, top, model.order);
+    const stats = table.contexts.get(context);
     if (stats === undefined) continue;
-    const count = table.grams.get(key) ?? 0;
-    const discount = count === 0
-      ? 0
-      : count === 1
-      ? discounts[0]
-      : count === 2
-      ? discounts[1]
-      : discounts[2];
-    const gamma = discounts[0] * stats.once + discounts[1] * stats.twice +
-      discounts[2] * stats.more;
-    prob = (count - discount + (gamma + strength) * prob) / (stats.total + strength);
+    const count = table.grams.get(context * model.classes + s[p]) ?? 0;
+    prob = interpolate(count, discounts, stats, gammaOf(stats, discounts), tables.strength, prob);
   }
   return prob;
 }
@@ -513,7 +542,7 @@ function modelOf(counts: NgramCounts, order: number, smoothing: NgramSmoothing):
  */
 export function ngramDistribution(model: NgramModel, context: ArrayLike<number>): Float64Array {
   const used = Math.min(context.length, model.order - 1);
-  const s = new Int32Array(used + 1);
+  const s = new Int32Array(used);
   for (let i = 0; i < used; i++) {
     const y = context[context.length - used + i];
     if (!Number.isInteger(y) || y < 0 || y >= model.classes) {
@@ -525,10 +554,22 @@ export function ngramDistribution(model: NgramModel, context: ArrayLike<number>)
     }
     s[i] = y;
   }
-  const out = new Float64Array(model.classes);
-  for (let w = 0; w < model.classes; w++) {
-    s[used] = w;
-    out[w] = probabilityAt(model, s, used, Infinity);
+  // As `probabilityAt` for every next label at once: each level's context is looked up once.
+  const tables = TABLES.get(model)!;
+  const top = used + 1;
+  const out = new Float64Array(model.classes).fill(1 / model.classes);
+  let key = 0;
+  for (let k = 1; k <= top; k++) {
+    if (k > 1) key += s[used - k + 1] * tables.power[k - 2];
+    const { table, discounts } = levelAt(tables, k, top, model.order);
+    const stats = table.contexts.get(key);
+    if (stats === undefined) continue;
+    const gamma = gammaOf(stats, discounts);
+    const first = key * model.classes;
+    for (let w = 0; w < model.classes; w++) {
+      const count = table.grams.get(first + w) ?? 0;
+      out[w] = interpolate(count, discounts, stats, gamma, tables.strength, out[w]);
+    }
   }
   return out;
 }

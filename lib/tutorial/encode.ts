@@ -158,6 +158,7 @@ export function notesInputs(
   notes: readonly NoteFeaturesRow[],
   options: NotesInputOptions = {},
 ): tf.Tensor3D | [tf.Tensor2D, tf.Tensor3D] {
+  if ((options.input ?? "scaled") === "scaled") return notesTensor(notes, options.pitchScale);
   return noteWindowInputs(encodeNotes(notes, 1), [1, notes.length], options);
 }
 

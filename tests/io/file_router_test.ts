@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { registerFileRouters } from "../../lib/io/file_router.ts";
 import { loadModel } from "../../lib/io/model_files.ts";
 import { tempDir } from "../_helpers.ts";
+import { listFiles } from "./_model_fixtures.ts";
 import { denoRunArgs, ROOT } from "../_tiny_runs.ts";
 
 await tf.setBackend("cpu");
@@ -34,7 +35,7 @@ Deno.test("model.save(file://dir) writes a standard folder that tf.loadLayersMod
     const model = tinyModel();
     const result = await model.save(`file://${dir}`);
     assert.ok((result.modelArtifactsInfo.weightDataBytes ?? 0) > 0);
-    const files = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    const files = listFiles(dir);
     assert.equal(files.length, 2, `files: ${files}`);
     assert.deepEqual(files[0], "model.json");
     assert.match(files[1], /^weights\.[0-9a-f]{12}\.bin$/);

@@ -11,6 +11,7 @@ import {
   audioBundle,
   figureBundle,
   type MediaBundle,
+  PLOTLY_MIME,
   SVG_MIME,
   tableBundle,
 } from "../../lib/notebook/display.ts";
@@ -115,27 +116,32 @@ async function builtNotebook(): Promise<NotebookJson> {
   } as NotebookJson;
 }
 
-/** The same figures in the form the project used before: no static picture. */
-function withoutPictures(nb: NotebookJson): NotebookJson {
+/** A copy of `nb` with `change` applied to the MIME bundle of each output that has one. */
+function withOutputData(
+  nb: NotebookJson,
+  change: (data: Record<string, unknown>) => void,
+): NotebookJson {
   const copy = structuredClone(nb);
   for (const cell of copy.cells) {
-    for (const o of cell.outputs ?? []) {
-      if (!o.data || !("application/vnd.plotly.v1+json" in o.data)) continue;
-      o.data["text/html"] = String(o.data["text/html"]).replace(/<img [^>]*>/, "");
-    }
+    for (const o of cell.outputs ?? []) if (o.data) change(o.data);
   }
   return copy;
 }
 
+/** The same figures in the form the project used before: no static picture. */
+function withoutPictures(nb: NotebookJson): NotebookJson {
+  return withOutputData(nb, (data) => {
+    if (PLOTLY_MIME in data) {
+      data["text/html"] = String(data["text/html"]).replace(/<img [^>]*>/, "");
+    }
+  });
+}
+
 /** The figures with the SVG but no HTML: JupyterLab does not show an untrusted SVG. */
 function svgOnly(nb: NotebookJson): NotebookJson {
-  const copy = structuredClone(nb);
-  for (const cell of copy.cells) {
-    for (const o of cell.outputs ?? []) {
-      if (o.data && SVG_MIME in o.data) delete o.data["text/html"];
-    }
-  }
-  return copy;
+  return withOutputData(nb, (data) => {
+    if (SVG_MIME in data) delete data["text/html"];
+  });
 }
 
 Deno.test("expectedOutputs() finds each figure and each audio player of a notebook", async () => {
@@ -210,36 +216,34 @@ Deno.test({
       await signNotebook(path, signedData);
       const shotsDir = join(OUT, "notebook6");
 
-      const untrustedServer = await startClassic(dir, freshData);
-      try {
-        const r = await untrustedServer.check(lab.browser, "built.ipynb", {
-          trusted: false,
-          shotsDir,
-          name: "built",
-        });
-        assert.deepEqual(r.problems, [], reportLine(r));
-        assert.equal(r.figuresShown, 4);
-        assert.equal(r.audioShown, 2);
+      /** Serves `dir` with the Jupyter data folder `dataDir` and checks the notebook. */
+      const checkServed = async (
+        dataDir: string,
+        trusted: boolean,
+        after?: () => Promise<void>,
+      ) => {
+        const server = await startClassic(dir, dataDir);
+        try {
+          const r = await server.check(lab.browser, "built.ipynb", {
+            trusted,
+            shotsDir,
+            name: "built",
+          });
+          assert.deepEqual(r.problems, [], reportLine(r));
+          assert.equal(r.figuresShown, 4);
+          assert.equal(r.audioShown, 2);
+          await after?.();
+        } finally {
+          await server.close();
+        }
+      };
+
+      await checkServed(freshData, false, async () => {
         await lab.browser.page.screenshot({
           path: join(shotsDir, "built-notebook6-untrusted.png"),
         });
-      } finally {
-        await untrustedServer.close();
-      }
-
-      const trustedServer = await startClassic(dir, signedData);
-      try {
-        const r = await trustedServer.check(lab.browser, "built.ipynb", {
-          trusted: true,
-          shotsDir,
-          name: "built",
-        });
-        assert.deepEqual(r.problems, [], reportLine(r));
-        assert.equal(r.figuresShown, 4);
-        assert.equal(r.audioShown, 2);
-      } finally {
-        await trustedServer.close();
-      }
+      });
+      await checkServed(signedData, true);
     } finally {
       await lab.close();
       for (const d of [dir, signedData, freshData]) {
