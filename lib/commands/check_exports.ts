@@ -4,15 +4,28 @@
  * is a `function` declaration, not an arrow function bound to a `const`. Private helpers
  * (`_*.ts`) are not checked.
  *
- * Usage: `deno run -A lib/commands/check_exports.ts [lib]`
+ * It also checks the entry points that `deno.json` maps ({@linkcode checkEntries}):
+ * `midi-lstm` (`lib/mod.ts`) exports at most {@linkcode MAX_ENTRY_NAMES} runtime names (types
+ * are not counted), each of them also exported by a folder's entry; each folder of `lib/`
+ * with a `mod.ts` is the entry `midi-lstm/<folder>`; and no runtime name is exported by two
+ * folders' entries, so every name has one home.
+ *
+ * Usage: `deno run -A lib/commands/check_exports.ts [lib]` (the entry points are read from
+ * the `deno.json` beside `lib`)
  *
  * @module
  */
 import { join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 /** The most positional arguments an exported function may take. */
 export const MAX_POSITIONAL = 2;
+
+/** The most runtime names (functions, classes, constants) the `midi-lstm` entry may export. */
+export const MAX_ENTRY_NAMES = 99;
+
+/** The main entry point's name in `deno.json`'s imports. */
+export const MAIN_ENTRY = "midi-lstm";
 
 /** One exported function that breaks a rule. */
 export interface ExportProblem {
@@ -98,13 +111,151 @@ export async function checkExports(libDir: string): Promise<ExportProblem[]> {
   return problems;
 }
 
+/**
+ * The runtime names a module exports (its functions, classes and constants; types leave no
+ * trace at run time), sorted. The module is imported, so its top-level code runs.
+ *
+ * @param path the module's file
+ */
+export async function runtimeNames(path: string): Promise<string[]> {
+  const module = await import(pathToFileURL(path).href);
+  return Object.keys(module).sort();
+}
+
+/** Options for {@linkcode checkEntries}. */
+export interface CheckEntriesOptions {
+  /**
+   * The most runtime names the main entry may export.
+   *
+   * @default {MAX_ENTRY_NAMES}
+   */
+  max?: number;
+  /**
+   * The folders of `lib/` that have a `mod.ts`; each must be the entry
+   * `midi-lstm/<folder>` (`./lib/<folder>/mod.ts`).
+   *
+   * @default {[]}
+   */
+  folders?: readonly string[];
+}
+
+/**
+ * Checks the entry points: `imports` is `deno.json`'s import map; `names` maps each entry
+ * point (`midi-lstm`, `midi-lstm/<folder>`) to its runtime names.
+ *
+ * @returns one problem for a missing main entry, for a main entry with more than `max` names,
+ *   for each of its names that no folder's entry exports, for each name two folders' entries
+ *   export, for each folder without its entry, and for an entry that does not map to
+ *   `./lib/<folder>/mod.ts`
+ */
+export function checkEntries(
+  imports: Readonly<Record<string, string>>,
+  names: ReadonlyMap<string, readonly string[]>,
+  options: CheckEntriesOptions = {},
+): ExportProblem[] {
+  const max = options.max ?? MAX_ENTRY_NAMES;
+  const problems: ExportProblem[] = [];
+  const where = "deno.json";
+  if (imports[MAIN_ENTRY] === undefined) {
+    problems.push({ where, message: `no "${MAIN_ENTRY}" in its imports; expected ./lib/mod.ts` });
+  }
+  for (const [entry, target] of Object.entries(imports)) {
+    if (entry !== MAIN_ENTRY && !entry.startsWith(`${MAIN_ENTRY}/`)) continue;
+    const expected = entry === MAIN_ENTRY
+      ? "./lib/mod.ts"
+      : `./lib/${entry.slice(MAIN_ENTRY.length + 1)}/mod.ts`;
+    if (target !== expected) {
+      problems.push({ where, message: `"${entry}" maps to ${target}; expected ${expected}` });
+    }
+  }
+  for (const folder of options.folders ?? []) {
+    if (imports[`${MAIN_ENTRY}/${folder}`] === undefined) {
+      problems.push({
+        where,
+        message: `lib/${folder}/mod.ts has no entry point; expected ` +
+          `"${MAIN_ENTRY}/${folder}": "./lib/${folder}/mod.ts" in its imports`,
+      });
+    }
+  }
+  const main = names.get(MAIN_ENTRY) ?? [];
+  if (main.length > max) {
+    problems.push({
+      where: "lib/mod.ts",
+      message: `${MAIN_ENTRY} exports ${main.length} runtime names; expected at most ${max} ` +
+        `(leave the rest to the folders' entries, ${MAIN_ENTRY}/<folder>)`,
+    });
+  }
+  const homes = new Map<string, string[]>();
+  for (const [entry, list] of names) {
+    if (entry === MAIN_ENTRY) continue;
+    for (const name of list) homes.set(name, [...(homes.get(name) ?? []), entry]);
+  }
+  for (const name of main) {
+    if (!homes.has(name)) {
+      problems.push({
+        where: "lib/mod.ts",
+        message: `${name} is exported by ${MAIN_ENTRY} but by no folder's entry; ` +
+          `expected its folder's mod.ts to export it too`,
+      });
+    }
+  }
+  for (const [name, entries] of homes) {
+    if (entries.length > 1) {
+      problems.push({
+        where,
+        message: `${name} is exported by ${entries.join(" and ")}; expected one home`,
+      });
+    }
+  }
+  return problems;
+}
+
+/**
+ * Reads `deno.json` beside `libDir`, imports each `midi-lstm` entry point it maps and checks
+ * them ({@linkcode checkEntries}).
+ *
+ * @returns the problems, and the main entry's number of runtime names
+ */
+export async function checkEntryPoints(
+  libDir: string,
+): Promise<{ problems: ExportProblem[]; mainNames: number }> {
+  const root = join(libDir, "..");
+  const config = JSON.parse(await Deno.readTextFile(join(root, "deno.json")));
+  const imports = (config.imports ?? {}) as Record<string, string>;
+  const names = new Map<string, string[]>();
+  for (const [entry, target] of Object.entries(imports)) {
+    if (entry !== MAIN_ENTRY && !entry.startsWith(`${MAIN_ENTRY}/`)) continue;
+    names.set(entry, await runtimeNames(join(root, target)));
+  }
+  const folders: string[] = [];
+  for await (const e of Deno.readDir(libDir)) {
+    if (!e.isDirectory) continue;
+    try {
+      await Deno.stat(join(libDir, e.name, "mod.ts"));
+      folders.push(e.name);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+  return {
+    problems: checkEntries(imports, names, { folders: folders.sort() }),
+    mainNames: names.get(MAIN_ENTRY)?.length ?? 0,
+  };
+}
+
 if (import.meta.main) {
   const libDir = Deno.args[0] ?? fileURLToPath(new URL("..", import.meta.url));
   const problems = await checkExports(libDir);
+  const entries = await checkEntryPoints(libDir);
+  problems.push(...entries.problems);
   for (const p of problems) console.error(`${p.where}: ${p.message}`);
   if (problems.length > 0) {
     console.error(`check_exports: ${problems.length} problem(s)`);
     Deno.exit(1);
   }
-  console.log("check_exports: every exported function takes at most two positional arguments");
+  console.log(
+    "check_exports: every exported function takes at most two positional arguments; " +
+      `${MAIN_ENTRY} exports ${entries.mainNames} runtime names (at most ${MAX_ENTRY_NAMES}), ` +
+      "each folder is its own entry",
+  );
 }

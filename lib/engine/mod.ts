@@ -1,15 +1,16 @@
 /**
  * Speed behind the lesson's interfaces: backend choice, the fused LSTM and its backward pass,
  * WebAssembly kernels and threads, the stateful runner, parallel Workers. Seeded randomness
- * lives in `lib/random/` (the lesson draws from it too) and is re-exported here as before.
+ * lives in `lib/random/` (the lesson draws from it too): `midi-lstm/random`.
  *
  * @module
  */
 export * from "./backend.ts";
 export * from "./blas.ts";
+export * from "./dense_heads.ts";
+export * from "./fused_adam.ts";
 export * from "./fused_lstm.ts";
 export * from "./init.ts";
-export * from "../random/mod.ts";
 export * from "./read_tensors.ts";
 export * from "./seeded_dropout.ts";
 export * from "./stateful.ts";

@@ -9,8 +9,9 @@
  * folder `runs/a`, `file:///tmp/a` the absolute `/tmp/a`. A save names the folder; a load
  * names the `model.json` file (or its folder).
  *
- * `midi-lstm` (`lib/mod.ts`) and `lib/io/mod.ts` call {@linkcode registerFileRouters} when
- * imported, so a notebook that imports anything from the library can use `file://` URLs.
+ * `midi-lstm` (`lib/mod.ts`) and `midi-lstm/io` (`lib/io/mod.ts`) call
+ * {@linkcode registerFileRouters} when imported, so a notebook that imports either can use
+ * `file://` URLs (the library's own saves and loads do not need them).
  * Where tfjs-node (or anything else) also routes `file://`, these routers step aside, so a
  * URL never finds two handlers, whichever registered first.
  *

@@ -9,7 +9,7 @@
  *
  * @example A two-note piece
  * ```ts
- * import { toNoteSequence } from "midi-lstm";
+ * import { toNoteSequence } from "midi-lstm/music";
  *
  * const ns = toNoteSequence([
  *   { pitch: 60, start: 0, duration: 0.5, velocity: 90 },

@@ -14,7 +14,8 @@ import type { ModelInput } from "../config/classic_presets.ts";
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { modelInputOf, selectBackend } from "midi-lstm";
+ * import { selectBackend } from "midi-lstm";
+ * import { modelInputOf } from "midi-lstm/train";
  *
  * await selectBackend({ backend: "cpu" });
  * const ids = tf.input({ shape: [4] });

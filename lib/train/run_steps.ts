@@ -39,9 +39,6 @@ const MAY_CHANGE_ON_RESUME = new Set([
   "backend",
 ]);
 
-/** Sub-folder of a run folder holding the resumable training state (`io/run_folder.ts`). */
-export { RESUME_FOLDER } from "../io/run_folder.ts";
-
 /**
  * For a resumed run: reads the saved training state (`null` when no epoch finished yet) and
  * checks that `config` matches the run's `config.json` (brought up to date with
