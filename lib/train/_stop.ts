@@ -1,12 +1,14 @@
 /**
  * The training loop's side of stopping (see `controls.ts`): one check of every stop source
  * before each batch, a pause that lets the event loop deliver an abort (a signal handler, a
- * notebook cell run meanwhile), and the release of a dataset iterator left part-way.
+ * notebook cell run meanwhile), the hook that drops an epoch cut short, and the release of
+ * a dataset iterator left part-way.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import type { StopReason } from "./controls.ts";
+import type { TrainHook } from "./_hooks.ts";
 
 /** The stop sources of one training call. */
 export interface StopSources {
@@ -58,6 +60,33 @@ export async function watchStops(sources: StopSources): Promise<StopWatch | null
     },
     async stopped(reason) {
       if (reason === "file" && stopFile) await removeIfThere(stopFile);
+    },
+  };
+}
+
+/**
+ * The stop controls as a training hook: checks `stops` before each batch and, when a stop
+ * cuts an epoch short, puts back the weights the model had when that epoch began.
+ */
+export function stopHook(model: tf.LayersModel, stops: StopWatch): TrainHook {
+  // The weights at the start of the epoch under way.
+  let epochStart: tf.Tensor[] = [];
+  return {
+    epochBegin() {
+      tf.dispose(epochStart);
+      epochStart = model.getWeights().map((w) => w.clone());
+    },
+    async beforeBatch() {
+      await stops.pause();
+      return stops.check();
+    },
+    async stopped(reason, batches) {
+      if (batches > 0) model.setWeights(epochStart);
+      await stops.stopped(reason);
+    },
+    dispose() {
+      tf.dispose(epochStart);
+      epochStart = [];
     },
   };
 }

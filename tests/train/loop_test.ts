@@ -6,7 +6,12 @@ import { resolveTutorialConfig } from "../../lib/config/config.ts";
 import { tutorialDataset, tutorialWindows } from "../../lib/tutorial/windows.ts";
 import { tutorialLoss } from "../../lib/tutorial/model.ts";
 import { loadModel } from "../../lib/io/model_files.ts";
-import { type EpochInfo, trainModel } from "../../lib/train/loop.ts";
+import {
+  type BatchLossFunction,
+  type EpochInfo,
+  type LossFunction,
+  trainModel,
+} from "../../lib/train/loop.ts";
 import { patternNotes, tempDir } from "../_helpers.ts";
 
 await tf.setBackend("cpu");
@@ -149,4 +154,81 @@ Deno.test("trainModel() does not leak tensors across epochs", async () => {
   });
   assert.equal(tf.memory().numTensors, before);
   model.dispose();
+});
+
+/** A two-layer dense model with seeded weights, and batches of `y = sum(x) / 2`. */
+function denseSetup() {
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({
+        units: 4,
+        inputShape: [3],
+        activation: "tanh",
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+      }),
+      tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+    ],
+  });
+  const batches = (count: number, offset = 0) =>
+    tf.data.generator(function* () {
+      for (let b = 0; b < count; b++) {
+        const xs = tf.tensor2d(
+          Array.from({ length: 24 }, (_, i) => Math.sin((b + offset) * 24 + i)),
+          [8, 3],
+        );
+        yield { xs, ys: tf.tidy(() => xs.sum(1, true).mul(0.5)) };
+      }
+    }) as unknown as tf.data.Dataset<tf.TensorContainer>;
+  const mse: LossFunction = (ys, outputs) => ({
+    loss: tf.losses.meanSquaredError(ys as tf.Tensor, outputs[0]) as tf.Scalar,
+  });
+  return { model, batches, mse };
+}
+
+Deno.test("trainModel() takes the steps optimizer.minimize takes over the same batches", async () => {
+  const trained = denseSetup();
+  await trainModel(trained.model, trained.batches(4), {
+    loss: trained.mse,
+    optimizer: tf.train.adam(0.01),
+    epochs: 2,
+  });
+  const byHand = denseSetup();
+  const optimizer = tf.train.adam(0.01);
+  for (let epoch = 0; epoch < 2; epoch++) {
+    for (const batch of await byHand.batches(4).toArray()) {
+      const { xs, ys } = batch as { xs: tf.Tensor; ys: tf.Tensor };
+      optimizer.minimize(() => byHand.mse(ys, [byHand.model.apply(xs) as tf.Tensor]).loss);
+      tf.dispose([xs, ys]);
+    }
+  }
+  const weights = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
+  assert.deepEqual(weights(trained.model), weights(byHand.model));
+  trained.model.dispose();
+  byHand.model.dispose();
+});
+
+Deno.test("trainModel() computes the training and held-out losses with batchLoss when given", async () => {
+  const calls = { training: 0, heldOut: 0 };
+  const run = async (withBatchLoss: boolean) => {
+    const { model, batches, mse } = denseSetup();
+    const batchLoss: BatchLossFunction = (xs, ys, training) => {
+      calls[training ? "training" : "heldOut"]++;
+      return mse(ys, [model.apply(xs, { training }) as tf.Tensor]);
+    };
+    const result = await trainModel(model, batches(3), {
+      loss: mse,
+      batchLoss: withBatchLoss ? batchLoss : undefined,
+      optimizer: tf.train.adam(0.01),
+      epochs: 2,
+      validation: batches(2, 10),
+    });
+    const weights = model.getWeights().map((w) => Array.from(w.dataSync()));
+    model.dispose();
+    return { history: result.history, weights };
+  };
+  const plain = await run(false);
+  assert.deepEqual(calls, { training: 0, heldOut: 0 });
+  const fused = await run(true);
+  assert.deepEqual(calls, { training: 6, heldOut: 4 });
+  assert.deepEqual(fused, plain);
 });
