@@ -10,6 +10,7 @@ export * from "./blas.ts";
 export * from "./dense_heads.ts";
 export * from "./fused_adam.ts";
 export * from "./fused_lstm.ts";
+export * from "./gradient_source.ts";
 export * from "./init.ts";
 export * from "./read_tensors.ts";
 export * from "./seeded_dropout.ts";
