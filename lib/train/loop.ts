@@ -76,7 +76,7 @@ export interface TrainOptions extends TrainControls {
    */
   batchLoss?: BatchLossFunction;
   /**
-   * Optimiser (`tutorialOptimizer(config)`, `classicOptimizer(config.model)`).
+   * Optimiser (`tutorialOptimizer(config)`, `classicOptimizer(config)`).
    * @default {model.optimizer, for a compiled model}
    */
   optimizer?: tf.Optimizer;
@@ -282,7 +282,7 @@ export async function trainModel(
   if (workers > 1 && !options.parallel?.loss) {
     throw new Error(
       `trainModel: workers: ${workers} needs parallel.loss, the loss by module and name ` +
-        "(tutorialLossSpec(weights) or classicLossSpec())",
+        "(tutorialLossSpec(config) or classicLossSpec(config))",
     );
   }
   if (resumeDir && !options.resume) {
