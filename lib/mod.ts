@@ -39,13 +39,17 @@ export { tutorialFamily } from "./tutorial/mod.ts";
 export { classicFamily } from "./classic/mod.ts";
 export type { ModelFamily } from "./train/mod.ts";
 
+// Both families' windows: the index, the labels, the one epoch-shuffle rule, the tf.data pipeline.
+export { epochOrder, windowDataset, windowIndex, windowLabels } from "./train/mod.ts";
+export type { EpochOrderOptions, WindowDatasetOptions, WindowIndex } from "./train/mod.ts";
+
 // The tutorial family's lesson: encode, windows, model and loss, sample.
 export {
   buildTutorialModel,
   decodeNote,
   encodeNotes,
   FEATURES,
-  gatherBatch,
+  gatherTutorialBatch,
   generateNotes,
   modelSummaryRows,
   mseWithPositivePressure,
@@ -69,9 +73,8 @@ export type {
   PredictedTiming,
   PredictOptions,
   TutorialBatch,
-  TutorialDatasetOptions,
-  WindowIndex,
-  WindowOptions,
+  TutorialWindowIndex,
+  TutorialWindowOptions,
 } from "./tutorial/mod.ts";
 
 // The classic family's lesson: encode, windows, model and loss, sample.
@@ -82,23 +85,20 @@ export {
   classicLoss,
   classicOptimizer,
   classicParameterCount,
-  classicTrainLoss,
-  classicWindowIndex,
   classicWindows,
   encodeIds,
-  gatherClassicWindows,
+  gatherClassicBatch,
   generateTokens,
   idsInputs,
   probabilitiesToLogits,
   sampleToken,
+  sparseCategoricalCrossentropy,
 } from "./classic/mod.ts";
 export type {
   BuildClassicModelOptions,
-  ClassicDatasetOptions,
-  ClassicWindowBatch,
+  ClassicBatch,
   ClassicWindowIndex,
   ClassicWindowOptions,
-  ClassicWindows,
   GenerateTokensOptions,
   IdInputOptions,
 } from "./classic/mod.ts";

@@ -8,7 +8,7 @@ import { type ClassicConfig, FAMILY_UNITS } from "../config/config.ts";
 import { isChordToken, type TokenFolder, tokenPitches, tokensToNotes } from "../music/tokens.ts";
 import type { ModelFamily } from "../train/family.ts";
 import { runPaths } from "../io/run_folder.ts";
-import { classicTrainLoss } from "./model.ts";
+import { classicLoss } from "./model.ts";
 import { buildFastClassicModel, fastClassicOptimizer } from "./fast_model.ts";
 import { classicDataset, classicLabels } from "./windows.ts";
 import { classicBaselines } from "./baselines.ts";
@@ -45,16 +45,17 @@ export const classicFamily: ModelFamily<ClassicConfig, TokenFolder, ClassicData,
   },
   prepareData: (config, folder) => prepareClassicData(config, folder),
   buildModel: (config, data, options = {}) =>
-    buildFastClassicModel(config.model, {
+    buildFastClassicModel(config, {
       vocabSize: data.vocabulary.size,
-      seed: config.seed,
       lstmLayer: options.lstmLayer,
     }),
-  loss: () => classicTrainLoss(),
-  optimizer: (config) => fastClassicOptimizer(config.model),
+  loss: (config) => classicLoss(config),
+  optimizer: (config) => fastClassicOptimizer(config),
   dataset: (config, data, options = {}) =>
     classicDataset(data.train, {
       batchSize: config.model.batchSize,
+      // The classic family shuffles every window at once (a full permutation each epoch).
+      shuffleBuffer: Infinity,
       seed: config.seed,
       ...options,
     }),

@@ -10,12 +10,8 @@
 import * as tf from "@tensorflow/tfjs";
 import type { LossFunction } from "../train/loop.ts";
 import { sparseAccuracy } from "../train/accuracy.ts";
-import {
-  checkClassicModelConfig,
-  type ClassicModelConfig,
-  type ClassicPreset,
-  classicPresetConfig,
-} from "../config/classic_presets.ts";
+import type { ClassicConfig } from "../config/config.ts";
+import { checkClassicModelConfig, type ClassicModelConfig } from "../config/classic_presets.ts";
 
 /**
  * Number of parameters (trainable and not) of a classic model, counted the way Keras'
@@ -57,15 +53,16 @@ export function classicParameterCount(config: ClassicModelConfig, vocabSize: num
  * ```ts
  * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { classicLoss, selectBackend } from "midi-lstm";
+ * import { selectBackend, sparseCategoricalCrossentropy } from "midi-lstm";
  *
  * await selectBackend({ backend: "cpu" });
  * // the model gave the right token (id 1) probability 0.5: the loss is -ln 0.5
- * const loss = classicLoss(tf.tensor1d([1], "int32"), tf.tensor2d([[0.25, 0.5, 0.25]]));
+ * const probs = tf.tensor2d([[0.25, 0.5, 0.25]]);
+ * const loss = sparseCategoricalCrossentropy(tf.tensor1d([1], "int32"), probs);
  * assert.ok(Math.abs(loss.dataSync()[0] - Math.log(2)) < 1e-6);
  * ```
  */
-export function classicLoss(labels: tf.Tensor, probs: tf.Tensor): tf.Scalar {
+export function sparseCategoricalCrossentropy(labels: tf.Tensor, probs: tf.Tensor): tf.Scalar {
   return tf.tidy(() => {
     const classes = probs.shape[probs.shape.length - 1]!;
     const ids = tf.cast(tf.reshape(labels, [-1]), "int32");
@@ -80,19 +77,14 @@ export interface BuildClassicModelOptions {
   /** Number of tokens in the vocabulary: the width of the softmax. Required. */
   vocabSize: number;
   /**
-   * Seed of the weight initialisation.
-   * @default {0}
-   */
-  seed?: number;
-  /**
    * Makes each LSTM layer; swap in another implementation with the same weights (such as
    * `fusedLstm` from `lib/engine/fused_lstm.ts`).
    * @default {tf.layers.lstm}
    */
   lstmLayer?: (config: Parameters<typeof tf.layers.lstm>[0]) => tf.layers.Layer;
   /**
-   * Fills the LSTM layers' recurrent kernels after the build, from the seed `seed + 1` (a run
-   * passes the fast seeded orthogonal fill `initRecurrentOrthogonal` of
+   * Fills the LSTM layers' recurrent kernels after the build, from the seed `config.seed + 1`
+   * (a run passes the fast seeded orthogonal fill `initRecurrentOrthogonal` of
    * `lib/engine/init.ts`). Without it, tfjs's seeded orthogonal initialiser fills each
    * kernel as its layer builds, as Keras does (seconds already at 128 units on the cpu backend).
    * @default {undefined}
@@ -101,27 +93,27 @@ export interface BuildClassicModelOptions {
 }
 
 /**
- * Builds a classic model from a preset name or a full config.
- * Layers are named as in the original Keras summary (`lstm_1`, `dropout_1`, ...,
- * `dense_2`). Weights are initialised from `options.seed` (Glorot-uniform kernels,
- * orthogonal recurrent kernels, zero biases).
+ * Builds the classic model of a run config's `model` (train it with {@linkcode classicLoss}
+ * and {@linkcode classicOptimizer}). Layers are named as in the original Keras summary
+ * (`lstm_1`, `dropout_1`, ..., `dense_2`). Weights are initialised from `config.seed`
+ * (Glorot-uniform kernels, orthogonal recurrent kernels, zero biases).
  *
- * Input `[batch, sequenceLength, 1]`: token ids divided by `vocabSize` (`input: "scaled"`);
- * or `[batch, sequenceLength]` token ids, each turned into a learned vector of
- * `embeddingSize` numbers by an Embedding layer (`input: "embedding"`). Output
+ * Input `[batch, model.sequenceLength, 1]`: token ids divided by `vocabSize` (`model.input:
+ * "scaled"`); or `[batch, model.sequenceLength]` token ids, each turned into a learned vector
+ * of `model.embeddingSize` numbers by an Embedding layer (`"embedding"`). Output
  * `[batch, vocabSize]`: probabilities of the next token.
  *
- * @throws {Error} naming the setting when the preset is unknown, a config value is out of
- *   range, or `vocabSize` is not a positive integer
+ * @throws {Error} naming the setting when a `model` value is out of range, or `vocabSize` is
+ *   not a positive integer
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import {
  *   buildClassicModel,
- *   type ClassicModelConfig,
  *   classicParameterCount,
  *   classicPresetConfig,
+ *   resolveClassicConfig,
  *   selectBackend,
  * } from "midi-lstm";
  *
@@ -130,31 +122,28 @@ export interface BuildClassicModelOptions {
  * const preset = classicPresetConfig("lstm2x256-cpu");
  * const lstm = preset.lstm.map((layer) => ({ ...layer, units: 16 }));
  * // input "scaled", as the sources: each id divided by the vocabulary size
- * const config: ClassicModelConfig = {
- *   ...preset,
- *   input: "scaled",
- *   sequenceLength: 8,
- *   lstm,
- *   denseUnits: 16,
- * };
- * const model = buildClassicModel(config, { vocabSize: 20, seed: 1 });
+ * const config = resolveClassicConfig({
+ *   seed: 1,
+ *   model: { preset: "lstm2x256-cpu", input: "scaled", sequenceLength: 8, lstm, denseUnits: 16 },
+ * });
+ * const model = buildClassicModel(config, { vocabSize: 20 });
  * assert.deepEqual(model.inputs[0].shape, [null, 8, 1]); // [batch, sequenceLength, 1]
  * assert.deepEqual(model.outputs[0].shape, [null, 20]); // one probability per token
- * assert.equal(model.countParams(), classicParameterCount(config, 20));
+ * assert.equal(model.countParams(), classicParameterCount(config.model, 20));
  * model.dispose();
  * ```
  */
 export function buildClassicModel(
-  config: ClassicModelConfig | ClassicPreset,
+  config: ClassicConfig,
   options: BuildClassicModelOptions,
 ): tf.LayersModel {
-  const c = typeof config === "string" ? classicPresetConfig(config) : config;
+  const c = config.model;
   checkClassicModelConfig(c);
   const vocabSize = options.vocabSize;
   if (!(Number.isInteger(vocabSize) && vocabSize > 0)) {
     throw new Error(`vocabSize: expected a positive integer, got ${JSON.stringify(vocabSize)}`);
   }
-  const seed = options.seed ?? 0;
+  const seed = config.seed;
   const lstmLayer = options.lstmLayer ?? ((cfg) => tf.layers.lstm(cfg));
   const counters: Record<string, number> = {};
   const name = (kind: string) => `${kind}_${(counters[kind] = (counters[kind] ?? 0) + 1)}`;
@@ -220,20 +209,38 @@ export function buildClassicModel(
 }
 
 /**
- * A classic model's optimiser: `tf.train.rmsprop` or `tf.train.adam` at its learning rate, as
- * the config says (a run trains with `fastClassicOptimizer` of `fast_model.ts`, the same
- * updates, Adam's each variable's in one loop).
+ * A classic model's optimiser: `tf.train.rmsprop` or `tf.train.adam` at `model.learningRate`,
+ * as `model.optimizer` says (a run trains with `fastClassicOptimizer` of `fast_model.ts`, the
+ * same updates, Adam's each variable's in one loop).
  */
-export function classicOptimizer(config: ClassicModelConfig): tf.Optimizer {
-  return config.optimizer === "adam"
-    ? tf.train.adam(config.learningRate)
-    : tf.train.rmsprop(config.learningRate);
+export function classicOptimizer(config: ClassicConfig): tf.Optimizer {
+  const { optimizer, learningRate } = config.model;
+  return optimizer === "adam" ? tf.train.adam(learningRate) : tf.train.rmsprop(learningRate);
 }
 
-/** The classic loss as the training loop takes it: `loss`, and the metric `accuracy`. */
-export function classicTrainLoss(): LossFunction {
+/**
+ * The classic model's loss as the training loop takes it: `loss`, the
+ * {@linkcode sparseCategoricalCrossentropy} of the next token's id under the model's
+ * probabilities, and the metric `accuracy`. Targets are `[batch]` ids; outputs `[probs]`.
+ * Every classic config has the same loss; the config is taken as the tutorial's loss takes it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { classicLoss, resolveClassicConfig, selectBackend } from "midi-lstm";
+ *
+ * await selectBackend({ backend: "cpu" });
+ * const loss = classicLoss(resolveClassicConfig());
+ * // the right token (id 1) has probability 0.5, and it is the most likely
+ * const parts = loss(tf.tensor1d([1], "int32"), [tf.tensor2d([[0.25, 0.5, 0.25]])]);
+ * assert.ok(Math.abs(parts.loss.dataSync()[0] - Math.log(2)) < 1e-6);
+ * assert.equal(parts.accuracy.dataSync()[0], 1);
+ * ```
+ */
+export function classicLoss(_config: ClassicConfig): LossFunction {
   return (ys, [probs]) => ({
-    loss: classicLoss(ys as tf.Tensor, probs),
+    loss: sparseCategoricalCrossentropy(ys as tf.Tensor, probs),
     accuracy: sparseAccuracy(ys as tf.Tensor, probs),
   });
 }

@@ -16,8 +16,9 @@
  * ```
  *
  * One `config.seed` drives weight initialisation, the split, the shuffle of every epoch
- * (`seed + epoch`), the dropout masks (a fresh, seeded mask per batch, in Dropout layers and
- * in the LSTMs' recurrent dropout), the seed window and sampling.
+ * (from the seed and the epoch: `epochOrder` in `lib/train/windows.ts`), the dropout masks (a
+ * fresh, seeded mask per batch, in Dropout layers and in the LSTMs' recurrent dropout), the
+ * seed window and sampling.
  *
  * @module
  */
@@ -29,8 +30,8 @@ import {
   resolveClassicConfig,
 } from "../config/config.ts";
 import { splitForWindows } from "../train/split.ts";
-import { classicDataset, type ClassicWindowIndex, classicWindowIndex } from "./windows.ts";
-import { classicTrainLoss } from "./model.ts";
+import { classicDataset, type ClassicWindowIndex, classicWindows } from "./windows.ts";
+import { classicLoss } from "./model.ts";
 import { buildFastClassicModel, classicLossSpec, fastClassicOptimizer } from "./fast_model.ts";
 import { generateTokensStateful } from "./fast_sample.ts";
 import { classicBaselines } from "./baselines.ts";
@@ -114,9 +115,9 @@ export function prepareClassicData(config: ClassicConfig, folder?: TokenFolder):
     input: config.model.input,
   };
   const ids = (files: TokenFolder["files"]) => files.map((f) => encodeTokens(vocabulary, f.tokens));
-  const train = classicWindowIndex(ids(split.train), options);
+  const train = classicWindows(ids(split.train), options);
   const validation = split.validation.length
-    ? classicWindowIndex(ids(split.validation), options)
+    ? classicWindows(ids(split.validation), options)
     : null;
   const tokenCount = folder.files.reduce((n, f) => n + f.tokens.length, 0);
   return { folder, vocabulary, train, validation, tokenCount };
@@ -222,29 +223,27 @@ async function trainInRunFolder(
   saveVocabulary(paths.vocabulary, data.vocabulary);
   await writeJsonAtomic(paths.timing, learnTokenTiming(config, data.folder.files));
   const { model, seeds } = buildWithSeededDropout(
-    (lstmLayer) =>
-      buildFastClassicModel(config.model, {
-        vocabSize: data.vocabulary.size,
-        seed: config.seed,
-        lstmLayer,
-      }),
+    (lstmLayer) => buildFastClassicModel(config, { vocabSize: data.vocabulary.size, lstmLayer }),
     { seed: config.seed, lstmLayer: lstmFactory(config.lstm) },
   );
   const metadata = { config, vocabularyFingerprint: data.vocabulary.fingerprint };
   const batchSize = config.model.batchSize;
   const result = await trainModel(
     model,
-    // Epoch e shuffles with seed + e; a resumed run's first pass is epoch fromEpoch.
+    // Every window in one shuffle buffer: a full permutation, drawn for each epoch from the
+    // seed and the epoch; a resumed run's first pass is epoch fromEpoch.
     classicDataset(data.train, {
       batchSize,
-      seed: config.seed + fromEpoch,
+      shuffleBuffer: Infinity,
+      seed: config.seed,
+      epoch: fromEpoch,
       maxBatches: config.train.maxBatchesPerEpoch,
     }),
     {
-      loss: classicTrainLoss(),
-      optimizer: fastClassicOptimizer(config.model),
+      loss: classicLoss(config),
+      optimizer: fastClassicOptimizer(config),
       validation: data.validation
-        ? classicDataset(data.validation, { batchSize, shuffle: false })
+        ? classicDataset(data.validation, { batchSize, shuffleBuffer: 0 })
         : undefined,
       ...runTrainOptions(config, {
         runDir,
@@ -257,7 +256,7 @@ async function trainInRunFolder(
         stopFile: options.stopFile,
         onBatchEnd: options.onBatchEnd,
         trainWindows: data.train.count,
-        lossSpec: classicLossSpec(),
+        lossSpec: classicLossSpec(config),
       }),
     },
   );

@@ -88,14 +88,17 @@ export interface GenerateTokensOptions extends SampleOptions {
  *   buildClassicModel,
  *   classicPresetConfig,
  *   generateTokens,
+ *   resolveClassicConfig,
  *   selectBackend,
  * } from "midi-lstm";
  *
  * await selectBackend({ backend: "cpu" });
- * const preset = classicPresetConfig("lstm2x256-cpu");
- * const lstm = preset.lstm.map((layer) => ({ ...layer, units: 8 }));
- * const config = { ...preset, sequenceLength: 4, lstm, denseUnits: 8 };
- * const model = buildClassicModel(config, { vocabSize: 6, seed: 1 }); // untrained
+ * const lstm = classicPresetConfig("lstm2x256-cpu").lstm.map((layer) => ({ ...layer, units: 8 }));
+ * const config = resolveClassicConfig({
+ *   seed: 1,
+ *   model: { preset: "lstm2x256-cpu", sequenceLength: 4, lstm, denseUnits: 8 },
+ * });
+ * const model = buildClassicModel(config, { vocabSize: 6 }); // untrained
  * const options = { length: 5, temperature: 1, seed: 7 };
  * const ids = generateTokens(model, [0, 1, 2, 3], options);
  * assert.equal(ids.length, 5);

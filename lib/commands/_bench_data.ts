@@ -88,7 +88,7 @@ const MEMORY_DATA: Record<Family, (c: MemoryCase, sample: () => void) => Promise
   classic: async (c, sample) => {
     const { loadTokenFolder } = await import("../music/tokens.ts");
     const { buildVocabulary, encodeTokens } = await import("../music/vocabulary.ts");
-    const { classicDataset, classicWindowIndex } = await import("../classic/windows.ts");
+    const { classicDataset, classicWindows } = await import("../classic/windows.ts");
     const folder = loadTokenFolder(c.corpus);
     const tokenFiles: string[][] = [];
     let units = 0;
@@ -102,8 +102,9 @@ const MEMORY_DATA: Record<Family, (c: MemoryCase, sample: () => void) => Promise
     const vocab = buildVocabulary(tokenFiles);
     const ids = tokenFiles.map((t) => encodeTokens(vocab, t));
     sample();
-    const index = classicWindowIndex(ids, { vocabSize: vocab.tokens.length, sequenceLength: 100 });
-    const dataset = classicDataset(index, { batchSize: 64, seed: 1 });
+    const index = classicWindows(ids, { vocabSize: vocab.tokens.length, sequenceLength: 100 });
+    // As a run shuffles: every window in one buffer.
+    const dataset = classicDataset(index, { batchSize: 64, seed: 1, shuffleBuffer: Infinity });
     return { windows: index.count, units, dataset };
   },
 };

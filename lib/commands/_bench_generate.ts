@@ -20,7 +20,6 @@ import {
  */
 export async function runGenerate(c: GenerateCase): Promise<ChildResult["entries"]> {
   const backendReason = await useBackend(c.backend);
-  const { lstmFactory } = await import("../engine/fused_lstm.ts");
   const { mulberry32 } = await import("../random/random.ts");
   const entries: ChildResult["entries"] = [];
   const random = mulberry32(99);
@@ -36,12 +35,14 @@ export async function runGenerate(c: GenerateCase): Promise<ChildResult["entries
         seqLength = config.model.sequenceLength;
         models.set(impl, buildFastTutorialModel(config));
       } else {
+        const { resolveClassicConfig } = await import("../config/config.ts");
         const { buildFastClassicModel } = await import("../classic/fast_model.ts");
-        const model = buildFastClassicModel("classic", {
-          vocabSize: 358,
+        const config = resolveClassicConfig({
+          lstm: impl,
           seed: 42,
-          lstmLayer: lstmFactory(impl),
+          model: { preset: "lstm3x512-rmsprop" },
         });
+        const model = buildFastClassicModel(config, { vocabSize: 358 });
         seqLength = model.inputs[0].shape[1]!;
         models.set(impl, model);
       }

@@ -22,7 +22,6 @@ export async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
   const tf = await import("@tensorflow/tfjs");
   const backendReason = await useBackend(c.backend);
   const { mulberry32 } = await import("../random/random.ts");
-  const { lstmFactory } = await import("../engine/fused_lstm.ts");
   const { createParallelGradients, outputsLoss } = await import("../engine/workers.ts");
   const random = mulberry32(1234);
   let model: import("@tensorflow/tfjs").LayersModel;
@@ -62,27 +61,27 @@ export async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
     };
     // As training runs it (tutorial/run.ts): the fused engine runs the heads as one op too.
     const batchLoss = c.impl === "fused"
-      ? tutorialBatchLoss(model, config.model.lossWeights)
-      : outputsLoss(model, tutorialLoss(config.model.lossWeights));
+      ? tutorialBatchLoss(model, config)
+      : outputsLoss(model, tutorialLoss(config));
     stepLoss = () => batchLoss(xs, ys, true).loss;
-    lossSpec = tutorialLossSpec(config.model.lossWeights);
+    lossSpec = tutorialLossSpec(config);
     ysAll = ys;
     what = `LSTM(${config.model.lstmUnits}), seq ${seq}`;
   } else {
-    const { classicLoss } = await import("../classic/model.ts");
+    const { sparseCategoricalCrossentropy } = await import("../classic/model.ts");
     const { buildFastClassicModel, classicLossSpec, fastClassicOptimizer } = await import(
       "../classic/fast_model.ts"
     );
-    const { classicPresetConfig } = await import("../config/classic_presets.ts");
+    const { resolveClassicConfig } = await import("../config/config.ts");
     const vocab = 358;
-    const preset = classicPresetConfig("classic");
-    model = buildFastClassicModel(preset, {
-      vocabSize: vocab,
+    const config = resolveClassicConfig({
+      lstm: c.impl,
       seed: 42,
-      lstmLayer: lstmFactory(c.impl),
+      model: { preset: "lstm3x512-rmsprop" },
     });
-    optimizer = fastClassicOptimizer(preset);
-    const seq = preset.sequenceLength;
+    model = buildFastClassicModel(config, { vocabSize: vocab });
+    optimizer = fastClassicOptimizer(config);
+    const seq = config.model.sequenceLength;
     xs = tf.tensor3d(
       Array.from({ length: c.batch * seq }, () => Math.floor(random() * vocab) / vocab),
       [c.batch, seq, 1],
@@ -92,8 +91,8 @@ export async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
       "int32",
     );
     const probs = () => model.apply(xs, { training: true }) as import("@tensorflow/tfjs").Tensor;
-    stepLoss = () => classicLoss(ys, probs());
-    lossSpec = classicLossSpec();
+    stepLoss = () => sparseCategoricalCrossentropy(ys, probs());
+    lossSpec = classicLossSpec(config);
     ysAll = ys;
     what = `3 x LSTM(512), seq ${seq}, vocab ${vocab}, ${model.countParams()} parameters`;
   }

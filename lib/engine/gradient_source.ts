@@ -116,7 +116,7 @@ export async function createGradientSource(
   if (!options.parallel?.loss) {
     throw new Error(
       `workers: ${workers} needs parallel.loss, the loss by module and name ` +
-        "(tutorialLossSpec(weights) or classicLossSpec())",
+        "(tutorialLossSpec(config) or classicLossSpec(config))",
     );
   }
   const parallel = await createParallelGradients(model, { workers, ...options.parallel });

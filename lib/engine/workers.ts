@@ -10,7 +10,7 @@
  * batch.
  *
  * ```ts ignore
- * const loss = tutorialLossSpec(config.model.lossWeights); // by module and name
+ * const loss = tutorialLossSpec(config); // by module and name
  * const parallel = await createParallelGradients(model, { workers: 2, loss });
  * try {
  *   const parts = await parallel.step(optimizer, xs, ys); // losses of the whole batch

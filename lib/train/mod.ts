@@ -1,6 +1,7 @@
 /**
  * The training loop with its checkpoint and early-stopping callbacks, its stop and progress
- * controls, the split by file, the unigram and n-gram baselines, and the steps both families
+ * controls, the windowing both families share (index, labels, epoch shuffle, `tf.data`), the
+ * split by file, the unigram and n-gram baselines, and the steps both families
  * share around a run folder (resume included).
  *
  * @module
@@ -16,3 +17,4 @@ export * from "./ngram.ts";
 export * from "./resume.ts";
 export * from "./run_steps.ts";
 export * from "./split.ts";
+export * from "./windows.ts";

@@ -63,7 +63,7 @@ export interface TrainOptions extends TrainControls {
    */
   batchLoss?: BatchLossFunction;
   /**
-   * Optimiser (`tutorialOptimizer(config)`, `classicOptimizer(config.model)`).
+   * Optimiser (`tutorialOptimizer(config)`, `classicOptimizer(config)`).
    * @default {model.optimizer, for a compiled model}
    */
   optimizer?: tf.Optimizer;

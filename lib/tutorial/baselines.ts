@@ -10,16 +10,19 @@ import type { HeldOutBaselines } from "../train/baseline.ts";
 import { unigramCrossEntropy } from "../train/baseline.ts";
 import { ngramCrossEntropy } from "../train/ngram.ts";
 import { PITCHES } from "./model.ts";
-import { tutorialLabels, type WindowIndex } from "./windows.ts";
+import { tutorialLabels, type TutorialWindowIndex } from "./windows.ts";
 
 /** Results by training index, then held-out index: both are fixed once made. */
-const CACHE = new WeakMap<WindowIndex, WeakMap<WindowIndex, HeldOutBaselines>>();
+const CACHE = new WeakMap<
+  TutorialWindowIndex,
+  WeakMap<TutorialWindowIndex, HeldOutBaselines>
+>();
 
-/** The pitch of every note of every file of a window index, one sequence per file. */
-function pitchSequences(index: WindowIndex): Int32Array[] {
-  return index.files.map((f) => {
-    const pitches = new Int32Array(f.count);
-    for (let i = 0; i < f.count; i++) pitches[i] = f.values[i * 3];
+/** The pitch of every note of every sequence (file) of a window index. */
+function pitchSequences(index: TutorialWindowIndex): Int32Array[] {
+  return index.sequences.map((values) => {
+    const pitches = new Int32Array(values.length / 3);
+    for (let i = 0; i < pitches.length; i++) pitches[i] = values[i * 3];
     return pitches;
   });
 }
@@ -35,8 +38,8 @@ function pitchSequences(index: WindowIndex): Int32Array[] {
  * @returns `null` when nothing is held out
  */
 export function tutorialBaselines(
-  train: WindowIndex,
-  validation: WindowIndex,
+  train: TutorialWindowIndex,
+  validation: TutorialWindowIndex,
 ): HeldOutBaselines | null {
   if (validation.count === 0) return null;
   const cached = CACHE.get(train)?.get(validation);
@@ -54,7 +57,7 @@ export function tutorialBaselines(
       train: pitchSequences(train),
       heldOut: {
         sequences: pitchSequences(validation),
-        sequence: validation.file,
+        sequence: validation.sequence,
         position: validation.offset.map((o) => o + sequenceLength),
       },
     }, { classes: PITCHES, maxContext: sequenceLength }),

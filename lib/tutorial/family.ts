@@ -34,7 +34,7 @@ export const tutorialFamily: ModelFamily<TutorialConfig, MidiFolder, TutorialDat
   prepareData: (config, folder) => prepareTutorialData(config, folder),
   buildModel: (config, _data, options = {}) =>
     buildFastTutorialModel(config, { lstmLayer: options.lstmLayer }),
-  loss: (config) => tutorialLoss(config.model.lossWeights),
+  loss: (config) => tutorialLoss(config),
   optimizer: (config) => fastTutorialOptimizer(config),
   dataset: (config, data, options = {}) =>
     tutorialDataset(data.train, {

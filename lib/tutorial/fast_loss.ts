@@ -7,7 +7,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { LossWeights } from "../config/config.ts";
+import type { TutorialConfig } from "../config/config.ts";
 import { denseHeadsLoss, type TypedLossArrays } from "../engine/dense_heads.ts";
 import type { BatchLossFunction } from "../train/loop.ts";
 import { OUTPUT_NAMES, PITCHES } from "./model.ts";
@@ -75,14 +75,19 @@ function accuracyOf(logits: Float32Array, labels: Float32Array, classes: number)
 /**
  * `tutorialLoss` of `model.ts` computed straight from a batch's inputs, with the three heads and
  * their losses as one op (`denseHeadsLoss` in `lib/engine/dense_heads.ts`): the same values
- * and gradients as `tutorialLoss(weights)(ys, model.apply(xs))`, in one op where the tensor
+ * and gradients as `tutorialLoss(config)(ys, model.apply(xs))`, in one op where the tensor
  * form has one per layer and per step of each loss. The training loop takes it as `batchLoss`.
  *
  * @param model a model from `buildTutorialModel` (its layers are read, not changed)
+ * @param config the run config, whose `model.lossWeights` weight the heads' losses
  * @throws {Error} when a head of `model` is not a linear Dense layer; the returned function
  *   throws on a pitch label outside 0..127
  */
-export function tutorialBatchLoss(model: tf.LayersModel, weights: LossWeights): BatchLossFunction {
+export function tutorialBatchLoss(
+  model: tf.LayersModel,
+  config: TutorialConfig,
+): BatchLossFunction {
+  const weights = config.model.lossWeights;
   const lstm = model.getLayer("lstm");
   // The Dropout layer between the LSTM and the heads (`model.dropout`), when there is one.
   const dropout = model.layers.find((l) => l.getClassName() === "Dropout") ?? null;

@@ -7,7 +7,7 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { LossWeights, TutorialConfig } from "../config/config.ts";
+import type { TutorialConfig } from "../config/config.ts";
 import { fusedAdam } from "../engine/fused_adam.ts";
 import { type LstmFactory, lstmFactory } from "../engine/fused_lstm.ts";
 import { initRecurrentOrthogonal } from "../engine/init.ts";
@@ -47,14 +47,14 @@ export function fastTutorialOptimizer(config: TutorialConfig): tf.Optimizer {
 }
 
 /**
- * `tutorialLoss` (`model.ts`) with these weights, by module and name, for training with Workers;
- * every thread computes it with `tutorialBatchLoss` (`fast_loss.ts`).
+ * `tutorialLoss(config)` (`model.ts`) by module and name, for training with Workers; every
+ * thread computes it with `tutorialBatchLoss(model, config)` (`fast_loss.ts`).
  */
-export function tutorialLossSpec(weights: LossWeights): ParallelLossSpec {
+export function tutorialLossSpec(config: TutorialConfig): ParallelLossSpec {
   return {
     module: new URL("./model.ts", import.meta.url).href,
     name: "tutorialLoss",
-    args: [weights],
+    args: [config],
     batchLoss: {
       module: new URL("./fast_loss.ts", import.meta.url).href,
       name: "tutorialBatchLoss",

@@ -8,7 +8,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { LossWeights, TutorialConfig } from "../config/config.ts";
+import type { TutorialConfig } from "../config/config.ts";
 import type { LossFunction } from "../train/loop.ts";
 import { sparseAccuracy } from "../train/accuracy.ts";
 
@@ -208,19 +208,21 @@ export function sparseCategoricalCrossentropyFromLogits(
 }
 
 /**
- * The tutorial model's loss: `pitch_loss`, `step_loss`, `duration_loss` and their weighted
- * sum `loss`, plus the metric `pitch_accuracy`. Targets are `{pitch: [batch], step: [batch, 1], duration: [batch, 1]}`;
+ * The tutorial model's loss, weighted by the config's `model.lossWeights`: `pitch_loss`,
+ * `step_loss`, `duration_loss` and their weighted sum `loss`, plus the metric
+ * `pitch_accuracy`. Targets are `{pitch: [batch], step: [batch, 1], duration: [batch, 1]}`;
  * outputs are `[pitchLogits, step, duration]`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { selectBackend, tutorialLoss } from "midi-lstm";
+ * import { resolveTutorialConfig, selectBackend, tutorialLoss } from "midi-lstm";
  *
  * await selectBackend({ backend: "cpu" });
  *
- * const loss = tutorialLoss({ pitch: 0.05, step: 1, duration: 1 });
+ * const config = resolveTutorialConfig(); // model.lossWeights: pitch 0.05, step 1, duration 1
+ * const loss = tutorialLoss(config);
  * const half = tf.tensor2d([[0.5]]);
  * const ys = { pitch: tf.tensor1d([60], "int32"), step: half, duration: half };
  * // uniform pitch logits: the pitch loss is ln 128; step and duration are exact
@@ -229,7 +231,8 @@ export function sparseCategoricalCrossentropyFromLogits(
  * assert.ok(Math.abs(parts.loss.dataSync()[0] - 0.05 * Math.log(128)) < 1e-5);
  * ```
  */
-export function tutorialLoss(weights: LossWeights): LossFunction {
+export function tutorialLoss(config: TutorialConfig): LossFunction {
+  const weights = config.model.lossWeights;
   return (ys, outputs) => {
     const y = ys as { pitch: tf.Tensor; step: tf.Tensor; duration: tf.Tensor };
     const [pitch, step, duration] = outputs;

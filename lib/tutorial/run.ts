@@ -28,7 +28,7 @@ import {
   type TutorialConfig,
 } from "../config/config.ts";
 import { loadMidiFolder, type MidiFolder, type Note } from "../music/midi.ts";
-import { tutorialDataset, tutorialWindows, type WindowIndex } from "./windows.ts";
+import { tutorialDataset, type TutorialWindowIndex, tutorialWindows } from "./windows.ts";
 import { splitForWindows } from "../train/split.ts";
 import { tutorialLoss } from "./model.ts";
 import { buildFastTutorialModel, fastTutorialOptimizer, tutorialLossSpec } from "./fast_model.ts";
@@ -54,9 +54,9 @@ import { runPaths } from "../io/run_folder.ts";
 export interface TutorialData {
   folder: MidiFolder;
   /** Windows of the training files. */
-  train: WindowIndex;
+  train: TutorialWindowIndex;
   /** Windows of the held-out files (count 0 when nothing is held out). */
-  validation: WindowIndex;
+  validation: TutorialWindowIndex;
   /** Notes in all files read. */
   noteCount: number;
 }
@@ -205,11 +205,9 @@ async function trainInRunFolder(
   };
   const metadata = { config };
   const result = await trainModel(model, tutorialDataset(data.train, trainOptions), {
-    loss: tutorialLoss(config.model.lossWeights),
+    loss: tutorialLoss(config),
     // The fused engine also runs the heads and their losses as one op.
-    ...(config.lstm === "fused"
-      ? { batchLoss: tutorialBatchLoss(model, config.model.lossWeights) }
-      : {}),
+    ...(config.lstm === "fused" ? { batchLoss: tutorialBatchLoss(model, config) } : {}),
     optimizer: fastTutorialOptimizer(config),
     validation: data.validation.count
       ? tutorialDataset(data.validation, { ...datasetOptions, shuffleBuffer: 0 })
@@ -225,7 +223,7 @@ async function trainInRunFolder(
       stopFile: options.stopFile,
       onBatchEnd: options.onBatchEnd,
       trainWindows: data.train.count,
-      lossSpec: tutorialLossSpec(config.model.lossWeights),
+      lossSpec: tutorialLossSpec(config),
     }),
   });
   await finishRun(model, { runDir, result, metadata });

@@ -3,9 +3,12 @@
  * each labelled with the note that follows, served as a `tf.data` pipeline
  * (shuffle -> batch -> prefetch), each epoch in an order fixed by the seed and the epoch.
  *
- * Windows are built on the fly from per-file feature arrays, one batch at a time, so memory
- * holds the notes once rather than every overlapping window. Windows never cross from one
- * file into the next, and the validation split is made by file, so no window leaks across it.
+ * The index of windows, the labels, the shuffle rule and the pipeline are the windowing both
+ * families share (`lib/train/windows.ts`); this file says how a window of notes becomes the
+ * model's tensors. Windows are built on the fly from per-file feature arrays, one batch at a
+ * time, so memory holds the notes once rather than every overlapping window. Windows never
+ * cross from one file into the next (unless `crossFiles` is set), and the validation split is
+ * made by file, so no window leaks across it.
  *
  * @module
  */
@@ -18,16 +21,29 @@ import {
   noteWindowInputs,
 } from "./encode.ts";
 import type { ModelInput } from "../config/classic_presets.ts";
-import { mulberry32, randomInt } from "../random/random.ts";
-import { deriveSeed, SEED_TAG } from "../random/seeds.ts";
+import {
+  labelStart,
+  windowDataset,
+  type WindowDatasetOptions,
+  type WindowIndex,
+  windowIndex,
+  windowLabels,
+  windowSequence,
+} from "../train/windows.ts";
 
-/** Options for {@linkcode tutorialWindows} and {@linkcode tutorialDataset}. */
-export interface WindowOptions {
+/** Options for {@linkcode tutorialWindows}. */
+export interface TutorialWindowOptions {
   /**
    * Notes per input window.
    * @default {25}
    */
   sequenceLength?: number;
+  /**
+   * Join all files into one sequence first, so windows may span the end of one file and the
+   * start of the next.
+   * @default {false}
+   */
+  crossFiles?: boolean;
   /**
    * Input pitches are divided by this (the number of MIDI pitches) with `input: "scaled"`.
    * @default {128}
@@ -41,16 +57,11 @@ export interface WindowOptions {
   input?: ModelInput;
 }
 
-/** Where every window starts, as (file index, first note) pairs. */
-export interface WindowIndex {
-  files: NoteFeatures[];
-  /** File index of each window. */
-  file: Int32Array;
-  /** First note of each window within its file. */
-  offset: Int32Array;
-  /** Number of windows. */
-  count: number;
-  sequenceLength: number;
+/**
+ * Where every window starts (`lib/train/windows.ts`); each sequence is a file's notes as
+ * `[notes, 3]` (raw pitch, stepSec, durationSec), so `width` is 3.
+ */
+export interface TutorialWindowIndex extends WindowIndex<Float32Array> {
   pitchScale: number;
   input: ModelInput;
 }
@@ -78,38 +89,17 @@ export interface WindowIndex {
  */
 export function tutorialWindows(
   files: Array<NoteFeatures | MidiFileNotes>,
-  options: WindowOptions = {},
-): WindowIndex {
-  const sequenceLength = options.sequenceLength ?? 25;
-  if (!Number.isInteger(sequenceLength) || sequenceLength < 1) {
-    throw new Error(`sequenceLength: expected a positive integer, got ${sequenceLength}`);
-  }
+  options: TutorialWindowOptions = {},
+): TutorialWindowIndex {
   const features = files.map((f) => "values" in f ? f : notesToFeatures(f.notes, f.path));
-  const perFile = features.map((f) => Math.max(0, f.count - sequenceLength));
-  const count = perFile.reduce((a, b) => a + b, 0);
-  if (count === 0 && features.length > 0) {
-    const longest = Math.max(...features.map((f) => f.count));
-    throw new Error(
-      `sequenceLength: ${sequenceLength} needs files of at least ${
-        sequenceLength + 1
-      } notes, but the longest of ${features.length} has ${longest}`,
-    );
-  }
-  const file = new Int32Array(count);
-  const offset = new Int32Array(count);
-  let w = 0;
-  perFile.forEach((n, fi) => {
-    for (let i = 0; i < n; i++, w++) {
-      file[w] = fi;
-      offset[w] = i;
-    }
+  const index = windowIndex(features.map((f) => f.values), {
+    sequenceLength: options.sequenceLength ?? 25,
+    width: 3,
+    crossFiles: options.crossFiles,
+    unit: "notes",
   });
   return {
-    files: features,
-    file,
-    offset,
-    count,
-    sequenceLength,
+    ...index,
     pitchScale: options.pitchScale ?? DEFAULT_PITCH_SCALE,
     input: options.input ?? "scaled",
   };
@@ -121,17 +111,8 @@ export function tutorialWindows(
  * @param index windows from {@linkcode tutorialWindows} (not changed)
  * @returns `[index.count]`, window order
  */
-export function tutorialLabels(index: WindowIndex): Int32Array {
-  const labels = new Int32Array(index.count);
-  for (let w = 0; w < index.count; w++) {
-    labels[w] = index.files[index.file[w]].values[labelRow(index, w)];
-  }
-  return labels;
-}
-
-/** Where window `w`'s label note (pitch, step, duration) starts in its file's `values`. */
-function labelRow(index: WindowIndex, w: number): number {
-  return (index.offset[w] + index.sequenceLength) * 3;
+export function tutorialLabels(index: TutorialWindowIndex): Int32Array {
+  return windowLabels(index);
 }
 
 /** One batch as the tutorial model takes it. */
@@ -157,12 +138,13 @@ export interface TutorialBatch {
  *
  * @param index windows from {@linkcode tutorialWindows}
  * @param windows window numbers, each in `[0, index.count)`
+ * @throws {Error} when a window number is out of range
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { gatherBatch, selectBackend, tutorialWindows } from "midi-lstm";
+ * import { gatherTutorialBatch, selectBackend, tutorialWindows } from "midi-lstm";
  *
  * await selectBackend({ backend: "cpu" });
  *
@@ -170,14 +152,17 @@ export interface TutorialBatch {
  *   pitch, start: i / 2, end: i / 2 + 0.5, step: i === 0 ? 0 : 0.5, duration: 0.5, velocity: 90,
  * }));
  * const index = tutorialWindows([{ path: "scale.mid", notes }], { sequenceLength: 3 });
- * const { xs, ys } = gatherBatch(index, [1, 0]); // window 1, then window 0
+ * const { xs, ys } = gatherTutorialBatch(index, [1, 0]); // window 1, then window 0
  * // [batch, notes, 3]: pitch / 128, step, duration
  * assert.deepEqual((xs as tf.Tensor).shape, [2, 3, 3]);
  * assert.deepEqual(Array.from(ys.pitch.dataSync()), [67, 65]);
  * tf.dispose([xs, ys.pitch, ys.step, ys.duration]);
  * ```
  */
-export function gatherBatch(index: WindowIndex, windows: ArrayLike<number>): TutorialBatch {
+export function gatherTutorialBatch(
+  index: TutorialWindowIndex,
+  windows: ArrayLike<number>,
+): TutorialBatch {
   const { sequenceLength, pitchScale, input } = index;
   const n = windows.length;
   const xs = new Float32Array(n * sequenceLength * 3);
@@ -186,10 +171,10 @@ export function gatherBatch(index: WindowIndex, windows: ArrayLike<number>): Tut
   const duration = new Float32Array(n);
   for (let b = 0; b < n; b++) {
     const w = windows[b];
-    const { values } = index.files[index.file[w]];
+    const values = windowSequence(index, w);
     const from = index.offset[w] * 3;
     xs.set(values.subarray(from, from + sequenceLength * 3), b * sequenceLength * 3);
-    const next = labelRow(index, w);
+    const next = labelStart(index, w);
     pitch[b] = values[next];
     step[b] = values[next + 1];
     duration[b] = values[next + 2];
@@ -204,76 +189,11 @@ export function gatherBatch(index: WindowIndex, windows: ArrayLike<number>): Tut
   };
 }
 
-/** Options for {@linkcode tutorialDataset}. */
-export interface TutorialDatasetOptions {
-  /**
-   * Windows per batch.
-   * @default {64}
-   */
-  batchSize?: number;
-  /**
-   * Shuffle buffer, in windows; 0 turns shuffling off. A buffer at least as large as the
-   * number of windows gives a full shuffle.
-   * @default {10000}
-   */
-  shuffleBuffer?: number;
-  /**
-   * Seed of the shuffle. Each pass over the data is one epoch and reshuffles; the order of
-   * epoch `e` depends only on `seed` and `e`, so a resumed run sees the same order as an
-   * uninterrupted one.
-   * @default {0}
-   */
-  seed?: number;
-  /**
-   * Epoch (0-based) of the first pass; later passes count up from it. A run resumed after
-   * `n` epochs passes `n`.
-   * @default {0}
-   */
-  epoch?: number;
-  /**
-   * Stop each pass after this many batches (`null`: all windows). Quick runs use it.
-   * @default {null}
-   */
-  maxBatches?: number | null;
-  /**
-   * Batches prepared ahead of the one being trained on.
-   * @default {2}
-   */
-  prefetch?: number;
-}
-
 /**
- * Window numbers `0..count-1` in the order a shuffle buffer of `buffer` windows gives them
- * (as `tf.data`'s `shuffle`): the buffer fills with the first windows, then each step emits a
- * random window of the buffer and puts the next one in its place. A buffer as large as
- * `count` gives a uniformly random permutation.
- */
-function shuffledOrder(count: number, buffer: number, random: () => number): Int32Array {
-  const order = new Int32Array(count);
-  const held: number[] = [];
-  let out = 0;
-  for (let id = 0; id < count; id++) {
-    if (held.length < buffer) {
-      held.push(id);
-      continue;
-    }
-    const j = randomInt(random, held.length);
-    order[out++] = held[j];
-    held[j] = id;
-  }
-  while (held.length > 0) {
-    const j = randomInt(random, held.length);
-    order[out++] = held[j];
-    held[j] = held[held.length - 1];
-    held.pop();
-  }
-  return order;
-}
-
-/**
- * The tutorial's input pipeline: window numbers -> shuffle -> batch -> gather -> prefetch.
- * Each element is a {@linkcode TutorialBatch}, as `model.fitDataset` expects. Each
- * iteration is one epoch with its own seeded order (see `seed` and `epoch`).
+ * The tutorial's input pipeline: window numbers -> shuffle -> batch -> gather -> prefetch
+ * (`windowDataset` of `lib/train/windows.ts` with {@linkcode gatherTutorialBatch}). Each
+ * element is a {@linkcode TutorialBatch}, as `model.fitDataset` expects. Each iteration is one
+ * epoch with its own seeded order (see `seed` and `epoch`).
  *
  * @throws {Error} naming `batchSize` when it is not a positive integer
  *
@@ -301,28 +221,12 @@ function shuffledOrder(count: number, buffer: number, random: () => number): Int
  * ```
  */
 export function tutorialDataset(
-  index: WindowIndex,
-  options: TutorialDatasetOptions = {},
+  index: TutorialWindowIndex,
+  options: WindowDatasetOptions = {},
 ): tf.data.Dataset<tf.TensorContainer> {
-  const batchSize = options.batchSize ?? 64;
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new Error(`batchSize: expected a positive integer, got ${batchSize}`);
-  }
-  const buffer = options.shuffleBuffer ?? 10000;
-  const seed = options.seed ?? 0;
-  let epoch = options.epoch ?? 0;
-  function* batches(): Iterator<tf.TensorContainer> {
-    const order = buffer > 0
-      ? shuffledOrder(index.count, buffer, mulberry32(deriveSeed(seed, SEED_TAG.shuffle, epoch)))
-      : Int32Array.from({ length: index.count }, (_, i) => i);
-    epoch++;
-    const end = Math.min(order.length, (options.maxBatches ?? Infinity) * batchSize);
-    for (let from = 0; from < end; from += batchSize) {
-      yield gatherBatch(
-        index,
-        order.subarray(from, Math.min(end, from + batchSize)),
-      ) as unknown as tf.TensorContainer;
-    }
-  }
-  return tf.data.generator(batches).prefetch(options.prefetch ?? 2);
+  return windowDataset(
+    index,
+    (i, windows) => gatherTutorialBatch(i, windows) as unknown as tf.TensorContainer,
+    options,
+  );
 }

@@ -1,17 +1,18 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { encodeIds, idsTensor, probabilitiesToLogits, scaleId } from "../../lib/classic/encode.ts";
-import { classicWindowIndex, gatherClassicWindows } from "../../lib/classic/windows.ts";
+import { classicWindows, gatherClassicBatch } from "../../lib/classic/windows.ts";
 
 await tf.setBackend("cpu");
 
 Deno.test("encodeIds() divides each id by the vocabulary size, as the windows do", () => {
   assert.deepEqual(Array.from(encodeIds([0, 2, 3], 4)), [0, 0.5, 0.75]);
   assert.equal(scaleId(3, 4), 0.75);
-  const index = classicWindowIndex([[0, 2, 3, 1]], { sequenceLength: 3, vocabSize: 4 });
-  const batch = gatherClassicWindows(index, [0]);
-  assert.deepEqual(batch.inputs, encodeIds([0, 2, 3], 4));
-  assert.deepEqual(Array.from(batch.labels), [1]);
+  const index = classicWindows([[0, 2, 3, 1]], { sequenceLength: 3, vocabSize: 4 });
+  const batch = gatherClassicBatch(index, [0]);
+  assert.deepEqual(batch.xs.dataSync(), encodeIds([0, 2, 3], 4));
+  assert.deepEqual(Array.from(batch.ys.dataSync()), [1]);
+  tf.dispose([batch.xs, batch.ys]);
   const x = idsTensor([0, 2, 3], 4);
   assert.deepEqual(x.shape, [1, 3, 1]);
   x.dispose();

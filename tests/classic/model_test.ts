@@ -5,14 +5,20 @@ import {
   classicLoss,
   classicOptimizer,
   classicParameterCount,
+  sparseCategoricalCrossentropy,
 } from "../../lib/classic/model.ts";
 import {
   checkClassicModelConfig,
   type ClassicModelConfig,
   classicPresetConfig,
 } from "../../lib/config/classic_presets.ts";
+import {
+  type ClassicConfig,
+  defaultClassicConfig,
+  resolveClassicConfig,
+} from "../../lib/config/config.ts";
 import { buildFastClassicModel, fastClassicOptimizer } from "../../lib/classic/fast_model.ts";
-import { classicDataset, classicWindowIndex } from "../../lib/classic/windows.ts";
+import { classicDataset, classicWindows } from "../../lib/classic/windows.ts";
 import type { LstmFactory } from "../../lib/engine/fused_lstm.ts";
 import { FusedAdam } from "../../lib/engine/fused_adam.ts";
 import { assertClose } from "../_helpers.ts";
@@ -33,6 +39,11 @@ function tinyConfig(overrides: Partial<ClassicModelConfig> = {}): ClassicModelCo
   };
 }
 
+/** A run config with this model and seed. */
+function runOf(model: ClassicModelConfig, seed = 0): ClassicConfig {
+  return { ...defaultClassicConfig(), seed, model };
+}
+
 function layerSummary(model: tf.LayersModel): Array<[string, number[], number]> {
   return model.layers.slice(1).map((l) => [
     l.name,
@@ -43,7 +54,8 @@ function layerSummary(model: tf.LayersModel): Array<[string, number[], number]> 
 
 Deno.test("buildClassicModel('classic') with 358 tokens has exactly 5,474,406 parameters, as the original summary", () => {
   // The run's build (fast recurrent fill): tfjs's orthogonal initialiser is slow at 512 units.
-  const model = buildFastClassicModel("classic", { vocabSize: 358 });
+  const config = resolveClassicConfig({ model: { preset: "lstm3x512-rmsprop" } });
+  const model = buildFastClassicModel(config, { vocabSize: 358 });
   try {
     assert.equal(model.countParams(), 5_474_406);
     assert.deepEqual(model.inputs[0].shape, [null, 100, 1]);
@@ -68,7 +80,7 @@ Deno.test("the classic-bn preset adds recurrent dropout, batch normalisation and
   assert.equal(classicParameterCount(preset, 358), 5_477_478);
   // The same layers with narrower LSTMs, so the test builds quickly.
   const narrow = { ...preset, lstm: preset.lstm.map((l) => ({ ...l, units: 16 })) };
-  const model = buildFastClassicModel(narrow, { vocabSize: 358 });
+  const model = buildFastClassicModel(runOf(narrow), { vocabSize: 358 });
   try {
     assert.equal(model.countParams(), classicParameterCount(narrow, 358));
     assert.deepEqual(model.layers.slice(1).map((l) => l.name), [
@@ -97,7 +109,7 @@ Deno.test("the classic-bn preset adds recurrent dropout, batch normalisation and
 
 Deno.test("buildClassicModel('classic-small') has two LSTM(256) layers and windows of 32", () => {
   const scaled = { ...classicPresetConfig("classic-small"), input: "scaled" as const };
-  const model = buildFastClassicModel(scaled, { vocabSize: 71 });
+  const model = buildFastClassicModel(runOf(scaled), { vocabSize: 71 });
   try {
     assert.deepEqual(model.inputs[0].shape, [null, 32, 1]);
     assert.deepEqual(model.outputs[0].shape, [null, 71]);
@@ -112,7 +124,7 @@ Deno.test("buildClassicModel('classic-small') has two LSTM(256) layers and windo
 Deno.test("buildClassicModel('classic-small') reads token ids through a learned 64-wide embedding", () => {
   const config = classicPresetConfig("classic-small");
   assert.equal(config.input, "embedding");
-  const model = buildFastClassicModel(config, { vocabSize: 71 });
+  const model = buildFastClassicModel(runOf(config), { vocabSize: 71 });
   try {
     assert.deepEqual(model.inputs[0].shape, [null, 32]);
     assert.equal(model.getLayer("token_embedding").getClassName(), "Embedding");
@@ -135,7 +147,7 @@ Deno.test("an unknown preset is an error naming the setting and the valid values
     /model preset: expected one of "lstm3x512-adam", .*"lstm2x256-cpu" \(or an older name: "classic", "classic-bn", "classic-small"\), got "huge"/;
   assert.throws(() => classicPresetConfig("huge"), expected);
   // deno-lint-ignore no-explicit-any
-  assert.throws(() => buildClassicModel("huge" as any, { vocabSize: 10 }), expected);
+  assert.throws(() => resolveClassicConfig({ model: { preset: "huge" as any } }), expected);
 });
 
 Deno.test("checkClassicModelConfig() names the first setting out of range", () => {
@@ -156,7 +168,7 @@ Deno.test("checkClassicModelConfig() names the first setting out of range", () =
     /model\.optimizer: expected "rmsprop" or "adam", got "sgd"/,
   );
   assert.throws(
-    () => buildClassicModel(tinyConfig(), { vocabSize: 0 }),
+    () => buildClassicModel(runOf(tinyConfig()), { vocabSize: 0 }),
     /vocabSize: expected a positive integer, got 0/,
   );
 });
@@ -168,12 +180,12 @@ Deno.test("buildClassicModel() makes every LSTM with the lstmLayer factory", () 
     return tf.layers.lstm(config);
   };
   const model = buildClassicModel(
-    tinyConfig({
+    runOf(tinyConfig({
       lstm: [
         { units: 6, recurrentDropout: 0, dropoutAfter: 0.3 },
         { units: 5, recurrentDropout: 0, dropoutAfter: 0 },
       ],
-    }),
+    })),
     { vocabSize: 5, lstmLayer: factory },
   );
   try {
@@ -186,9 +198,9 @@ Deno.test("buildClassicModel() makes every LSTM with the lstmLayer factory", () 
   }
 });
 
-Deno.test("buildClassicModel() initialises weights from the seed", () => {
+Deno.test("buildClassicModel() initialises weights from the config's seed", () => {
   const weights = (seed: number) => {
-    const model = buildClassicModel(tinyConfig(), { vocabSize: 5, seed });
+    const model = buildClassicModel(runOf(tinyConfig(), seed), { vocabSize: 5 });
     const values = model.getWeights().map((w) => Array.from(w.dataSync()));
     model.dispose();
     return values;
@@ -197,11 +209,11 @@ Deno.test("buildClassicModel() initialises weights from the seed", () => {
   assert.notDeepEqual(weights(3), weights(4));
 });
 
-Deno.test("classicLoss() is the mean of -log p[label] for [batch] or [batch, 1] labels", () => {
+Deno.test("sparseCategoricalCrossentropy() is the mean of -log p[label] for [batch] or [batch, 1] labels", () => {
   const probs = tf.tensor2d([[0.7, 0.2, 0.1], [0.25, 0.25, 0.5]]);
   const expected = -(Math.log(0.7) + Math.log(0.5)) / 2;
   for (const labels of [tf.tensor1d([0, 2], "int32"), tf.tensor2d([[0], [2]])]) {
-    const loss = classicLoss(labels, probs);
+    const loss = sparseCategoricalCrossentropy(labels, probs);
     assertClose(loss.dataSync()[0], expected, 1e-6, "loss");
     loss.dispose();
     labels.dispose();
@@ -209,19 +221,33 @@ Deno.test("classicLoss() is the mean of -log p[label] for [batch] or [batch, 1] 
   // A certain wrong answer is clipped, not infinite.
   const labels = tf.tensor1d([1], "int32");
   const sure = tf.tensor2d([[1, 0, 0]]);
-  const clipped = classicLoss(labels, sure);
+  const clipped = sparseCategoricalCrossentropy(labels, sure);
   assertClose(clipped.dataSync()[0], -Math.log(1e-7), 1e-3, "clipped loss");
   tf.dispose([probs, labels, sure, clipped]);
+});
+
+Deno.test("classicLoss(config) gives the training loop the cross-entropy as loss and the accuracy", () => {
+  const loss = classicLoss(runOf(tinyConfig()));
+  const labels = tf.tensor1d([0, 2], "int32");
+  const probs = tf.tensor2d([[0.7, 0.2, 0.1], [0.5, 0.25, 0.25]]);
+  const parts = loss(labels, [probs]);
+  try {
+    assertClose(parts.loss.dataSync()[0], -(Math.log(0.7) + Math.log(0.25)) / 2, 1e-6, "loss");
+    assert.equal(parts.accuracy.dataSync()[0], 0.5); // the second row's most likely is id 0
+  } finally {
+    tf.dispose([labels, probs, ...Object.values(parts)]);
+  }
 });
 
 Deno.test("a tiny classic model learns a repeating token pattern with fitDataset and sparse labels", async () => {
   const vocabSize = 4;
   const ids = Array.from({ length: 80 }, (_, i) => [0, 1, 2, 3, 2, 1][i % 6]);
   const config = tinyConfig({ lstm: [{ units: 16, recurrentDropout: 0, dropoutAfter: 0 }] });
-  const index = classicWindowIndex([ids], { vocabSize, sequenceLength: 4, input: config.input });
-  const model = buildClassicModel(config, { vocabSize, seed: 1 });
+  const index = classicWindows([ids], { vocabSize, sequenceLength: 4, input: config.input });
+  const run = runOf(config, 1);
+  const model = buildClassicModel(run, { vocabSize });
   // tfjs's own fit works with the classic loss as a compiled loss, as Keras' fit does.
-  model.compile({ optimizer: classicOptimizer(config), loss: classicLoss });
+  model.compile({ optimizer: classicOptimizer(run), loss: sparseCategoricalCrossentropy });
   const before = tf.memory().numTensors;
   try {
     const history = await model.fitDataset(classicDataset(index, { batchSize: 16, seed: 2 }), {
@@ -245,10 +271,10 @@ Deno.test("classicOptimizer() is tf.train.rmsprop or tf.train.adam; fastClassicO
   const rms = tinyConfig({ optimizer: "rmsprop", learningRate: 0.002 });
   const adam = tinyConfig({ optimizer: "adam", learningRate: 0.003 });
   const optimizers = [
-    classicOptimizer(rms),
-    classicOptimizer(adam),
-    fastClassicOptimizer(rms),
-    fastClassicOptimizer(adam),
+    classicOptimizer(runOf(rms)),
+    classicOptimizer(runOf(adam)),
+    fastClassicOptimizer(runOf(rms)),
+    fastClassicOptimizer(runOf(adam)),
   ];
   try {
     assert.ok(optimizers[0] instanceof tf.RMSPropOptimizer);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { buildFastClassicModel } from "../../lib/classic/fast_model.ts";
 import * as tf from "@tensorflow/tfjs";
 import { classicPresetConfig } from "../../lib/config/classic_presets.ts";
+import { defaultClassicConfig } from "../../lib/config/config.ts";
 import { generateTokens, sampleToken } from "../../lib/classic/sample.ts";
 import { buildVocabulary, decodeIds } from "../../lib/music/vocabulary.ts";
 import { tokensToNotes } from "../../lib/music/tokens.ts";
@@ -62,8 +63,10 @@ Deno.test("sampleToken() names a bad setting", () => {
 
 /** classic-small with a short window, so generation tests run quickly. */
 function smallModel(vocabSize: number, seed = 0) {
-  const config = { ...classicPresetConfig("classic-small"), sequenceLength: 8 };
-  return buildFastClassicModel(config, { vocabSize, seed });
+  const model = { ...classicPresetConfig("classic-small"), sequenceLength: 8 };
+  return buildFastClassicModel({ ...defaultClassicConfig(), seed, lstm: "layers", model }, {
+    vocabSize,
+  });
 }
 
 const seedIds = [0, 3, 5, 1, 7, 2, 9, 4, 6, 8, 10, 11];

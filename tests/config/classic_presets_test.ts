@@ -102,7 +102,8 @@ Deno.test("every preset's layers, 16 times narrower, build a model with as many 
   const vocabSize = 12;
   for (const name of CLASSIC_PRESETS) {
     const config = narrow(classicPresetConfig(name));
-    const model = buildFastClassicModel(config, { vocabSize });
+    const run = resolveClassicConfig({ lstm: "layers", model: { ...config, preset: name } });
+    const model = buildFastClassicModel(run, { vocabSize });
     try {
       assert.equal(model.countParams(), classicParameterCount(config, vocabSize), name);
       assert.deepEqual(

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { classicLossSpec } from "../../lib/classic/fast_model.ts";
+import { defaultClassicConfig } from "../../lib/config/config.ts";
 import { createGradientSource } from "../../lib/engine/gradient_source.ts";
 import type { ParallelLoss } from "../../lib/engine/workers.ts";
 
@@ -68,7 +69,7 @@ Deno.test("createGradientSource() with workers: 2 refuses a batch of a model wit
   const source = await createGradientSource(model, {
     loss,
     workers: 2,
-    parallel: { loss: classicLossSpec() },
+    parallel: { loss: classicLossSpec(defaultClassicConfig()) },
   });
   const xs = [tf.ones([2, 2]), tf.ones([2, 2])];
   const ys = tf.tensor1d([0, 2], "int32");

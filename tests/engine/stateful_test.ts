@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { buildFastTutorialModel } from "../../lib/tutorial/fast_model.ts";
 import { buildFastClassicModel } from "../../lib/classic/fast_model.ts";
 import * as tf from "@tensorflow/tfjs";
-import { resolveTutorialConfig } from "../../lib/config/config.ts";
+import {
+  defaultClassicConfig,
+  resolveClassicConfig,
+  resolveTutorialConfig,
+} from "../../lib/config/config.ts";
 import { lstmFactory } from "../../lib/engine/fused_lstm.ts";
 import { classicPresetConfig } from "../../lib/config/classic_presets.ts";
 import { generateNotes } from "../../lib/tutorial/sample.ts";
@@ -47,9 +51,8 @@ function classicModel(
     lstm: base.lstm.slice(0, 2).map((l) => ({ ...l, units: 12 })),
     denseUnits: 10,
   };
-  const model = buildFastClassicModel(config, {
+  const model = buildFastClassicModel({ ...defaultClassicConfig(), seed: 3, model: config }, {
     vocabSize: 14,
-    seed: 3,
     lstmLayer: lstmFactory(kind),
   });
   if (bn) {
@@ -518,10 +521,14 @@ Deno.test("createStatefulRunner() single steps on wasm match the sequence path a
     5,
   );
   const classic = randomLstmBiases(
-    buildFastClassicModel({ ...classicPresetConfig("classic-small"), input: "scaled" }, {
-      vocabSize: 20,
-      seed: 1,
-    }),
+    buildFastClassicModel(
+      resolveClassicConfig({
+        seed: 1,
+        lstm: "layers",
+        model: { preset: "lstm2x256-cpu", input: "scaled" },
+      }),
+      { vocabSize: 20 },
+    ),
     6,
   );
   try {

@@ -10,9 +10,13 @@ import {
   tutorialLossSpec,
 } from "../../lib/tutorial/fast_model.ts";
 import * as tf from "@tensorflow/tfjs";
-import { classicLoss, classicTrainLoss } from "../../lib/classic/model.ts";
+import { classicLoss, sparseCategoricalCrossentropy } from "../../lib/classic/model.ts";
 import { type ClassicModelConfig, classicPresetConfig } from "../../lib/config/classic_presets.ts";
-import { resolveTutorialConfig } from "../../lib/config/config.ts";
+import {
+  type ClassicConfig,
+  defaultClassicConfig,
+  resolveTutorialConfig,
+} from "../../lib/config/config.ts";
 import { fusedLstm } from "../../lib/engine/fused_lstm.ts";
 import {
   dropoutSeeds,
@@ -49,6 +53,11 @@ const index = tutorialWindows(
 );
 
 /** The full batch's gradient of `lossOf`, by variable name, as plain arrays. */
+/** A classic run config of this model, seed 3, with tfjs's LSTM layers. */
+function classicRun(model: ClassicModelConfig): ClassicConfig {
+  return { ...defaultClassicConfig(), seed: 3, lstm: "layers", model };
+}
+
 function fullGradients(model: tf.LayersModel, lossOf: () => tf.Scalar): Map<string, Float32Array> {
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const { value, grads } = tf.variableGrads(lossOf, vars);
@@ -77,7 +86,7 @@ Deno.test("gradients() averaged over two slices equal the full batch's gradient 
     step: tf.randomUniform([batch, 1], 0, 0.5, "float32", 12),
     duration: tf.randomUniform([batch, 1], 0, 1, "float32", 13),
   };
-  const loss = tutorialLoss(config.model.lossWeights);
+  const loss = tutorialLoss(config);
   const expected = fullGradients(model, () => loss(ys, model.apply(xs) as tf.Tensor[]).loss);
   const expectedParts = tf.tidy(() => {
     const p = loss(ys, model.apply(xs) as tf.Tensor[]);
@@ -85,7 +94,7 @@ Deno.test("gradients() averaged over two slices equal the full batch's gradient 
   });
   const parallel = await createParallelGradients(model, {
     workers: 2,
-    loss: tutorialLossSpec(config.model.lossWeights),
+    loss: tutorialLossSpec(config),
   });
   try {
     const before = tf.memory().numTensors;
@@ -116,15 +125,22 @@ Deno.test("gradients() averaged over two slices equal the full batch's gradient 
     batchNormAfterDense: false,
     dropoutAfterDense: 0,
   };
-  const model = buildFastClassicModel(tiny, { vocabSize: vocab, seed: 3 });
+  const run = classicRun(tiny);
+  const model = buildFastClassicModel(run, { vocabSize: vocab });
   const xs = tf.randomUniform([6, 6, 1], 0, 1, "float32", 21);
   const ys = tf.tensor1d([0, 3, 5, 7, 9, 10], "int32");
-  const expected = fullGradients(model, () => classicLoss(ys, model.apply(xs) as tf.Tensor));
-  const parallel = await createParallelGradients(model, { workers: 2, loss: classicLossSpec() });
+  const expected = fullGradients(
+    model,
+    () => sparseCategoricalCrossentropy(ys, model.apply(xs) as tf.Tensor),
+  );
+  const parallel = await createParallelGradients(model, {
+    workers: 2,
+    loss: classicLossSpec(run),
+  });
   try {
     const { grads, parts } = await parallel.gradients(xs, ys);
     assertClose(grads, expected);
-    const want = tf.tidy(() => classicTrainLoss()(ys, [model.apply(xs) as tf.Tensor]));
+    const want = tf.tidy(() => classicLoss(run)(ys, [model.apply(xs) as tf.Tensor]));
     assert.deepEqual(Object.keys(parts).sort(), ["accuracy", "loss"]);
     for (const k of ["accuracy", "loss"]) {
       const [a, b] = [parts[k].dataSync()[0], want[k].dataSync()[0]];
@@ -146,11 +162,11 @@ Deno.test("trainModel() with workers: 2 reduces the loss like one thread, leaks 
       model,
       tutorialDataset(index, { ...windowing, seed: 1 }),
       {
-        loss: tutorialLoss(config.model.lossWeights),
+        loss: tutorialLoss(config),
         optimizer: fastTutorialOptimizer(config),
         epochs: 4,
         workers,
-        parallel: { loss: tutorialLossSpec(config.model.lossWeights) },
+        parallel: { loss: tutorialLossSpec(config) },
       },
     );
     const added = tf.memory().numTensors - before; // the optimiser's state, no more
@@ -191,18 +207,18 @@ Deno.test("trainModel() with workers: 2 and dropout repeats its losses for the s
     }) as unknown as tf.data.Dataset<tf.TensorContainer>;
   const run = async (workerSeed: number) => {
     const seeds = dropoutSeeds(5);
-    const model = buildFastClassicModel(tiny, {
+    const config = classicRun(tiny);
+    const model = buildFastClassicModel(config, {
       vocabSize: vocab,
-      seed: 3,
       lstmLayer: withSeededDropout(fusedLstm, seeds),
     });
     seedDropoutLayers(model, seeds);
     const result = await trainModel(model, batches(), {
-      loss: classicTrainLoss(),
-      optimizer: fastClassicOptimizer(tiny),
+      loss: classicLoss(config),
+      optimizer: fastClassicOptimizer(config),
       epochs: 2,
       workers: 2,
-      parallel: { loss: classicLossSpec(), seed: workerSeed },
+      parallel: { loss: classicLossSpec(config), seed: workerSeed },
       onEpochBegin: (epoch) => seeds.startEpoch(epoch),
     });
     model.dispose();
@@ -219,7 +235,7 @@ Deno.test("trainModel() with workers: 2 and no parallel.loss says what is missin
   try {
     await assert.rejects(
       trainModel(model, tutorialDataset(index, windowing), {
-        loss: tutorialLoss(config.model.lossWeights),
+        loss: tutorialLoss(config),
         optimizer: fastTutorialOptimizer(config),
         epochs: 1,
         workers: 2,
@@ -235,10 +251,7 @@ Deno.test("createParallelGradients() rejects a worker count that is not a positi
   const model = buildFastTutorialModel(config);
   try {
     await assert.rejects(
-      createParallelGradients(model, {
-        workers: 0,
-        loss: tutorialLossSpec(config.model.lossWeights),
-      }),
+      createParallelGradients(model, { workers: 0, loss: tutorialLossSpec(config) }),
       /workers: expected an integer >= 1, got 0/,
     );
   } finally {

@@ -31,7 +31,7 @@ const index = tutorialWindows(files, windowing);
 Deno.test("trainModel() halves the loss on a learnable repeating sequence", async () => {
   const model = buildFastTutorialModel(config);
   const result = await trainModel(model, tutorialDataset(index, { ...windowing, seed: 1 }), {
-    loss: tutorialLoss(config.model.lossWeights),
+    loss: tutorialLoss(config),
     optimizer: fastTutorialOptimizer(config),
     epochs: 12,
   });
@@ -55,7 +55,7 @@ Deno.test("trainModel() writes best-only checkpoints that load with identical pr
       (m.predict(x) as tf.Tensor[]).map((t) => Array.from(t.dataSync()));
     let atCheckpoint: number[][] = [];
     const result = await trainModel(model, tutorialDataset(index, { ...windowing, seed: 1 }), {
-      loss: tutorialLoss(config.model.lossWeights),
+      loss: tutorialLoss(config),
       optimizer: fastTutorialOptimizer(config),
       epochs: 3,
       checkpoint: { dir, template: "ckpt-{epoch:02d}-{loss:.4f}", metadata: { note: "test" } },
@@ -87,7 +87,7 @@ Deno.test("trainModel() stops early after `patience` epochs without improvement 
     model,
     tutorialDataset(index, { ...windowing, seed: 1, maxBatches: 2 }),
     {
-      loss: tutorialLoss(config.model.lossWeights),
+      loss: tutorialLoss(config),
       optimizer: tf.train.sgd(0),
       epochs: 20,
       earlyStopping: { patience: 2 },
@@ -108,7 +108,7 @@ Deno.test("trainModel() logs validation losses as val_* and names an unknown mon
     model,
     tutorialDataset(index, { ...windowing, maxBatches: 2 }),
     {
-      loss: tutorialLoss(config.model.lossWeights),
+      loss: tutorialLoss(config),
       optimizer: fastTutorialOptimizer(config),
       epochs: 1,
       validation: tutorialDataset(val, { ...windowing, shuffleBuffer: 0 }),
@@ -126,7 +126,7 @@ Deno.test("trainModel() logs validation losses as val_* and names an unknown mon
   );
   await assert.rejects(
     trainModel(model, tutorialDataset(index, { ...windowing, maxBatches: 1 }), {
-      loss: tutorialLoss(config.model.lossWeights),
+      loss: tutorialLoss(config),
       optimizer: fastTutorialOptimizer(config),
       epochs: 1,
       monitor: "accuracy",
@@ -142,13 +142,13 @@ Deno.test("trainModel() does not leak tensors across epochs", async () => {
   // One optimiser for both calls: its slots are made once, in the first.
   const optimizer = fastTutorialOptimizer(config);
   await trainModel(model, data, {
-    loss: tutorialLoss(config.model.lossWeights),
+    loss: tutorialLoss(config),
     optimizer,
     epochs: 1,
   });
   const before = tf.memory().numTensors;
   await trainModel(model, data, {
-    loss: tutorialLoss(config.model.lossWeights),
+    loss: tutorialLoss(config),
     optimizer,
     epochs: 3,
   });

@@ -91,9 +91,10 @@ function smallBatch(input: "scaled" | "embedding" = "scaled", dropout = 0) {
 for (const [input, dropout] of [["scaled", 0], ["embedding", 0], ["embedding", 0.5]] as const) {
   Deno.test(`tutorialBatchLoss() gives tutorialLoss's values and gradients on the model's outputs (${input}, dropout ${dropout})`, () => {
     const { config, model, xs, ys } = smallBatch(input, dropout);
-    const weights = { pitch: 0.05, step: 1, duration: 2 };
-    const plain = tutorialLoss(weights);
-    const fused = tutorialBatchLoss(model, weights);
+    const lossWeights = { pitch: 0.05, step: 1, duration: 2 };
+    const weighted = { ...config, model: { ...config.model, lossWeights } };
+    const plain = tutorialLoss(weighted);
+    const fused = tutorialBatchLoss(model, weighted);
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
     for (const training of [true, false]) {
       const expected = plain(ys, model.apply(xs, { training }) as tf.Tensor[]);
@@ -126,8 +127,8 @@ for (const [input, dropout] of [["scaled", 0], ["embedding", 0], ["embedding", 0
 }
 
 Deno.test("tutorialBatchLoss() refuses a pitch label outside 0..127, naming it", () => {
-  const { model, xs, ys } = smallBatch();
-  const loss = tutorialBatchLoss(model, { pitch: 1, step: 1, duration: 1 });
+  const { config, model, xs, ys } = smallBatch();
+  const loss = tutorialBatchLoss(model, config);
   const bad = { ...ys, pitch: tf.tensor1d([60, 128, 1, 2, 3], "int32") };
   assert.throws(() => loss(xs, bad, false), /expected pitch labels 0\.\.127, got 128 at row 1/);
   model.dispose();

@@ -7,6 +7,7 @@ import {
   fastTutorialOptimizer,
   tutorialLossSpec,
 } from "../../lib/tutorial/fast_model.ts";
+import { tutorialBatchLoss } from "../../lib/tutorial/fast_loss.ts";
 import { FusedAdam } from "../../lib/engine/fused_adam.ts";
 import { lstmFactory } from "../../lib/engine/fused_lstm.ts";
 import { orthogonalMatrix } from "../../lib/engine/init.ts";
@@ -56,12 +57,16 @@ Deno.test("buildFastTutorialModel() makes the LSTM that config.lstm names unless
   }
 });
 
-Deno.test("tutorialLossSpec() names tutorialLoss of model.ts with its weights", async () => {
-  const weights = { pitch: 0.05, step: 1, duration: 1 };
-  const spec = tutorialLossSpec(weights);
+Deno.test("tutorialLossSpec() names tutorialLoss of model.ts and tutorialBatchLoss, with the config", async () => {
+  const config = resolveTutorialConfig({
+    model: { lossWeights: { pitch: 1, step: 2, duration: 3 } },
+  });
+  const spec = tutorialLossSpec(config);
   const module = await import(spec.module);
   assert.equal(module[spec.name], tutorialLoss);
-  assert.deepEqual(spec.args, [weights]);
+  assert.deepEqual(spec.args, [config]);
+  const fast = await import(spec.batchLoss!.module);
+  assert.equal(fast[spec.batchLoss!.name], tutorialBatchLoss);
 });
 
 Deno.test("fastTutorialOptimizer() updates weights as tf.train.adam does, step after step", () => {
@@ -77,7 +82,7 @@ Deno.test("fastTutorialOptimizer() updates weights as tf.train.adam does, step a
       step: tf.tensor2d([[0.5], [0]]),
       duration: tf.tensor2d([[0.25], [1]]),
     };
-    const loss = tutorialLoss({ pitch: 0.05, step: 1, duration: 1 });
+    const loss = tutorialLoss(config);
     for (let i = 0; i < 5; i++) {
       optimizer.minimize(() => loss(ys, model.apply(xs, { training: true }) as tf.Tensor[]).loss);
     }

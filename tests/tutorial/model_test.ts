@@ -101,7 +101,8 @@ Deno.test("tutorialLoss() weights the three heads (the default config: pitch 0.0
     duration: tf.tensor2d([[0]]),
   };
   const outputs = [tf.tensor2d([[0, 0]]), tf.tensor2d([[0]]), tf.tensor2d([[-1]])];
-  const parts = tutorialLoss(defaultTutorialConfig().model.lossWeights)(ys, outputs);
+  const config = defaultTutorialConfig();
+  const parts = tutorialLoss(config)(ys, outputs);
   const pitch = Math.log(2);
   const step = 1;
   const duration = 1 + 10;
@@ -109,7 +110,8 @@ Deno.test("tutorialLoss() weights the three heads (the default config: pitch 0.0
   assertClose(parts.step_loss.dataSync()[0], step, 1e-6, "step_loss");
   assertClose(parts.duration_loss.dataSync()[0], duration, 1e-6, "duration_loss");
   assertClose(parts.loss.dataSync()[0], 0.05 * pitch + step + duration, 1e-5, "loss");
-  const custom = tutorialLoss({ pitch: 1, step: 0, duration: 0 })(ys, outputs);
+  const lossWeights = { pitch: 1, step: 0, duration: 0 };
+  const custom = tutorialLoss({ ...config, model: { ...config.model, lossWeights } })(ys, outputs);
   assertClose(custom.loss.dataSync()[0], pitch, 1e-5, "custom loss");
   assert.equal(
     Object.keys(parts).sort().join(),

@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { resolveConfig } from "../../lib/config/config.ts";
 import { prepareData, unigramBaseline } from "../../lib/workflow/workflow.ts";
 import { unigramCrossEntropy } from "../../lib/train/baseline.ts";
-import { gatherClassicWindows } from "../../lib/classic/windows.ts";
 import type { ClassicData } from "../../lib/classic/run.ts";
 import type { TutorialData } from "../../lib/tutorial/run.ts";
 import { tempDir } from "../_helpers.ts";
@@ -21,8 +20,8 @@ Deno.test("unigramBaseline() of tutorial data scores held-out next pitches, comp
   const { train, validation } = prepared.data as TutorialData;
   const next = (index: typeof train) =>
     Array.from({ length: index.count }, (_, w) => {
-      const f = index.files[index.file[w]];
-      return f.values[(index.offset[w] + index.sequenceLength) * 3];
+      const values = index.sequences[index.sequence[w]];
+      return values[(index.offset[w] + index.sequenceLength) * 3];
     });
   const want = unigramCrossEntropy({ train: next(train), heldOut: next(validation) }, {
     classes: 128,
@@ -38,7 +37,10 @@ Deno.test("unigramBaseline() of classic data scores held-out next tokens over th
   assert.equal(baseline.compareWith, "val_loss");
   const { train, validation, vocabulary } = prepared.data as ClassicData;
   const labelsOf = (index: typeof train) =>
-    gatherClassicWindows(index, Array.from({ length: index.count }, (_, i) => i)).labels;
+    Array.from(
+      { length: index.count },
+      (_, w) => index.sequences[index.sequence[w]][index.offset[w] + index.sequenceLength],
+    );
   const want = unigramCrossEntropy(
     { train: labelsOf(train), heldOut: labelsOf(validation!) },
     { classes: vocabulary.size },

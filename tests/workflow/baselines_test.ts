@@ -30,7 +30,9 @@ Deno.test("heldOutBaselines() of tutorial data scores each held-out window's nex
   // each held-out window's label (the note after it) at its place in its file.
   const { train, validation } = prepared.data as TutorialData;
   const pitches = (index: typeof train) =>
-    index.files.map((f) => Array.from({ length: f.count }, (_, i) => f.values[i * 3]));
+    index.sequences.map((values) =>
+      Array.from({ length: values.length / 3 }, (_, i) => values[i * 3])
+    );
   const sequence: number[] = [];
   const position: number[] = [];
   for (let w = 0; w < validation.count; w++) {
