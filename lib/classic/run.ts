@@ -19,6 +19,11 @@
  * (`seed + epoch`), the dropout masks (a fresh, seeded mask per batch, in Dropout layers and
  * in the LSTMs' recurrent dropout), the seed window and sampling.
  *
+ * The run trains and generates with the engine's fast parts behind the lesson's interfaces:
+ * the model of `model.ts` built with `fastModelOptions`, its optimiser through
+ * `fastOptimizer`, its loss by name for Workers ({@linkcode classicLossSpec}), and tokens
+ * generated with the carried LSTM states ({@linkcode generateTokensStateful}).
+ *
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
@@ -30,9 +35,10 @@ import {
 } from "../config/config.ts";
 import { splitForWindows } from "../train/split.ts";
 import { classicDataset, type ClassicWindowIndex, classicWindowIndex } from "./windows.ts";
-import { classicTrainLoss } from "./model.ts";
-import { buildFastClassicModel, classicLossSpec, fastClassicOptimizer } from "./fast_model.ts";
-import { generateTokensStateful } from "./fast_sample.ts";
+import { buildClassicModel, classicOptimizer, classicTrainLoss } from "./model.ts";
+import { runnerIds } from "./encode.ts";
+import { type GenerateTokensOptions, sampleToken } from "./sample.ts";
+import { checkTokenGeneration } from "./_generation.ts";
 import { classicBaselines } from "./baselines.ts";
 import { pickSeedWindow } from "../random/sampling.ts";
 import { loadTokenFolder, type TokenFolder, tokensToNotes } from "../music/tokens.ts";
@@ -48,6 +54,10 @@ import {
   type Vocabulary,
 } from "../music/vocabulary.ts";
 import { lstmFactory } from "../engine/fused_lstm.ts";
+import { fastModelOptions, fastOptimizer } from "../engine/fast_parts.ts";
+import { generateStateful } from "../engine/stateful_generation.ts";
+import type { LayerMath, StateMemory } from "../engine/stateful.ts";
+import type { ParallelLossSpec } from "../engine/workers.ts";
 import { type EpochInfo, trainModel, type TrainResult } from "../train/loop.ts";
 import type { TrainControls } from "../train/controls.ts";
 import { modelInputOf } from "../train/model_input.ts";
@@ -223,10 +233,10 @@ async function trainInRunFolder(
   await writeJsonAtomic(paths.timing, learnTokenTiming(config, data.folder.files));
   const { model, seeds } = buildWithSeededDropout(
     (lstmLayer) =>
-      buildFastClassicModel(config.model, {
+      buildClassicModel(config.model, {
         vocabSize: data.vocabulary.size,
         seed: config.seed,
-        lstmLayer,
+        ...fastModelOptions(lstmLayer),
       }),
     { seed: config.seed, lstmLayer: lstmFactory(config.lstm) },
   );
@@ -242,7 +252,7 @@ async function trainInRunFolder(
     }),
     {
       loss: classicTrainLoss(),
-      optimizer: fastClassicOptimizer(config.model),
+      optimizer: fastOptimizer(classicOptimizer(config.model)),
       validation: data.validation
         ? classicDataset(data.validation, { batchSize, shuffle: false })
         : undefined,
@@ -384,4 +394,66 @@ export function generateFromClassicRun(
     timing,
   });
   return { tokens, notes };
+}
+
+/** `classicTrainLoss` (`model.ts`) by module and name, for training with Workers. */
+export function classicLossSpec(): ParallelLossSpec {
+  return { module: new URL("./model.ts", import.meta.url).href, name: "classicTrainLoss" };
+}
+
+/** Options for {@linkcode generateTokensStateful}: those of `generateTokens`, plus the memory. */
+export interface GenerateTokensStatefulOptions extends GenerateTokensOptions {
+  /**
+   * What the LSTM state remembers: `"carried"` (one step per token; differs from
+   * `generateTokens` from the second token on) or `"window"` (the same tokens as
+   * `generateTokens`). See `lib/engine/stateful.ts`.
+   * @default {"carried"}
+   */
+  memory?: StateMemory;
+  /**
+   * How the layers after the LSTMs are computed; see `StatefulRunnerOptions.layerMath`.
+   * @default {"js"}
+   */
+  layerMath?: LayerMath;
+}
+
+/**
+ * Generates token ids as `generateTokens` (`sample.ts`) does (same options and checks, same
+ * sampling and random numbers, same return value), stepping the LSTMs once per token from
+ * their carried state (`generateStateful` of `lib/engine/stateful_generation.ts`) instead of
+ * re-reading the window of `sequenceLength` ids.
+ *
+ * With `memory: "carried"` (the default) the first token equals `generateTokens`'s for the
+ * same seed, and later tokens follow the whole history since the seed window. With
+ * `memory: "window"` every token equals `generateTokens`'s (up to float rounding; argmax
+ * and sampling pick the same ids unless two probabilities tie within rounding).
+ *
+ * @param model a classic model (input `[batch, sequenceLength, 1]`, or `[batch,
+ *   sequenceLength]` ids for an embedding model; output `[batch, vocab]`)
+ * @param seedIds at least `sequenceLength` ids, oldest first; the last `sequenceLength` are
+ *   used (not changed)
+ * @returns the generated ids only
+ * @throws {Error} as `generateTokens`, and naming the layer when the model holds a layer
+ *   that cannot be stepped
+ */
+export function generateTokensStateful(
+  model: tf.LayersModel,
+  seedIds: readonly number[],
+  options: GenerateTokensStatefulOptions = {},
+): number[] {
+  const { sequenceLength, vocabSize, length, sampling } = checkTokenGeneration(
+    model,
+    seedIds,
+    options,
+  );
+  const ids = { vocabSize, input: modelInputOf(model) };
+  return generateStateful(model, runnerIds(seedIds.slice(-sequenceLength), ids), {
+    length,
+    pick: ([probs]) => sampleToken(probs, sampling),
+    rowOf: (id) => runnerIds([id], ids),
+    memory: options.memory,
+    windowLength: sequenceLength,
+    layerMath: options.layerMath,
+    onProgress: options.onProgress,
+  });
 }

@@ -22,7 +22,6 @@ export async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
   const tf = await import("@tensorflow/tfjs");
   const backendReason = await useBackend(c.backend);
   const { mulberry32 } = await import("../random/random.ts");
-  const { lstmFactory } = await import("../engine/fused_lstm.ts");
   const { createParallelGradients, outputsLoss } = await import("../engine/workers.ts");
   const random = mulberry32(1234);
   let model: import("@tensorflow/tfjs").LayersModel;
@@ -35,16 +34,17 @@ export async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
   let optimizer: import("@tensorflow/tfjs").Optimizer;
   if (c.model === "tutorial") {
     const { resolveTutorialConfig } = await import("../config/config.ts");
-    const { tutorialLoss } = await import("../tutorial/model.ts");
-    const { buildFastTutorialModel, fastTutorialOptimizer, tutorialLossSpec } = await import(
-      "../tutorial/fast_model.ts"
+    const { buildTutorialModel, tutorialLoss, tutorialOptimizer } = await import(
+      "../tutorial/model.ts"
     );
-    const { tutorialBatchLoss } = await import("../tutorial/fast_loss.ts");
+    const { tutorialHeads, tutorialLossSpec } = await import("../tutorial/run.ts");
+    const { fastModelOptions, fastOptimizer } = await import("../engine/fast_parts.ts");
+    const { denseHeadsBatchLoss } = await import("../engine/heads_batch_loss.ts");
     // The source tutorial's model, as the PyTorch rows build it (one number per pitch).
     const config = resolveTutorialConfig({ lstm: c.impl, seed: 42, model: { input: "scaled" } });
     const seq = config.model.sequenceLength;
-    model = buildFastTutorialModel(config);
-    optimizer = fastTutorialOptimizer(config);
+    model = buildTutorialModel(config, fastModelOptions(config.lstm));
+    optimizer = fastOptimizer(tutorialOptimizer(config));
     const x = new Float32Array(c.batch * seq * 3);
     for (let i = 0; i < x.length; i += 3) {
       x[i] = Math.floor(random() * 128) / 128;
@@ -62,26 +62,27 @@ export async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
     };
     // As training runs it (tutorial/run.ts): the fused engine runs the heads as one op too.
     const batchLoss = c.impl === "fused"
-      ? tutorialBatchLoss(model, config.model.lossWeights)
+      ? denseHeadsBatchLoss(model, tutorialHeads(config.model.lossWeights))
       : outputsLoss(model, tutorialLoss(config.model.lossWeights));
     stepLoss = () => batchLoss(xs, ys, true).loss;
     lossSpec = tutorialLossSpec(config.model.lossWeights);
     ysAll = ys;
     what = `LSTM(${config.model.lstmUnits}), seq ${seq}`;
   } else {
-    const { classicLoss } = await import("../classic/model.ts");
-    const { buildFastClassicModel, classicLossSpec, fastClassicOptimizer } = await import(
-      "../classic/fast_model.ts"
+    const { buildClassicModel, classicLoss, classicOptimizer } = await import(
+      "../classic/model.ts"
     );
+    const { classicLossSpec } = await import("../classic/run.ts");
+    const { fastModelOptions, fastOptimizer } = await import("../engine/fast_parts.ts");
     const { classicPresetConfig } = await import("../config/classic_presets.ts");
     const vocab = 358;
     const preset = classicPresetConfig("classic");
-    model = buildFastClassicModel(preset, {
+    model = buildClassicModel(preset, {
       vocabSize: vocab,
       seed: 42,
-      lstmLayer: lstmFactory(c.impl),
+      ...fastModelOptions(c.impl),
     });
-    optimizer = fastClassicOptimizer(preset);
+    optimizer = fastOptimizer(classicOptimizer(preset));
     const seq = preset.sequenceLength;
     xs = tf.tensor3d(
       Array.from({ length: c.batch * seq }, () => Math.floor(random() * vocab) / vocab),

@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import {
+  classicLossSpec,
   generateFromClassicRun,
   loadClassicRun,
   readClassicTokens,
   trainClassic,
 } from "../../lib/classic/run.ts";
+import { classicTrainLoss } from "../../lib/classic/model.ts";
 import { learnTokenTiming } from "../../lib/classic/timing.ts";
 import { resolveClassicConfig } from "../../lib/config/config.ts";
 import { buildMidi } from "../_helpers.ts";
@@ -63,4 +65,11 @@ Deno.test('generateFromClassicRun() with generate.timing "learned" plays each to
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+Deno.test("classicLossSpec() names classicTrainLoss of model.ts", async () => {
+  const spec = classicLossSpec();
+  const module = await import(spec.module);
+  assert.equal(module[spec.name], classicTrainLoss);
+  assert.equal(spec.batchLoss, undefined);
 });

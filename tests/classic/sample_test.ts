@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { buildFastClassicModel } from "../../lib/classic/fast_model.ts";
+import { buildClassicModel } from "../../lib/classic/model.ts";
+import { fastModelOptions } from "../../lib/engine/fast_parts.ts";
 import * as tf from "@tensorflow/tfjs";
 import { classicPresetConfig } from "../../lib/config/classic_presets.ts";
 import { generateTokens, sampleToken } from "../../lib/classic/sample.ts";
@@ -63,7 +64,7 @@ Deno.test("sampleToken() names a bad setting", () => {
 /** classic-small with a short window, so generation tests run quickly. */
 function smallModel(vocabSize: number, seed = 0) {
   const config = { ...classicPresetConfig("classic-small"), sequenceLength: 8 };
-  return buildFastClassicModel(config, { vocabSize, seed });
+  return buildClassicModel(config, { vocabSize, seed, ...fastModelOptions("layers") });
 }
 
 const seedIds = [0, 3, 5, 1, 7, 2, 9, 4, 6, 8, 10, 11];

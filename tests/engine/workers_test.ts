@@ -1,16 +1,14 @@
 import assert from "node:assert/strict";
-import {
-  buildFastClassicModel,
-  classicLossSpec,
-  fastClassicOptimizer,
-} from "../../lib/classic/fast_model.ts";
-import {
-  buildFastTutorialModel,
-  fastTutorialOptimizer,
-  tutorialLossSpec,
-} from "../../lib/tutorial/fast_model.ts";
+import { classicLossSpec } from "../../lib/classic/run.ts";
+import { tutorialLossSpec } from "../../lib/tutorial/run.ts";
+import { fastModelOptions, fastOptimizer } from "../../lib/engine/fast_parts.ts";
 import * as tf from "@tensorflow/tfjs";
-import { classicLoss, classicTrainLoss } from "../../lib/classic/model.ts";
+import {
+  buildClassicModel,
+  classicLoss,
+  classicOptimizer,
+  classicTrainLoss,
+} from "../../lib/classic/model.ts";
 import { type ClassicModelConfig, classicPresetConfig } from "../../lib/config/classic_presets.ts";
 import { resolveTutorialConfig } from "../../lib/config/config.ts";
 import { fusedLstm } from "../../lib/engine/fused_lstm.ts";
@@ -20,7 +18,7 @@ import {
   withSeededDropout,
 } from "../../lib/engine/seeded_dropout.ts";
 import { tutorialDataset, tutorialWindows } from "../../lib/tutorial/windows.ts";
-import { tutorialLoss } from "../../lib/tutorial/model.ts";
+import { buildTutorialModel, tutorialLoss, tutorialOptimizer } from "../../lib/tutorial/model.ts";
 import { createParallelGradients } from "../../lib/engine/workers.ts";
 import { trainModel } from "../../lib/train/loop.ts";
 import { patternNotes } from "../_helpers.ts";
@@ -69,7 +67,7 @@ function assertClose(actual: tf.NamedTensorMap, expected: Map<string, Float32Arr
 }
 
 Deno.test("gradients() averaged over two slices equal the full batch's gradient (tutorial loss)", async () => {
-  const model = buildFastTutorialModel(config);
+  const model = buildTutorialModel(config, fastModelOptions(config.lstm));
   const batch = 7; // uneven slices: 4 rows here, 3 in the Worker
   const xs = tf.randomUniform([batch, 8, 3], 0, 1, "float32", 11);
   const ys = {
@@ -116,7 +114,11 @@ Deno.test("gradients() averaged over two slices equal the full batch's gradient 
     batchNormAfterDense: false,
     dropoutAfterDense: 0,
   };
-  const model = buildFastClassicModel(tiny, { vocabSize: vocab, seed: 3 });
+  const model = buildClassicModel(tiny, {
+    vocabSize: vocab,
+    seed: 3,
+    ...fastModelOptions("layers"),
+  });
   const xs = tf.randomUniform([6, 6, 1], 0, 1, "float32", 21);
   const ys = tf.tensor1d([0, 3, 5, 7, 9, 10], "int32");
   const expected = fullGradients(model, () => classicLoss(ys, model.apply(xs) as tf.Tensor));
@@ -140,14 +142,14 @@ Deno.test("gradients() averaged over two slices equal the full batch's gradient 
 
 Deno.test("trainModel() with workers: 2 reduces the loss like one thread, leaks no tensors and ends its Worker", async () => {
   const run = async (workers: number) => {
-    const model = buildFastTutorialModel(config);
+    const model = buildTutorialModel(config, fastModelOptions(config.lstm));
     const before = tf.memory().numTensors;
     const result = await trainModel(
       model,
       tutorialDataset(index, { ...windowing, seed: 1 }),
       {
         loss: tutorialLoss(config.model.lossWeights),
-        optimizer: fastTutorialOptimizer(config),
+        optimizer: fastOptimizer(tutorialOptimizer(config)),
         epochs: 4,
         workers,
         parallel: { loss: tutorialLossSpec(config.model.lossWeights) },
@@ -191,15 +193,15 @@ Deno.test("trainModel() with workers: 2 and dropout repeats its losses for the s
     }) as unknown as tf.data.Dataset<tf.TensorContainer>;
   const run = async (workerSeed: number) => {
     const seeds = dropoutSeeds(5);
-    const model = buildFastClassicModel(tiny, {
+    const model = buildClassicModel(tiny, {
       vocabSize: vocab,
       seed: 3,
-      lstmLayer: withSeededDropout(fusedLstm, seeds),
+      ...fastModelOptions(withSeededDropout(fusedLstm, seeds)),
     });
     seedDropoutLayers(model, seeds);
     const result = await trainModel(model, batches(), {
       loss: classicTrainLoss(),
-      optimizer: fastClassicOptimizer(tiny),
+      optimizer: fastOptimizer(classicOptimizer(tiny)),
       epochs: 2,
       workers: 2,
       parallel: { loss: classicLossSpec(), seed: workerSeed },
@@ -215,12 +217,12 @@ Deno.test("trainModel() with workers: 2 and dropout repeats its losses for the s
 });
 
 Deno.test("trainModel() with workers: 2 and no parallel.loss says what is missing", async () => {
-  const model = buildFastTutorialModel(config);
+  const model = buildTutorialModel(config, fastModelOptions(config.lstm));
   try {
     await assert.rejects(
       trainModel(model, tutorialDataset(index, windowing), {
         loss: tutorialLoss(config.model.lossWeights),
-        optimizer: fastTutorialOptimizer(config),
+        optimizer: fastOptimizer(tutorialOptimizer(config)),
         epochs: 1,
         workers: 2,
       }),
@@ -232,7 +234,7 @@ Deno.test("trainModel() with workers: 2 and no parallel.loss says what is missin
 });
 
 Deno.test("createParallelGradients() rejects a worker count that is not a positive integer", async () => {
-  const model = buildFastTutorialModel(config);
+  const model = buildTutorialModel(config, fastModelOptions(config.lstm));
   try {
     await assert.rejects(
       createParallelGradients(model, {
