@@ -1,5 +1,5 @@
 /**
- * The checks both token generators share (`sample.ts`, `fast_sample.ts`): the model has a
+ * The checks both token generators share (`sample.ts`, `run.ts`): the model has a
  * fixed window and output width, the vocabulary (when given) matches it, the seed is long
  * enough and in range, `length` is valid.
  *

@@ -1,6 +1,8 @@
 /**
  * The classic family as one object with the members every family has (`ModelFamily` in
  * `lib/train/family.ts`), so the steps for both families call it without asking which it is.
+ * Its model and optimiser are the lesson's (`model.ts`) with the engine's fast parts swapped
+ * in (`fastModelOptions`, `fastOptimizer` in `lib/engine/fast_parts.ts`).
  *
  * @module
  */
@@ -8,8 +10,8 @@ import { type ClassicConfig, FAMILY_UNITS } from "../config/config.ts";
 import { isChordToken, type TokenFolder, tokenPitches, tokensToNotes } from "../music/tokens.ts";
 import type { ModelFamily } from "../train/family.ts";
 import { runPaths } from "../io/run_folder.ts";
-import { classicLoss } from "./model.ts";
-import { buildFastClassicModel, fastClassicOptimizer } from "./fast_model.ts";
+import { buildClassicModel, classicLoss, classicOptimizer } from "./model.ts";
+import { fastModelOptions, fastOptimizer } from "../engine/fast_parts.ts";
 import { classicDataset, classicLabels } from "./windows.ts";
 import { classicBaselines } from "./baselines.ts";
 import {
@@ -45,12 +47,12 @@ export const classicFamily: ModelFamily<ClassicConfig, TokenFolder, ClassicData,
   },
   prepareData: (config, folder) => prepareClassicData(config, folder),
   buildModel: (config, data, options = {}) =>
-    buildFastClassicModel(config, {
+    buildClassicModel(config, {
       vocabSize: data.vocabulary.size,
-      lstmLayer: options.lstmLayer,
+      ...fastModelOptions(options.lstmLayer ?? config.lstm),
     }),
   loss: (config) => classicLoss(config),
-  optimizer: (config) => fastClassicOptimizer(config),
+  optimizer: (config) => fastOptimizer(classicOptimizer(config)),
   dataset: (config, data, options = {}) =>
     classicDataset(data.train, {
       batchSize: config.model.batchSize,

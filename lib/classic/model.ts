@@ -209,9 +209,9 @@ export function buildClassicModel(
 }
 
 /**
- * A classic model's optimiser: `tf.train.rmsprop` or `tf.train.adam` at `model.learningRate`,
- * as `model.optimizer` says (a run trains with `fastClassicOptimizer` of `fast_model.ts`, the
- * same updates, Adam's each variable's in one loop).
+ * A classic model's optimiser: `tf.train.rmsprop` or `tf.train.adam` at its learning rate, as
+ * the config says (a run trains with it through `fastOptimizer` of `lib/engine/fast_parts.ts`:
+ * the same updates, Adam's each variable's in one loop).
  */
 export function classicOptimizer(config: ClassicConfig): tf.Optimizer {
   const { optimizer, learningRate } = config.model;

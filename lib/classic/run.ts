@@ -20,6 +20,11 @@
  * fresh, seeded mask per batch, in Dropout layers and in the LSTMs' recurrent dropout), the
  * seed window and sampling.
  *
+ * The run trains and generates with the engine's fast parts behind the lesson's interfaces:
+ * the model of `model.ts` built with `fastModelOptions`, its optimiser through
+ * `fastOptimizer`, its loss by name for Workers ({@linkcode classicLossSpec}), and tokens
+ * generated with the carried LSTM states ({@linkcode generateTokensStateful}).
+ *
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
@@ -31,9 +36,10 @@ import {
 } from "../config/config.ts";
 import { splitForWindows } from "../train/split.ts";
 import { classicDataset, type ClassicWindowIndex, classicWindows } from "./windows.ts";
-import { classicLoss } from "./model.ts";
-import { buildFastClassicModel, classicLossSpec, fastClassicOptimizer } from "./fast_model.ts";
-import { generateTokensStateful } from "./fast_sample.ts";
+import { buildClassicModel, classicLoss, classicOptimizer } from "./model.ts";
+import { runnerIds } from "./encode.ts";
+import { type GenerateTokensOptions, sampleToken } from "./sample.ts";
+import { checkTokenGeneration } from "./_generation.ts";
 import { classicBaselines } from "./baselines.ts";
 import { pickSeedWindow } from "../random/sampling.ts";
 import { loadTokenFolder, type TokenFolder, tokensToNotes } from "../music/tokens.ts";
@@ -49,6 +55,10 @@ import {
   type Vocabulary,
 } from "../music/vocabulary.ts";
 import { lstmFactory } from "../engine/fused_lstm.ts";
+import { fastModelOptions, fastOptimizer } from "../engine/fast_parts.ts";
+import { generateStateful } from "../engine/stateful_generation.ts";
+import type { LayerMath, StateMemory } from "../engine/stateful.ts";
+import type { ParallelLossSpec } from "../engine/workers.ts";
 import { type EpochInfo, trainModel, type TrainResult } from "../train/loop.ts";
 import type { TrainControls } from "../train/controls.ts";
 import { modelInputOf } from "../train/model_input.ts";
@@ -223,7 +233,11 @@ async function trainInRunFolder(
   saveVocabulary(paths.vocabulary, data.vocabulary);
   await writeJsonAtomic(paths.timing, learnTokenTiming(config, data.folder.files));
   const { model, seeds } = buildWithSeededDropout(
-    (lstmLayer) => buildFastClassicModel(config, { vocabSize: data.vocabulary.size, lstmLayer }),
+    (lstmLayer) =>
+      buildClassicModel(config, {
+        vocabSize: data.vocabulary.size,
+        ...fastModelOptions(lstmLayer),
+      }),
     { seed: config.seed, lstmLayer: lstmFactory(config.lstm) },
   );
   const metadata = { config, vocabularyFingerprint: data.vocabulary.fingerprint };
@@ -241,7 +255,7 @@ async function trainInRunFolder(
     }),
     {
       loss: classicLoss(config),
-      optimizer: fastClassicOptimizer(config),
+      optimizer: fastOptimizer(classicOptimizer(config)),
       validation: data.validation
         ? classicDataset(data.validation, { batchSize, shuffleBuffer: 0 })
         : undefined,
@@ -383,4 +397,70 @@ export function generateFromClassicRun(
     timing,
   });
   return { tokens, notes };
+}
+
+/** `classicLoss(config)` (`model.ts`) by module and name, for training with Workers. */
+export function classicLossSpec(config: ClassicConfig): ParallelLossSpec {
+  return {
+    module: new URL("./model.ts", import.meta.url).href,
+    name: "classicLoss",
+    args: [config],
+  };
+}
+
+/** Options for {@linkcode generateTokensStateful}: those of `generateTokens`, plus the memory. */
+export interface GenerateTokensStatefulOptions extends GenerateTokensOptions {
+  /**
+   * What the LSTM state remembers: `"carried"` (one step per token; differs from
+   * `generateTokens` from the second token on) or `"window"` (the same tokens as
+   * `generateTokens`). See `lib/engine/stateful.ts`.
+   * @default {"carried"}
+   */
+  memory?: StateMemory;
+  /**
+   * How the layers after the LSTMs are computed; see `StatefulRunnerOptions.layerMath`.
+   * @default {"js"}
+   */
+  layerMath?: LayerMath;
+}
+
+/**
+ * Generates token ids as `generateTokens` (`sample.ts`) does (same options and checks, same
+ * sampling and random numbers, same return value), stepping the LSTMs once per token from
+ * their carried state (`generateStateful` of `lib/engine/stateful_generation.ts`) instead of
+ * re-reading the window of `sequenceLength` ids.
+ *
+ * With `memory: "carried"` (the default) the first token equals `generateTokens`'s for the
+ * same seed, and later tokens follow the whole history since the seed window. With
+ * `memory: "window"` every token equals `generateTokens`'s (up to float rounding; argmax
+ * and sampling pick the same ids unless two probabilities tie within rounding).
+ *
+ * @param model a classic model (input `[batch, sequenceLength, 1]`, or `[batch,
+ *   sequenceLength]` ids for an embedding model; output `[batch, vocab]`)
+ * @param seedIds at least `sequenceLength` ids, oldest first; the last `sequenceLength` are
+ *   used (not changed)
+ * @returns the generated ids only
+ * @throws {Error} as `generateTokens`, and naming the layer when the model holds a layer
+ *   that cannot be stepped
+ */
+export function generateTokensStateful(
+  model: tf.LayersModel,
+  seedIds: readonly number[],
+  options: GenerateTokensStatefulOptions = {},
+): number[] {
+  const { sequenceLength, vocabSize, length, sampling } = checkTokenGeneration(
+    model,
+    seedIds,
+    options,
+  );
+  const ids = { vocabSize, input: modelInputOf(model) };
+  return generateStateful(model, runnerIds(seedIds.slice(-sequenceLength), ids), {
+    length,
+    pick: ([probs]) => sampleToken(probs, sampling),
+    rowOf: (id) => runnerIds([id], ids),
+    memory: options.memory,
+    windowLength: sequenceLength,
+    layerMath: options.layerMath,
+    onProgress: options.onProgress,
+  });
 }

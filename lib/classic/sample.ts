@@ -6,7 +6,7 @@
  * repeats itself; sampling with a temperature (the model's probabilities as logits, divided by
  * T) keeps to likely tokens while still varying. Sampling is seeded, so the same seed gives
  * the same piece. `generateTokens` is the plain loop; `generateTokensStateful`
- * (`fast_sample.ts`) gives the same tokens faster by carrying the LSTM states.
+ * (`run.ts`) gives the same tokens faster by carrying the LSTM states.
  *
  * @module
  */

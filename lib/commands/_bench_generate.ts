@@ -20,6 +20,7 @@ import {
  */
 export async function runGenerate(c: GenerateCase): Promise<ChildResult["entries"]> {
   const backendReason = await useBackend(c.backend);
+  const { fastModelOptions } = await import("../engine/fast_parts.ts");
   const { mulberry32 } = await import("../random/random.ts");
   const entries: ChildResult["entries"] = [];
   const random = mulberry32(99);
@@ -30,19 +31,22 @@ export async function runGenerate(c: GenerateCase): Promise<ChildResult["entries
     if (!models.has(impl)) {
       if (c.model === "tutorial") {
         const { resolveTutorialConfig } = await import("../config/config.ts");
-        const { buildFastTutorialModel } = await import("../tutorial/fast_model.ts");
+        const { buildTutorialModel } = await import("../tutorial/model.ts");
         const config = resolveTutorialConfig({ lstm: impl, seed: 42, model: { input: "scaled" } });
         seqLength = config.model.sequenceLength;
-        models.set(impl, buildFastTutorialModel(config));
+        models.set(impl, buildTutorialModel(config, fastModelOptions(config.lstm)));
       } else {
         const { resolveClassicConfig } = await import("../config/config.ts");
-        const { buildFastClassicModel } = await import("../classic/fast_model.ts");
+        const { buildClassicModel } = await import("../classic/model.ts");
         const config = resolveClassicConfig({
           lstm: impl,
           seed: 42,
           model: { preset: "lstm3x512-rmsprop" },
         });
-        const model = buildFastClassicModel(config, { vocabSize: 358 });
+        const model = buildClassicModel(config, {
+          vocabSize: 358,
+          ...fastModelOptions(config.lstm),
+        });
         seqLength = model.inputs[0].shape[1]!;
         models.set(impl, model);
       }
@@ -69,7 +73,7 @@ export async function runGenerate(c: GenerateCase): Promise<ChildResult["entries
     let picks: number[];
     if (c.model === "tutorial") {
       const { generateNotes } = await import("../tutorial/sample.ts");
-      const { generateNotesStateful } = await import("../tutorial/fast_sample.ts");
+      const { generateNotesStateful } = await import("../tutorial/run.ts");
       const options = {
         length: count,
         seed: 7,
@@ -85,7 +89,7 @@ export async function runGenerate(c: GenerateCase): Promise<ChildResult["entries
       picks = notes.map((n) => n.pitch);
     } else {
       const { generateTokens } = await import("../classic/sample.ts");
-      const { generateTokensStateful } = await import("../classic/fast_sample.ts");
+      const { generateTokensStateful } = await import("../classic/run.ts");
       const options = {
         length: count,
         seed: 7,

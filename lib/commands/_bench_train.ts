@@ -34,16 +34,17 @@ export async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
   let optimizer: import("@tensorflow/tfjs").Optimizer;
   if (c.model === "tutorial") {
     const { resolveTutorialConfig } = await import("../config/config.ts");
-    const { tutorialLoss } = await import("../tutorial/model.ts");
-    const { buildFastTutorialModel, fastTutorialOptimizer, tutorialLossSpec } = await import(
-      "../tutorial/fast_model.ts"
+    const { buildTutorialModel, tutorialLoss, tutorialOptimizer } = await import(
+      "../tutorial/model.ts"
     );
-    const { tutorialBatchLoss } = await import("../tutorial/fast_loss.ts");
+    const { tutorialHeads, tutorialLossSpec } = await import("../tutorial/run.ts");
+    const { fastModelOptions, fastOptimizer } = await import("../engine/fast_parts.ts");
+    const { denseHeadsBatchLoss } = await import("../engine/heads_batch_loss.ts");
     // The source tutorial's model, as the PyTorch rows build it (one number per pitch).
     const config = resolveTutorialConfig({ lstm: c.impl, seed: 42, model: { input: "scaled" } });
     const seq = config.model.sequenceLength;
-    model = buildFastTutorialModel(config);
-    optimizer = fastTutorialOptimizer(config);
+    model = buildTutorialModel(config, fastModelOptions(config.lstm));
+    optimizer = fastOptimizer(tutorialOptimizer(config));
     const x = new Float32Array(c.batch * seq * 3);
     for (let i = 0; i < x.length; i += 3) {
       x[i] = Math.floor(random() * 128) / 128;
@@ -61,17 +62,18 @@ export async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
     };
     // As training runs it (tutorial/run.ts): the fused engine runs the heads as one op too.
     const batchLoss = c.impl === "fused"
-      ? tutorialBatchLoss(model, config)
+      ? denseHeadsBatchLoss(model, tutorialHeads(config))
       : outputsLoss(model, tutorialLoss(config));
     stepLoss = () => batchLoss(xs, ys, true).loss;
     lossSpec = tutorialLossSpec(config);
     ysAll = ys;
     what = `LSTM(${config.model.lstmUnits}), seq ${seq}`;
   } else {
-    const { sparseCategoricalCrossentropy } = await import("../classic/model.ts");
-    const { buildFastClassicModel, classicLossSpec, fastClassicOptimizer } = await import(
-      "../classic/fast_model.ts"
+    const { buildClassicModel, classicOptimizer, sparseCategoricalCrossentropy } = await import(
+      "../classic/model.ts"
     );
+    const { classicLossSpec } = await import("../classic/run.ts");
+    const { fastModelOptions, fastOptimizer } = await import("../engine/fast_parts.ts");
     const { resolveClassicConfig } = await import("../config/config.ts");
     const vocab = 358;
     const config = resolveClassicConfig({
@@ -79,8 +81,8 @@ export async function runTrain(c: TrainCase): Promise<ChildResult["entries"]> {
       seed: 42,
       model: { preset: "lstm3x512-rmsprop" },
     });
-    model = buildFastClassicModel(config, { vocabSize: vocab });
-    optimizer = fastClassicOptimizer(config);
+    model = buildClassicModel(config, { vocabSize: vocab, ...fastModelOptions(config.lstm) });
+    optimizer = fastOptimizer(classicOptimizer(config));
     const seq = config.model.sequenceLength;
     xs = tf.tensor3d(
       Array.from({ length: c.batch * seq }, () => Math.floor(random() * vocab) / vocab),

@@ -6,7 +6,7 @@
  * and whole-line `//` comments), and reports, with file and line:
  *
  * - a backticked path (`lib/...`, `tests/...`, `notebooks/...`, `data/...`, `docs/...`,
- *   `weights/...`, or a file name such as `fast_sample.ts`, with or without a `:line` or
+ *   `weights/...`, or a file name such as `stateful.ts`, with or without a `:line` or
  *   `#anchor`) that does not exist; a path git ignores (`data/maestro/`) is something a
  *   command makes and is not checked. A relative path is looked for beside the text first,
  *   then from `lib/` and the repository root; a bare file name anywhere in the repository;

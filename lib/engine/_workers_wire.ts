@@ -17,12 +17,13 @@ export interface ParallelLossSpec {
   /** @default {[]} */
   args?: unknown[];
   /**
-   * A function `(model, ...args) => ParallelBatchLoss` by module and name: the same losses
-   * computed from a batch's inputs by a faster path (e.g. `tutorialBatchLoss`), which every
-   * thread then uses for its slice.
+   * A function `(model, ...args) => ParallelBatchLoss` by module and name, with its own
+   * `args` (the spec's `args` when it has none): the same losses computed from a batch's
+   * inputs by a faster path (e.g. `denseHeadsBatchLoss` of `heads_batch_loss.ts`, named by
+   * its `denseHeadsBatchLossSpec`), which every thread then uses for its slice.
    * @default {none: the loss of the model's outputs}
    */
-  batchLoss?: { module: string; name: string };
+  batchLoss?: { module: string; name: string; args?: unknown[] };
 }
 
 /** Losses (and metrics) of one batch by name; `loss` is the total that is minimised. */
@@ -109,7 +110,7 @@ export async function batchLossFromSpec(
 ): Promise<ParallelBatchLoss> {
   if (spec?.batchLoss == null) return outputsLoss(model, await lossFromSpec(spec));
   const make = await importFunction(spec.batchLoss.module, spec.batchLoss.name);
-  return make(model, ...(spec.args ?? [])) as ParallelBatchLoss;
+  return make(model, ...(spec.batchLoss.args ?? spec.args ?? [])) as ParallelBatchLoss;
 }
 
 /**

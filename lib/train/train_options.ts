@@ -56,7 +56,7 @@ export interface TrainOptions extends TrainControls {
   /** Turns a batch's targets and the model's outputs into named losses. */
   loss: LossFunction;
   /**
-   * The same losses computed from the inputs by a faster path (e.g. `tutorialBatchLoss`),
+   * The same losses computed from the inputs by a faster path (e.g. `denseHeadsBatchLoss` over the tutorial's heads),
    * used for the training and validation batches (with `workers` > 1, every thread uses
    * `parallel.loss`, whose spec may name such a function too).
    * @default {loss(ys, model.apply(xs, {training}))}

@@ -1,5 +1,5 @@
 /**
- * Steps both note generators share (`sample.ts`, `fast_sample.ts`): checking the seed
+ * Steps both note generators share (`sample.ts`, `run.ts`): checking the seed
  * against the model's window, and placing each new note after the one before.
  *
  * @module

@@ -1,6 +1,8 @@
 /**
  * The tutorial family as one object with the members every family has (`ModelFamily` in
  * `lib/train/family.ts`), so the steps for both families call it without asking which it is.
+ * Its model and optimiser are the lesson's (`model.ts`) with the engine's fast parts swapped
+ * in (`fastModelOptions`, `fastOptimizer` in `lib/engine/fast_parts.ts`).
  *
  * @module
  */
@@ -8,8 +10,8 @@ import { FAMILY_UNITS, type TutorialConfig } from "../config/config.ts";
 import type { MidiFolder } from "../music/midi.ts";
 import type { ModelFamily } from "../train/family.ts";
 import { runPaths } from "../io/run_folder.ts";
-import { PITCHES, tutorialLoss } from "./model.ts";
-import { buildFastTutorialModel, fastTutorialOptimizer } from "./fast_model.ts";
+import { buildTutorialModel, PITCHES, tutorialLoss, tutorialOptimizer } from "./model.ts";
+import { fastModelOptions, fastOptimizer } from "../engine/fast_parts.ts";
 import { tutorialDataset, tutorialLabels } from "./windows.ts";
 import { tutorialBaselines } from "./baselines.ts";
 import {
@@ -33,9 +35,9 @@ export const tutorialFamily: ModelFamily<TutorialConfig, MidiFolder, TutorialDat
   pieceNotes: (folder, fileIndex) => folder.files[fileIndex].notes,
   prepareData: (config, folder) => prepareTutorialData(config, folder),
   buildModel: (config, _data, options = {}) =>
-    buildFastTutorialModel(config, { lstmLayer: options.lstmLayer }),
+    buildTutorialModel(config, fastModelOptions(options.lstmLayer ?? config.lstm)),
   loss: (config) => tutorialLoss(config),
-  optimizer: (config) => fastTutorialOptimizer(config),
+  optimizer: (config) => fastOptimizer(tutorialOptimizer(config)),
   dataset: (config, data, options = {}) =>
     tutorialDataset(data.train, {
       batchSize: config.model.batchSize,

@@ -132,8 +132,8 @@ export function buildTutorialModel(
 }
 
 /**
- * The tutorial's optimiser: `tf.train.adam` at `model.learningRate` (a run trains with
- * `fastTutorialOptimizer` of `fast_model.ts`, the same update, each variable's in one loop).
+ * The tutorial's optimiser: `tf.train.adam` at `model.learningRate` (a run trains with it
+ * through `fastOptimizer` of `lib/engine/fast_parts.ts`: the same update, a loop per variable).
  */
 export function tutorialOptimizer(config: TutorialConfig): tf.Optimizer {
   return tf.train.adam(config.model.learningRate);

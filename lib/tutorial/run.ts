@@ -18,6 +18,12 @@
  * would draw from the same seed), so the same config on
  * the same backend gives the same losses and the same generated notes.
  *
+ * The run trains and generates with the engine's fast parts behind the lesson's interfaces:
+ * the model of `model.ts` built with `fastModelOptions`, its optimiser through
+ * `fastOptimizer`, its loss computed by `denseHeadsBatchLoss` over {@linkcode tutorialHeads}
+ * (fused LSTM) and by name for Workers ({@linkcode tutorialLossSpec}), and notes generated
+ * with the carried LSTM state ({@linkcode generateNotesStateful}).
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -30,16 +36,25 @@ import {
 import { loadMidiFolder, type MidiFolder, type Note } from "../music/midi.ts";
 import { tutorialDataset, type TutorialWindowIndex, tutorialWindows } from "./windows.ts";
 import { splitForWindows } from "../train/split.ts";
-import { tutorialLoss } from "./model.ts";
-import { buildFastTutorialModel, fastTutorialOptimizer, tutorialLossSpec } from "./fast_model.ts";
-import { tutorialBatchLoss } from "./fast_loss.ts";
+import { buildTutorialModel, tutorialLoss, tutorialOptimizer } from "./model.ts";
+import { decodeNote, type NoteFeaturesRow, runnerRows } from "./encode.ts";
+import type { GenerateNotesOptions } from "./sample.ts";
+import { appendNote, checkNoteGeneration } from "./_generation.ts";
 import { tutorialBaselines } from "./baselines.ts";
 import { type LstmFactory, lstmFactory } from "../engine/fused_lstm.ts";
+import { fastModelOptions, fastOptimizer } from "../engine/fast_parts.ts";
+import {
+  denseHeadsBatchLoss,
+  denseHeadsBatchLossSpec,
+  type HeadLoss,
+} from "../engine/heads_batch_loss.ts";
+import { generateStateful } from "../engine/stateful_generation.ts";
+import type { LayerMath, StateMemory } from "../engine/stateful.ts";
+import type { ParallelLossSpec } from "../engine/workers.ts";
 import { type EpochInfo, trainModel, type TrainResult } from "../train/loop.ts";
 import type { TrainControls } from "../train/controls.ts";
 import { modelInputOf } from "../train/model_input.ts";
-import { generateNotesStateful } from "./fast_sample.ts";
-import { checkTemperature, pickSeedWindow } from "../random/sampling.ts";
+import { checkTemperature, pickSeedWindow, sampleLogits } from "../random/sampling.ts";
 import { buildWithSeededDropout } from "../engine/seeded_dropout.ts";
 import {
   beginRun,
@@ -190,7 +205,7 @@ async function trainInRunFolder(
     );
   }
   const { model, seeds } = buildWithSeededDropout(
-    (lstmLayer) => buildFastTutorialModel(config, { lstmLayer }),
+    (lstmLayer) => buildTutorialModel(config, fastModelOptions(lstmLayer)),
     { seed: config.seed, lstmLayer: options.lstmLayer ?? lstmFactory(config.lstm) },
   );
   const datasetOptions = {
@@ -207,8 +222,10 @@ async function trainInRunFolder(
   const result = await trainModel(model, tutorialDataset(data.train, trainOptions), {
     loss: tutorialLoss(config),
     // The fused engine also runs the heads and their losses as one op.
-    ...(config.lstm === "fused" ? { batchLoss: tutorialBatchLoss(model, config) } : {}),
-    optimizer: fastTutorialOptimizer(config),
+    ...(config.lstm === "fused"
+      ? { batchLoss: denseHeadsBatchLoss(model, tutorialHeads(config)) }
+      : {}),
+    optimizer: fastOptimizer(tutorialOptimizer(config)),
     validation: data.validation.count
       ? tutorialDataset(data.validation, { ...datasetOptions, shuffleBuffer: 0 })
       : undefined,
@@ -310,4 +327,92 @@ export function generateFromTutorialRun(
     memory: config.generate.memory,
     onProgress: options.onProgress,
   });
+}
+
+/**
+ * The tutorial model's heads as the engine's batch loss reads them (`denseHeadsBatchLoss` in
+ * `lib/engine/heads_batch_loss.ts`): the pitch logits with cross-entropy, step and duration
+ * with the positive-pressure error, weighted as {@linkcode tutorialLoss}.
+ */
+export function tutorialHeads(config: TutorialConfig): HeadLoss[] {
+  const weights = config.model.lossWeights;
+  return [
+    { name: "pitch", kind: "crossentropyFromLogits", weight: weights.pitch },
+    { name: "step", kind: "mseWithPositivePressure", weight: weights.step },
+    { name: "duration", kind: "mseWithPositivePressure", weight: weights.duration },
+  ];
+}
+
+/**
+ * `tutorialLoss(config)` (`model.ts`) by module and name, for training with Workers; every
+ * thread computes it from its slice's inputs with the engine's `denseHeadsBatchLoss` over
+ * {@linkcode tutorialHeads}.
+ */
+export function tutorialLossSpec(config: TutorialConfig): ParallelLossSpec {
+  return {
+    module: new URL("./model.ts", import.meta.url).href,
+    name: "tutorialLoss",
+    args: [config],
+    batchLoss: denseHeadsBatchLossSpec(tutorialHeads(config)),
+  };
+}
+
+/** Options for {@linkcode generateNotesStateful}: those of `generateNotes`, plus the memory. */
+export interface GenerateNotesStatefulOptions extends GenerateNotesOptions {
+  /**
+   * What the LSTM state remembers: `"carried"` (one step per note; differs from
+   * `generateNotes` from the second note on) or `"window"` (the same notes as
+   * `generateNotes`). See `lib/engine/stateful.ts`.
+   * @default {"carried"}
+   */
+  memory?: StateMemory;
+  /**
+   * How the heads are computed; see `StatefulRunnerOptions.layerMath`.
+   * @default {"js"}
+   */
+  layerMath?: LayerMath;
+}
+
+/**
+ * Generates notes as `generateNotes` (`sample.ts`) does (same options, same sampling, same
+ * random numbers drawn in the same order, same return value), but steps the LSTM once per
+ * note from its carried state (`generateStateful` of `lib/engine/stateful_generation.ts`)
+ * instead of re-reading the whole window.
+ *
+ * With `memory: "carried"` (the default) the first note equals `generateNotes`'s for the
+ * same seed; later notes also depend on notes that have left the window (exactly as feeding
+ * the whole history from a zero state would). With `memory: "window"` every note equals
+ * `generateNotes`'s (up to float rounding of the heads; bit for bit with
+ * `layerMath: "tfjs"` and a `fusedLstm` model).
+ *
+ * @param model a tutorial model (outputs pitch logits `[batch, 128]`, step `[batch, 1]`,
+ *   duration `[batch, 1]`)
+ * @param seedNotes at least `sequenceLength` notes; the last `sequenceLength` start the
+ *   generation (not changed)
+ * @returns only the new notes, `start` counted from the end of nothing (as `generateNotes`)
+ * @throws {Error} as `generateNotes`, and when the model holds a layer that cannot be stepped
+ */
+export function generateNotesStateful(
+  model: tf.LayersModel,
+  seedNotes: NoteFeaturesRow[],
+  options: GenerateNotesStatefulOptions = {},
+): Note[] {
+  const { window, length, random } = checkNoteGeneration(model, seedNotes, options);
+  const encoding = { input: modelInputOf(model), pitchScale: options.pitchScale };
+  const rows = generateStateful(model, runnerRows(window, encoding), {
+    length,
+    pick: ([logits, step, duration]) =>
+      decodeNote(sampleLogits(logits, { ...options, random }), {
+        stepSec: step[0],
+        durationSec: duration[0],
+      }),
+    rowOf: (next) => runnerRows([next], encoding),
+    memory: options.memory,
+    windowLength: window.length,
+    layerMath: options.layerMath,
+    onProgress: options.onProgress,
+  });
+  const out: Note[] = [];
+  for (const next of rows) appendNote(out, next, options.velocity);
+  return out;
 }

@@ -4,7 +4,7 @@
  * logits divided by a temperature (or taken by argmax); step and duration are the regression
  * heads' outputs, clamped to be non-negative.
  *
- * `generateNotes` is that plain loop. `generateNotesStateful` (`fast_sample.ts`) gives the
+ * `generateNotes` is that plain loop. `generateNotesStateful` (`run.ts`) gives the
  * same notes faster by carrying the LSTM state from note to note.
  *
  * @module

@@ -2,13 +2,15 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import {
+  classicLossSpec,
   generateFromClassicRun,
   loadClassicRun,
   readClassicTokens,
   trainClassic,
 } from "../../lib/classic/run.ts";
+import { classicLoss } from "../../lib/classic/model.ts";
 import { learnTokenTiming } from "../../lib/classic/timing.ts";
-import { resolveClassicConfig } from "../../lib/config/config.ts";
+import { defaultClassicConfig, resolveClassicConfig } from "../../lib/config/config.ts";
 import { buildMidi } from "../_helpers.ts";
 import { tinyClassic, writeTinyCorpus } from "../_tiny_runs.ts";
 
@@ -63,4 +65,13 @@ Deno.test('generateFromClassicRun() with generate.timing "learned" plays each to
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+Deno.test("classicLossSpec() names classicLoss of model.ts, with the config", async () => {
+  const config = defaultClassicConfig();
+  const spec = classicLossSpec(config);
+  const module = await import(spec.module);
+  assert.equal(module[spec.name], classicLoss);
+  assert.deepEqual(spec.args, [config]);
+  assert.equal(spec.batchLoss, undefined);
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { buildFastClassicModel } from "../../lib/classic/fast_model.ts";
+import { buildClassicModel } from "../../lib/classic/model.ts";
+import { fastModelOptions } from "../../lib/engine/fast_parts.ts";
 import * as tf from "@tensorflow/tfjs";
 import { classicPresetConfig } from "../../lib/config/classic_presets.ts";
 import { defaultClassicConfig } from "../../lib/config/config.ts";
@@ -64,8 +65,9 @@ Deno.test("sampleToken() names a bad setting", () => {
 /** classic-small with a short window, so generation tests run quickly. */
 function smallModel(vocabSize: number, seed = 0) {
   const model = { ...classicPresetConfig("classic-small"), sequenceLength: 8 };
-  return buildFastClassicModel({ ...defaultClassicConfig(), seed, lstm: "layers", model }, {
+  return buildClassicModel({ ...defaultClassicConfig(), seed, lstm: "layers", model }, {
     vocabSize,
+    ...fastModelOptions("layers"),
   });
 }
 

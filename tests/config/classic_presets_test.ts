@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { buildFastClassicModel } from "../../lib/classic/fast_model.ts";
 import * as tf from "@tensorflow/tfjs";
-import { classicParameterCount } from "../../lib/classic/model.ts";
+import { buildClassicModel, classicParameterCount } from "../../lib/classic/model.ts";
+import { fastModelOptions } from "../../lib/engine/fast_parts.ts";
 import {
   CLASSIC_PRESET_ALIASES,
   CLASSIC_PRESETS,
@@ -103,7 +103,7 @@ Deno.test("every preset's layers, 16 times narrower, build a model with as many 
   for (const name of CLASSIC_PRESETS) {
     const config = narrow(classicPresetConfig(name));
     const run = resolveClassicConfig({ lstm: "layers", model: { ...config, preset: name } });
-    const model = buildFastClassicModel(run, { vocabSize });
+    const model = buildClassicModel(run, { vocabSize, ...fastModelOptions(run.lstm) });
     try {
       assert.equal(model.countParams(), classicParameterCount(config, vocabSize), name);
       assert.deepEqual(

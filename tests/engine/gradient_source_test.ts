@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { classicLossSpec } from "../../lib/classic/fast_model.ts";
+import { classicLossSpec } from "../../lib/classic/run.ts";
 import { defaultClassicConfig } from "../../lib/config/config.ts";
 import { createGradientSource } from "../../lib/engine/gradient_source.ts";
 import type { ParallelLoss } from "../../lib/engine/workers.ts";

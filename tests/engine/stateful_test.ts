@@ -1,19 +1,19 @@
 import assert from "node:assert/strict";
-import { buildFastTutorialModel } from "../../lib/tutorial/fast_model.ts";
-import { buildFastClassicModel } from "../../lib/classic/fast_model.ts";
+import { buildTutorialModel } from "../../lib/tutorial/model.ts";
+import { buildClassicModel } from "../../lib/classic/model.ts";
+import { fastModelOptions } from "../../lib/engine/fast_parts.ts";
 import * as tf from "@tensorflow/tfjs";
 import {
   defaultClassicConfig,
   resolveClassicConfig,
   resolveTutorialConfig,
 } from "../../lib/config/config.ts";
-import { lstmFactory } from "../../lib/engine/fused_lstm.ts";
 import { classicPresetConfig } from "../../lib/config/classic_presets.ts";
 import { generateNotes } from "../../lib/tutorial/sample.ts";
-import { generateNotesStateful } from "../../lib/tutorial/fast_sample.ts";
+import { generateNotesStateful } from "../../lib/tutorial/run.ts";
 import type { NoteFeaturesRow } from "../../lib/tutorial/encode.ts";
 import { generateTokens, sampleToken } from "../../lib/classic/sample.ts";
-import { generateTokensStateful } from "../../lib/classic/fast_sample.ts";
+import { generateTokensStateful } from "../../lib/classic/run.ts";
 import { createStatefulRunner } from "../../lib/engine/stateful.ts";
 import { mulberry32 } from "../../lib/random/random.ts";
 import { sampleLogits } from "../../lib/random/sampling.ts";
@@ -33,7 +33,7 @@ function tutorialModel(kind: "fused" | "layers", input: Input = "scaled"): tf.La
     model: { sequenceLength: SEQ, lstmUnits: 16, input, embeddingSize: 6 },
     lstm: kind,
   });
-  return buildFastTutorialModel(config);
+  return buildTutorialModel(config, fastModelOptions(config.lstm));
 }
 
 /** A small classic model; `bn` adds the classic-bn layers (BatchNormalization, relu). */
@@ -51,9 +51,9 @@ function classicModel(
     lstm: base.lstm.slice(0, 2).map((l) => ({ ...l, units: 12 })),
     denseUnits: 10,
   };
-  const model = buildFastClassicModel({ ...defaultClassicConfig(), seed: 3, model: config }, {
+  const model = buildClassicModel({ ...defaultClassicConfig(), seed: 3, model: config }, {
     vocabSize: 14,
-    lstmLayer: lstmFactory(kind),
+    ...fastModelOptions(kind),
   });
   if (bn) {
     // Moving statistics away from 0 and 1, so inference-mode normalisation matters.
@@ -516,18 +516,19 @@ Deno.test("createStatefulRunner() steps embedding models (two inputs side by sid
 
 Deno.test("createStatefulRunner() single steps on wasm match the sequence path and leak no tensors", async () => {
   await selectBackend({ backend: "wasm", wasmThreads: 1 });
+  const config = resolveTutorialConfig({ seed: 1, model: { input: "scaled" } });
   const tutorial = randomLstmBiases(
-    buildFastTutorialModel(resolveTutorialConfig({ seed: 1, model: { input: "scaled" } })),
+    buildTutorialModel(config, fastModelOptions(config.lstm)),
     5,
   );
   const classic = randomLstmBiases(
-    buildFastClassicModel(
+    buildClassicModel(
       resolveClassicConfig({
         seed: 1,
         lstm: "layers",
         model: { preset: "lstm2x256-cpu", input: "scaled" },
       }),
-      { vocabSize: 20 },
+      { vocabSize: 20, ...fastModelOptions("layers") },
     ),
     6,
   );

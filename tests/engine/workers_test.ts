@@ -1,16 +1,14 @@
 import assert from "node:assert/strict";
-import {
-  buildFastClassicModel,
-  classicLossSpec,
-  fastClassicOptimizer,
-} from "../../lib/classic/fast_model.ts";
-import {
-  buildFastTutorialModel,
-  fastTutorialOptimizer,
-  tutorialLossSpec,
-} from "../../lib/tutorial/fast_model.ts";
+import { classicLossSpec } from "../../lib/classic/run.ts";
+import { tutorialLossSpec } from "../../lib/tutorial/run.ts";
+import { fastModelOptions, fastOptimizer } from "../../lib/engine/fast_parts.ts";
 import * as tf from "@tensorflow/tfjs";
-import { classicLoss, sparseCategoricalCrossentropy } from "../../lib/classic/model.ts";
+import {
+  buildClassicModel,
+  classicLoss,
+  classicOptimizer,
+  sparseCategoricalCrossentropy,
+} from "../../lib/classic/model.ts";
 import { type ClassicModelConfig, classicPresetConfig } from "../../lib/config/classic_presets.ts";
 import {
   type ClassicConfig,
@@ -24,7 +22,7 @@ import {
   withSeededDropout,
 } from "../../lib/engine/seeded_dropout.ts";
 import { tutorialDataset, tutorialWindows } from "../../lib/tutorial/windows.ts";
-import { tutorialLoss } from "../../lib/tutorial/model.ts";
+import { buildTutorialModel, tutorialLoss, tutorialOptimizer } from "../../lib/tutorial/model.ts";
 import { createParallelGradients } from "../../lib/engine/workers.ts";
 import { trainModel } from "../../lib/train/loop.ts";
 import { patternNotes } from "../_helpers.ts";
@@ -78,7 +76,7 @@ function assertClose(actual: tf.NamedTensorMap, expected: Map<string, Float32Arr
 }
 
 Deno.test("gradients() averaged over two slices equal the full batch's gradient (tutorial loss)", async () => {
-  const model = buildFastTutorialModel(config);
+  const model = buildTutorialModel(config, fastModelOptions(config.lstm));
   const batch = 7; // uneven slices: 4 rows here, 3 in the Worker
   const xs = tf.randomUniform([batch, 8, 3], 0, 1, "float32", 11);
   const ys = {
@@ -126,7 +124,7 @@ Deno.test("gradients() averaged over two slices equal the full batch's gradient 
     dropoutAfterDense: 0,
   };
   const run = classicRun(tiny);
-  const model = buildFastClassicModel(run, { vocabSize: vocab });
+  const model = buildClassicModel(run, { vocabSize: vocab, ...fastModelOptions(run.lstm) });
   const xs = tf.randomUniform([6, 6, 1], 0, 1, "float32", 21);
   const ys = tf.tensor1d([0, 3, 5, 7, 9, 10], "int32");
   const expected = fullGradients(
@@ -156,14 +154,14 @@ Deno.test("gradients() averaged over two slices equal the full batch's gradient 
 
 Deno.test("trainModel() with workers: 2 reduces the loss like one thread, leaks no tensors and ends its Worker", async () => {
   const run = async (workers: number) => {
-    const model = buildFastTutorialModel(config);
+    const model = buildTutorialModel(config, fastModelOptions(config.lstm));
     const before = tf.memory().numTensors;
     const result = await trainModel(
       model,
       tutorialDataset(index, { ...windowing, seed: 1 }),
       {
         loss: tutorialLoss(config),
-        optimizer: fastTutorialOptimizer(config),
+        optimizer: fastOptimizer(tutorialOptimizer(config)),
         epochs: 4,
         workers,
         parallel: { loss: tutorialLossSpec(config) },
@@ -208,14 +206,14 @@ Deno.test("trainModel() with workers: 2 and dropout repeats its losses for the s
   const run = async (workerSeed: number) => {
     const seeds = dropoutSeeds(5);
     const config = classicRun(tiny);
-    const model = buildFastClassicModel(config, {
+    const model = buildClassicModel(config, {
       vocabSize: vocab,
-      lstmLayer: withSeededDropout(fusedLstm, seeds),
+      ...fastModelOptions(withSeededDropout(fusedLstm, seeds)),
     });
     seedDropoutLayers(model, seeds);
     const result = await trainModel(model, batches(), {
       loss: classicLoss(config),
-      optimizer: fastClassicOptimizer(config),
+      optimizer: fastOptimizer(classicOptimizer(config)),
       epochs: 2,
       workers: 2,
       parallel: { loss: classicLossSpec(config), seed: workerSeed },
@@ -231,12 +229,12 @@ Deno.test("trainModel() with workers: 2 and dropout repeats its losses for the s
 });
 
 Deno.test("trainModel() with workers: 2 and no parallel.loss says what is missing", async () => {
-  const model = buildFastTutorialModel(config);
+  const model = buildTutorialModel(config, fastModelOptions(config.lstm));
   try {
     await assert.rejects(
       trainModel(model, tutorialDataset(index, windowing), {
         loss: tutorialLoss(config),
-        optimizer: fastTutorialOptimizer(config),
+        optimizer: fastOptimizer(tutorialOptimizer(config)),
         epochs: 1,
         workers: 2,
       }),
@@ -248,7 +246,7 @@ Deno.test("trainModel() with workers: 2 and no parallel.loss says what is missin
 });
 
 Deno.test("createParallelGradients() rejects a worker count that is not a positive integer", async () => {
-  const model = buildFastTutorialModel(config);
+  const model = buildTutorialModel(config, fastModelOptions(config.lstm));
   try {
     await assert.rejects(
       createParallelGradients(model, { workers: 0, loss: tutorialLossSpec(config) }),

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { buildFastTutorialModel, fastTutorialOptimizer } from "../../lib/tutorial/fast_model.ts";
+import { fastModelOptions, fastOptimizer } from "../../lib/engine/fast_parts.ts";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { resolveTutorialConfig } from "../../lib/config/config.ts";
 import { tutorialDataset, tutorialWindows } from "../../lib/tutorial/windows.ts";
-import { tutorialLoss } from "../../lib/tutorial/model.ts";
+import { buildTutorialModel, tutorialLoss, tutorialOptimizer } from "../../lib/tutorial/model.ts";
 import { loadModel } from "../../lib/io/model_files.ts";
 import {
   type BatchLossFunction,
@@ -29,10 +29,10 @@ const files = [{ path: "pattern.mid", notes: patternNotes(200) }];
 const index = tutorialWindows(files, windowing);
 
 Deno.test("trainModel() halves the loss on a learnable repeating sequence", async () => {
-  const model = buildFastTutorialModel(config);
+  const model = buildTutorialModel(config, fastModelOptions(config.lstm));
   const result = await trainModel(model, tutorialDataset(index, { ...windowing, seed: 1 }), {
     loss: tutorialLoss(config),
-    optimizer: fastTutorialOptimizer(config),
+    optimizer: fastOptimizer(tutorialOptimizer(config)),
     epochs: 12,
   });
   const loss = result.history.loss;
@@ -48,7 +48,7 @@ Deno.test("trainModel() halves the loss on a learnable repeating sequence", asyn
 Deno.test("trainModel() writes best-only checkpoints that load with identical predictions", async () => {
   const dir = tempDir();
   try {
-    const model = buildFastTutorialModel(config);
+    const model = buildTutorialModel(config, fastModelOptions(config.lstm));
     const seen: EpochInfo[] = [];
     const x = tf.randomNormal([4, 8, 3], 0, 1, "float32", 3);
     const predict = (m: tf.LayersModel) =>
@@ -56,7 +56,7 @@ Deno.test("trainModel() writes best-only checkpoints that load with identical pr
     let atCheckpoint: number[][] = [];
     const result = await trainModel(model, tutorialDataset(index, { ...windowing, seed: 1 }), {
       loss: tutorialLoss(config),
-      optimizer: fastTutorialOptimizer(config),
+      optimizer: fastOptimizer(tutorialOptimizer(config)),
       epochs: 3,
       checkpoint: { dir, template: "ckpt-{epoch:02d}-{loss:.4f}", metadata: { note: "test" } },
       onEpochEnd: (info) => {
@@ -81,7 +81,7 @@ Deno.test("trainModel() writes best-only checkpoints that load with identical pr
 });
 
 Deno.test("trainModel() stops early after `patience` epochs without improvement and restores the best", async () => {
-  const model = buildFastTutorialModel(config);
+  const model = buildTutorialModel(config, fastModelOptions(config.lstm));
   // A learning rate of 0 never improves after the first epoch.
   const result = await trainModel(
     model,
@@ -99,7 +99,7 @@ Deno.test("trainModel() stops early after `patience` epochs without improvement 
 });
 
 Deno.test("trainModel() logs validation losses as val_* and names an unknown monitor", async () => {
-  const model = buildFastTutorialModel(config);
+  const model = buildTutorialModel(config, fastModelOptions(config.lstm));
   const val = tutorialWindows(
     [{ path: "v.mid", notes: patternNotes(40, [50, 52, 53]) }],
     windowing,
@@ -109,7 +109,7 @@ Deno.test("trainModel() logs validation losses as val_* and names an unknown mon
     tutorialDataset(index, { ...windowing, maxBatches: 2 }),
     {
       loss: tutorialLoss(config),
-      optimizer: fastTutorialOptimizer(config),
+      optimizer: fastOptimizer(tutorialOptimizer(config)),
       epochs: 1,
       validation: tutorialDataset(val, { ...windowing, shuffleBuffer: 0 }),
       monitor: "val_loss",
@@ -127,7 +127,7 @@ Deno.test("trainModel() logs validation losses as val_* and names an unknown mon
   await assert.rejects(
     trainModel(model, tutorialDataset(index, { ...windowing, maxBatches: 1 }), {
       loss: tutorialLoss(config),
-      optimizer: fastTutorialOptimizer(config),
+      optimizer: fastOptimizer(tutorialOptimizer(config)),
       epochs: 1,
       monitor: "accuracy",
     }),
@@ -137,10 +137,10 @@ Deno.test("trainModel() logs validation losses as val_* and names an unknown mon
 });
 
 Deno.test("trainModel() does not leak tensors across epochs", async () => {
-  const model = buildFastTutorialModel(config);
+  const model = buildTutorialModel(config, fastModelOptions(config.lstm));
   const data = tutorialDataset(index, { ...windowing, maxBatches: 3 });
   // One optimiser for both calls: its slots are made once, in the first.
-  const optimizer = fastTutorialOptimizer(config);
+  const optimizer = fastOptimizer(tutorialOptimizer(config));
   await trainModel(model, data, {
     loss: tutorialLoss(config),
     optimizer,

@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
-import { buildFastTutorialModel } from "../../lib/tutorial/fast_model.ts";
+import { fastModelOptions } from "../../lib/engine/fast_parts.ts";
 import * as tf from "@tensorflow/tfjs";
 import { resolveTutorialConfig } from "../../lib/config/config.ts";
 import { generateNotes, predictNextNote } from "../../lib/tutorial/sample.ts";
+import { buildTutorialModel } from "../../lib/tutorial/model.ts";
 import { mulberry32 } from "../../lib/random/random.ts";
 import { patternNotes } from "../_helpers.ts";
 
 await tf.setBackend("cpu");
 
 const config = resolveTutorialConfig({ model: { sequenceLength: 8, lstmUnits: 16 } });
-const model = buildFastTutorialModel(config);
+const model = buildTutorialModel(config, fastModelOptions(config.lstm));
 // Push the step and duration heads negative so the clamp is exercised.
 const stepBias = model.getLayer("step").getWeights()[1];
 model.getLayer("step").setWeights([

@@ -1,71 +1,18 @@
 import assert from "node:assert/strict";
-import { buildFastTutorialModel } from "../../lib/tutorial/fast_model.ts";
 import * as tf from "@tensorflow/tfjs";
 import { resolveTutorialConfig } from "../../lib/config/config.ts";
 import { noteWindowInputs } from "../../lib/tutorial/encode.ts";
+import { buildTutorialModel, tutorialLoss } from "../../lib/tutorial/model.ts";
+import { tutorialHeads } from "../../lib/tutorial/run.ts";
+import { fastModelOptions } from "../../lib/engine/fast_parts.ts";
 import {
-  mseWithPositivePressure,
-  sparseCategoricalCrossentropyFromLogits,
-  tutorialLoss,
-} from "../../lib/tutorial/model.ts";
-import {
-  mseWithPositivePressureTyped,
-  sparseCrossentropyFromLogitsTyped,
-  tutorialBatchLoss,
-} from "../../lib/tutorial/fast_loss.ts";
+  denseHeadsBatchLoss,
+  denseHeadsBatchLossSpec,
+  type HeadLoss,
+} from "../../lib/engine/heads_batch_loss.ts";
 import { assertClose } from "../_helpers.ts";
 
 await tf.setBackend("cpu");
-
-/** The value and the gradient with respect to `pred` of a tensor loss, as typed arrays. */
-function tensorLossAndGrad(
-  loss: (target: tf.Tensor, pred: tf.Tensor) => tf.Scalar,
-  target: tf.Tensor,
-  pred: tf.Tensor,
-): { value: number; grad: Float32Array } {
-  const { value, grads } = tf.tidy(() => {
-    const v = tf.variable(pred);
-    const out = tf.variableGrads(() => loss(target, v), [v]);
-    return { value: tf.keep(out.value), grads: tf.keep(out.grads[v.name]) };
-  });
-  return { value: value.dataSync()[0], grad: grads.dataSync() as Float32Array };
-}
-
-Deno.test("mseWithPositivePressureTyped() gives the tensor loss's value and gradient", () => {
-  const pred = Float32Array.of(0.5, -0.2, 2, -1.5, 0.25);
-  const target = Float32Array.of(1, 0, 2, 0.5, 0.1);
-  const grad = new Float32Array(5);
-  const value = mseWithPositivePressureTyped({ pred, target, grad, rows: 5, cols: 1 });
-  const expected = tensorLossAndGrad(
-    mseWithPositivePressure,
-    tf.tensor2d(target, [5, 1]),
-    tf.tensor2d(pred, [5, 1]),
-  );
-  assertClose(value, expected.value, 1e-6, "value");
-  grad.forEach((g, i) => assertClose(g, expected.grad[i], 1e-6, `grad[${i}]`));
-});
-
-Deno.test("sparseCrossentropyFromLogitsTyped() gives the tensor loss's value and gradient", () => {
-  const rows = 4;
-  const classes = 6;
-  const logits = Float32Array.from({ length: rows * classes }, (_, i) => Math.sin(i * 1.7) * 3);
-  const labels = Float32Array.of(0, 5, 2, 2);
-  const grad = new Float32Array(rows * classes);
-  const value = sparseCrossentropyFromLogitsTyped({
-    pred: logits,
-    target: labels,
-    grad,
-    rows,
-    cols: classes,
-  });
-  const expected = tensorLossAndGrad(
-    sparseCategoricalCrossentropyFromLogits,
-    tf.tensor1d(labels, "int32"),
-    tf.tensor2d(logits, [rows, classes]),
-  );
-  assertClose(value, expected.value, 1e-5, "value");
-  grad.forEach((g, i) => assertClose(g, expected.grad[i], 1e-6, `grad[${i}]`));
-});
 
 /** A small fused tutorial model and one batch for it. */
 function smallBatch(input: "scaled" | "embedding" = "scaled", dropout = 0) {
@@ -74,7 +21,7 @@ function smallBatch(input: "scaled" | "embedding" = "scaled", dropout = 0) {
     seed: 3,
     model: { sequenceLength: 6, lstmUnits: 8, input, embeddingSize: 4, dropout },
   });
-  const model = buildFastTutorialModel(config);
+  const model = buildTutorialModel(config, fastModelOptions(config.lstm));
   const batch = 5;
   const raw = Float32Array.from({ length: batch * 6 * 3 }, (_, i) => (Math.cos(i) + 1) / 2);
   // Raw pitches for the embedding: 0..127.
@@ -89,16 +36,17 @@ function smallBatch(input: "scaled" | "embedding" = "scaled", dropout = 0) {
 }
 
 for (const [input, dropout] of [["scaled", 0], ["embedding", 0], ["embedding", 0.5]] as const) {
-  Deno.test(`tutorialBatchLoss() gives tutorialLoss's values and gradients on the model's outputs (${input}, dropout ${dropout})`, () => {
+  Deno.test(`denseHeadsBatchLoss() over tutorialHeads gives tutorialLoss's values and gradients on the model's outputs (${input}, dropout ${dropout})`, () => {
     const { config, model, xs, ys } = smallBatch(input, dropout);
     const lossWeights = { pitch: 0.05, step: 1, duration: 2 };
     const weighted = { ...config, model: { ...config.model, lossWeights } };
     const plain = tutorialLoss(weighted);
-    const fused = tutorialBatchLoss(model, weighted);
+    const fused = denseHeadsBatchLoss(model, tutorialHeads(weighted));
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
     for (const training of [true, false]) {
       const expected = plain(ys, model.apply(xs, { training }) as tf.Tensor[]);
       const actual = fused(xs, ys, training);
+      assert.deepEqual(Object.keys(actual), Object.keys(expected), "the same parts, in order");
       for (const name of Object.keys(expected)) {
         assertClose(
           actual[name].dataSync()[0],
@@ -126,10 +74,33 @@ for (const [input, dropout] of [["scaled", 0], ["embedding", 0], ["embedding", 0
   });
 }
 
-Deno.test("tutorialBatchLoss() refuses a pitch label outside 0..127, naming it", () => {
+Deno.test("denseHeadsBatchLoss() refuses a class id outside the head's width, naming the head", () => {
   const { config, model, xs, ys } = smallBatch();
-  const loss = tutorialBatchLoss(model, config);
+  const loss = denseHeadsBatchLoss(model, tutorialHeads(config));
   const bad = { ...ys, pitch: tf.tensor1d([60, 128, 1, 2, 3], "int32") };
   assert.throws(() => loss(xs, bad, false), /expected pitch labels 0\.\.127, got 128 at row 1/);
+  const { pitch: _, ...missing } = ys;
+  assert.throws(() => loss(xs, missing, false), /expected a target "pitch", got none/);
   model.dispose();
+});
+
+Deno.test("denseHeadsBatchLoss() refuses a head that is not a linear Dense layer, or an unknown loss kind", () => {
+  const { model } = smallBatch();
+  assert.throws(
+    () =>
+      denseHeadsBatchLoss(model, [{ name: "lstm", kind: "mseWithPositivePressure", weight: 1 }]),
+    /expected head "lstm" to be a linear Dense layer, got FusedLSTM/,
+  );
+  const unknown = { name: "step", kind: "hinge", weight: 1 } as unknown as HeadLoss;
+  assert.throws(() => denseHeadsBatchLoss(model, [unknown]), /head "step".*got "hinge"/);
+  model.dispose();
+});
+
+Deno.test("denseHeadsBatchLossSpec() names denseHeadsBatchLoss of its module with the heads", async () => {
+  const heads = tutorialHeads(resolveTutorialConfig());
+  const spec = denseHeadsBatchLossSpec(heads);
+  const module = await import(spec.module);
+  assert.equal(module[spec.name], denseHeadsBatchLoss);
+  assert.deepEqual(spec.args, [heads]);
+  assert.deepEqual(JSON.parse(JSON.stringify(spec.args)), [heads], "plain JSON for Workers");
 });
