@@ -15,10 +15,12 @@
  * - `midi-lstm/random`: mulberry32, derived seeds, the sampling rule, the seed window
  * - `midi-lstm/config`: the typed config, its table and differences, the presets, upgrades
  * - `midi-lstm/io`: atomic files, model files, run folders and their lock, provenance
- * - `midi-lstm/engine`: the speed: fused LSTM, kernels, BLAS, the stateful runner, Workers
- * - `midi-lstm/train`: the loop's callbacks and controls, resume, accuracy, n-grams
- * - `midi-lstm/tutorial`, `midi-lstm/classic`: each family whole: its run, baselines, timing,
- *   fast paths
+ * - `midi-lstm/engine`: the speed: fused LSTM, fused Adam, batch losses, kernels, BLAS, the
+ *   stateful runner and its generation loop, the gradient source, Workers
+ * - `midi-lstm/train`: the family interface, the windowing both families share, the loop with
+ *   its callbacks and controls, resume, accuracy, n-grams
+ * - `midi-lstm/tutorial`, `midi-lstm/classic`: each family whole: its lesson, its run (with the
+ *   engine's fast parts plugged in), baselines, timing
  * - `midi-lstm/workflow`: the steps, and the baselines a run is compared with
  * - `midi-lstm/judge`: metrics, the copy check, evaluation, sweeps
  * - `midi-lstm/notebook`: figures, tables, audio, the player, checks, the notebook session
@@ -51,7 +53,6 @@ export {
   FEATURES,
   gatherTutorialBatch,
   generateNotes,
-  modelSummaryRows,
   mseWithPositivePressure,
   notesInputs,
   notesToFeatures,
@@ -66,7 +67,6 @@ export {
 export type {
   BuildTutorialModelOptions,
   GenerateNotesOptions,
-  LayerSummary,
   NoteFeatures,
   NoteFeaturesRow,
   NotesInputOptions,

@@ -57,7 +57,6 @@ export const classicFamily: ModelFamily<ClassicConfig, TokenFolder, ClassicData,
     classicDataset(data.train, {
       batchSize: config.model.batchSize,
       // The classic family shuffles every window at once (a full permutation each epoch).
-      shuffleBuffer: Infinity,
       seed: config.seed,
       ...options,
     }),

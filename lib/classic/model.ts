@@ -209,9 +209,9 @@ export function buildClassicModel(
 }
 
 /**
- * A classic model's optimiser: `tf.train.rmsprop` or `tf.train.adam` at its learning rate, as
- * the config says (a run trains with it through `fastOptimizer` of `lib/engine/fast_parts.ts`:
- * the same updates, Adam's each variable's in one loop).
+ * A classic model's optimiser: `tf.train.rmsprop` or `tf.train.adam`, as `model.optimizer`
+ * says, at `model.learningRate` (a run trains with it through `fastOptimizer` of
+ * `lib/engine/fast_parts.ts`: the same update, Adam's in a loop per variable).
  */
 export function classicOptimizer(config: ClassicConfig): tf.Optimizer {
   const { optimizer, learningRate } = config.model;

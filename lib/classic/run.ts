@@ -248,7 +248,6 @@ async function trainInRunFolder(
     // seed and the epoch; a resumed run's first pass is epoch fromEpoch.
     classicDataset(data.train, {
       batchSize,
-      shuffleBuffer: Infinity,
       seed: config.seed,
       epoch: fromEpoch,
       maxBatches: config.train.maxBatchesPerEpoch,

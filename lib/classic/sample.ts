@@ -6,7 +6,9 @@
  * repeats itself; sampling with a temperature (the model's probabilities as logits, divided by
  * T) keeps to likely tokens while still varying. Sampling is seeded, so the same seed gives
  * the same piece. `generateTokens` is the plain loop; `generateTokensStateful`
- * (`run.ts`) gives the same tokens faster by carrying the LSTM states.
+ * (`run.ts`) is faster: it carries the LSTM states from token to token, so by default later
+ * tokens also remember tokens that have left the window (with `memory: "window"` it gives
+ * exactly these tokens).
  *
  * @module
  */

@@ -181,9 +181,10 @@ export function gatherClassicBatch(
 /**
  * The classic input pipeline: window numbers -> shuffle -> batch -> gather -> prefetch
  * (`windowDataset` of `lib/train/windows.ts` with {@linkcode gatherClassicBatch}). Each
- * element is a {@linkcode ClassicBatch}, as `model.fitDataset` expects with `classicLoss`
+ * element is a {@linkcode ClassicBatch}, as `trainModel` expects with `classicLoss(config)`
  * from `lib/classic/model.ts`. Each iteration is one epoch with its own seeded order (see
- * `seed` and `epoch`); a run shuffles all windows (`shuffleBuffer: Infinity`).
+ * `seed` and `epoch`). Unless `shuffleBuffer` says otherwise, every window is in the shuffle
+ * buffer, so each epoch is a full permutation (the sources' `model.fit(..., shuffle=True)`).
  *
  * @throws {Error} naming `batchSize` when it is not a positive integer
  *
@@ -212,6 +213,6 @@ export function classicDataset(
   return windowDataset(
     index,
     (i, windows) => gatherClassicBatch(i, windows) as unknown as tf.TensorContainer,
-    options,
+    { shuffleBuffer: Infinity, ...options },
   );
 }

@@ -104,7 +104,7 @@ const MEMORY_DATA: Record<Family, (c: MemoryCase, sample: () => void) => Promise
     sample();
     const index = classicWindows(ids, { vocabSize: vocab.tokens.length, sequenceLength: 100 });
     // As a run shuffles: every window in one buffer.
-    const dataset = classicDataset(index, { batchSize: 64, seed: 1, shuffleBuffer: Infinity });
+    const dataset = classicDataset(index, { batchSize: 64, seed: 1 });
     return { windows: index.count, units, dataset };
   },
 };

@@ -2,8 +2,10 @@
  * The fast parts a run swaps into a family's lesson, behind the lesson's own interfaces:
  * {@linkcode fastModelOptions} for its `build*Model` (the LSTM the config names, the fast
  * seeded orthogonal recurrent kernels) and {@linkcode fastOptimizer} for its optimiser (the
- * fused Adam update in place of `tf.train.adam`'s). The same seed gives the same weights, and
- * the same gradients the same updates (within float32 rounding), as the lesson's parts.
+ * fused Adam update in place of `tf.train.adam`'s). The fused LSTM holds the same weights as
+ * `tf.layers.lstm` and the fused Adam makes the same updates (within float32 rounding); the
+ * recurrent kernels are orthogonal like tfjs's own initialiser's but drawn differently
+ * (`initRecurrentOrthogonal`, much faster), the same for the same seed in every run.
  *
  * @module
  */
@@ -23,8 +25,9 @@ export interface FastModelOptions {
 /**
  * The build options of a run's model: LSTM layers from `lstm` (a config's `lstm` setting,
  * `"layers"` or `"fused"`, or a factory such as one that seeds dropout), and recurrent kernels
- * filled by `initRecurrentOrthogonal` (the lesson's models fill them from the same seed, so
- * every run keeps the weights it had).
+ * filled by `initRecurrentOrthogonal` from the config's seed (as every run has been built, so
+ * a seed gives the weights it always gave; tfjs's own orthogonal initialiser, the lesson's
+ * default, draws other kernels and takes seconds at 128 units).
  *
  * @example
  * ```ts

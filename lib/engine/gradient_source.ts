@@ -115,8 +115,8 @@ export async function createGradientSource(
   }
   if (!options.parallel?.loss) {
     throw new Error(
-      `workers: ${workers} needs parallel.loss, the loss by module and name ` +
-        "(tutorialLossSpec(config) or classicLossSpec(config))",
+      `workers: ${workers} needs parallel.loss: the loss as a module URL, an export name and ` +
+        "its arguments, for the Workers to import",
     );
   }
   const parallel = await createParallelGradients(model, { workers, ...options.parallel });

@@ -1,6 +1,7 @@
 /**
- * A model's layers by shape, so a model put together by hand in a notebook cell can be
- * compared with the one `lib/` builds: same output shapes, same weight shapes, same
+ * A model's layers as table rows: {@linkcode modelSummaryRows}, Keras's `model.summary()` for
+ * either family, and {@linkcode layerShapes}, by shape, so a model put together by hand in a
+ * notebook cell can be compared with the one `lib/` builds: same output shapes, same weight shapes, same
  * parameter counts, layer by layer. Names and layer classes are left out on purpose: the
  * hand-built model uses `tf.layers.lstm` where `lib/` may use its fused LSTM, which has the
  * same weights and computes the same function faster.
@@ -32,4 +33,22 @@ export function layerShapes(model: tf.LayersModel): LayerShape[] {
       weightShapes: layer.weights.map((w) => shape(w.shape)).join(" "),
       params: layer.countParams(),
     }));
+}
+
+/** One row of a model summary. */
+export interface LayerSummary {
+  layer: string;
+  type: string;
+  outputShape: string;
+  params: number;
+}
+
+/** The model's layers as table rows (name, type, output shape, parameter count). */
+export function modelSummaryRows(model: tf.LayersModel): LayerSummary[] {
+  return model.layers.map((l) => ({
+    layer: l.name,
+    type: l.getClassName(),
+    outputShape: JSON.stringify(l.outputShape).replaceAll("null", "batch"),
+    params: l.countParams(),
+  }));
 }

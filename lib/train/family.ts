@@ -36,6 +36,12 @@ export interface FamilyDatasetOptions {
    * @default {null}
    */
   maxBatches?: number | null;
+  /**
+   * The epoch of the dataset's first pass, whose seeded order it draws (each later pass is
+   * the next epoch); a run resumed after `n` epochs passes `n`.
+   * @default {0}
+   */
+  epoch?: number;
 }
 
 /** Options for {@linkcode ModelFamily.buildModel}. */

@@ -1,10 +1,11 @@
 /**
  * Training: one loop over a `tf.data` pipeline. Each epoch runs every batch through one
  * optimiser step, measures the held-out batches, records its logs in the history, and calls
- * its hooks: a best-only checkpoint named by epoch and loss and early stopping that restores
- * the best weights (`callbacks.ts`), the resumable state (`resume.ts`) and the caller's
- * callbacks. A `signal`, a time budget or a stop file stop it at the next batch, dropping the
- * unfinished epoch (`controls.ts`).
+ * its hooks (`_hooks.ts`, set up in `_setup.ts`): a best-only checkpoint named by epoch and
+ * loss and early stopping that restores the best weights (made in `callbacks.ts`), the
+ * resumable state (`resume.ts`) and the caller's callbacks. A `signal`, a time budget or a
+ * stop file (`controls.ts`, watched in `_stop.ts`) stop it at the next batch, dropping the
+ * unfinished epoch. The running means and the held-out pass are in `_epoch_logs.ts`.
  *
  * The loop is written out (rather than `model.fitDataset`) so validation losses of
  * multi-output models are reported correctly, and so checkpoints are written atomically.
@@ -35,6 +36,7 @@ export type {
  *
  * @example Two epochs of a one-layer model on one batch
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
  *
  * await tf.setBackend("cpu");
@@ -47,7 +49,8 @@ export type {
  *   optimizer: tf.train.sgd(0.1),
  *   epochs: 2,
  * });
- * console.log(result.history.epoch, result.history.loss.length); // [1, 2] 2
+ * assert.deepEqual(result.history.epoch, [1, 2]); // one entry per epoch, numbered from 1
+ * assert.ok(result.history.loss[1] < result.history.loss[0]); // the loss fell
  * ```
  *
  * @param model a model; compiled, unless `options.optimizer` is given

@@ -281,7 +281,9 @@ export type GatherBatch<I extends WindowIndex> = (
  * The input pipeline of both families: each epoch's order ({@linkcode epochOrder}) ->
  * batches of window numbers -> `gather` -> prefetch. Each iteration of the dataset is one
  * epoch; its elements are what `gather` makes (`{xs, ys}`, as `model.fitDataset` and
- * `trainModel` expect).
+ * `trainModel` expect). The dataset counts its passes: every new iteration (a
+ * `forEachAsync`, a `take(1).toArray()`) draws the next epoch's order, so preview batches
+ * with a dataset of their own, not the one you train with.
  *
  * @param index windows from {@linkcode windowIndex} or a family's windows
  * @param gather the family's batch of windows as tensors

@@ -139,24 +139,6 @@ export function tutorialOptimizer(config: TutorialConfig): tf.Optimizer {
   return tf.train.adam(config.model.learningRate);
 }
 
-/** One row of a model summary. */
-export interface LayerSummary {
-  layer: string;
-  type: string;
-  outputShape: string;
-  params: number;
-}
-
-/** The model's layers as table rows (name, type, output shape, parameter count). */
-export function modelSummaryRows(model: tf.LayersModel): LayerSummary[] {
-  return model.layers.map((l) => ({
-    layer: l.name,
-    type: l.getClassName(),
-    outputShape: JSON.stringify(l.outputShape).replaceAll("null", "batch"),
-    params: l.countParams(),
-  }));
-}
-
 /**
  * Mean over the batch of `(y - p)^2 + 10 * max(-p, 0)`.
  *

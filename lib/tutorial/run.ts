@@ -13,10 +13,10 @@
  * weights/<run>/model/             the final (best) model: model.json + weights.bin
  * ```
  *
- * One `config.seed` drives weight initialisation, the split, the shuffle of every epoch,
- * the seed window and sampling (the tutorial model has no dropout layer; dropout set on its LSTM
- * would draw from the same seed), so the same config on
- * the same backend gives the same losses and the same generated notes.
+ * One `config.seed` drives weight initialisation, the split, the shuffle of every epoch, the
+ * dropout masks (`model.dropout`, a fresh seeded mask per batch), the seed window and
+ * sampling, so the same config on the same backend gives the same losses and the same
+ * generated notes.
  *
  * The run trains and generates with the engine's fast parts behind the lesson's interfaces:
  * the model of `model.ts` built with `fastModelOptions`, its optimiser through

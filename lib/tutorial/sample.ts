@@ -4,8 +4,9 @@
  * logits divided by a temperature (or taken by argmax); step and duration are the regression
  * heads' outputs, clamped to be non-negative.
  *
- * `generateNotes` is that plain loop. `generateNotesStateful` (`run.ts`) gives the
- * same notes faster by carrying the LSTM state from note to note.
+ * `generateNotes` is that plain loop. `generateNotesStateful` (`run.ts`) is faster: it
+ * carries the LSTM state from note to note, so by default later notes also remember notes
+ * that have left the window (with `memory: "window"` it gives exactly these notes).
  *
  * @module
  */

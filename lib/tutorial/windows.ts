@@ -68,7 +68,8 @@ export interface TutorialWindowIndex extends WindowIndex<Float32Array> {
 
 /**
  * Indexes every window of `sequenceLength` notes that has a following note to predict, within
- * each file. Files shorter than `sequenceLength + 1` notes give no windows. Nothing is copied.
+ * each file. Files shorter than `sequenceLength + 1` notes give no windows. Nothing is copied
+ * per window.
  *
  * @throws {Error} naming `sequenceLength` when it is not a positive integer, or when no file is
  *   long enough to give a single window

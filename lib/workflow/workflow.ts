@@ -315,6 +315,12 @@ export interface TrainingDatasetOptions {
    * @default {null}
    */
   maxBatches?: number | null;
+  /**
+   * The epoch of the dataset's first pass, whose seeded order it draws (each later pass is
+   * the next epoch); a run resumed after `n` epochs passes `n`.
+   * @default {0}
+   */
+  epoch?: number;
 }
 
 /** The training `tf.data` pipeline of either family: elements `{xs, ys}`. */
