@@ -146,7 +146,11 @@ export function buildClassicModel(
   const seed = config.seed;
   const lstmLayer = options.lstmLayer ?? ((cfg) => tf.layers.lstm(cfg));
   const counters: Record<string, number> = {};
-  const name = (kind: string) => `${kind}_${(counters[kind] = (counters[kind] ?? 0) + 1)}`;
+  // Keras's layer names: lstm_1, lstm_2, dropout_1, ...
+  const name = (kind: string) => {
+    counters[kind] = (counters[kind] ?? 0) + 1;
+    return `${kind}_${counters[kind]}`;
+  };
   let k = 0;
   const glorot = () => tf.initializers.glorotUniform({ seed: seed + 10 * ++k });
 

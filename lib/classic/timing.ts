@@ -59,7 +59,7 @@ export function learnTokenTiming(
   const allSteps: number[] = [];
   const allDurations: number[] = [];
   for (const { path } of files) {
-    let events;
+    let events: ReturnType<typeof midiToTokenEvents>;
     try {
       events = midiToTokenEvents(parseMidi(Deno.readFileSync(path), path), {
         instrument: config.data.instrument,
@@ -67,7 +67,7 @@ export function learnTokenTiming(
         convention: config.tokens.convention,
       });
     } catch {
-      continue;
+      continue; // a file that does not read gives no timing (the corpus reader reports it)
     }
     events.forEach((e, i) => {
       const push = (m: Map<string, number[]>, v: number) => {

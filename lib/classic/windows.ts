@@ -210,9 +210,5 @@ export function classicDataset(
   index: ClassicWindowIndex,
   options: WindowDatasetOptions = {},
 ): tf.data.Dataset<tf.TensorContainer> {
-  return windowDataset(
-    index,
-    (i, windows) => gatherClassicBatch(i, windows) as unknown as tf.TensorContainer,
-    { shuffleBuffer: Infinity, ...options },
-  );
+  return windowDataset(index, gatherClassicBatch, { shuffleBuffer: Infinity, ...options });
 }

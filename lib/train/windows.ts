@@ -97,25 +97,11 @@ export function windowIndex<S extends StepArray>(
     throw new Error(`sequenceLength: expected a positive integer, got ${sequenceLength}`);
   }
   const lengths = sequences.map((s) => Math.floor(s.length / width));
-  let joined: S[];
-  let fileOf: (seq: number, step: number) => number;
-  if (options.crossFiles && sequences.length > 0) {
-    const all = new (sequences[0].constructor as new (n: number) => S)(
-      sequences.reduce((n, s) => n + s.length, 0),
-    );
-    const owner = new Int32Array(all.length / width);
-    let at = 0;
-    sequences.forEach((s, f) => {
-      all.set(s, at * width);
-      owner.fill(f, at, at + lengths[f]);
-      at += lengths[f];
-    });
-    joined = [all];
-    fileOf = (_, step) => owner[step];
-  } else {
-    joined = [...sequences];
-    fileOf = (seq) => seq;
-  }
+  // With crossFiles: one sequence of every file's steps, and the file each step came from.
+  const crossed = options.crossFiles && sequences.length > 0
+    ? joinSequences(sequences, lengths, width)
+    : null;
+  const joined = crossed ? [crossed.steps] : [...sequences];
   const perSequence = joined.map((s) => Math.max(0, Math.floor(s.length / width) - sequenceLength));
   const count = perSequence.reduce((a, b) => a + b, 0);
   if (count === 0 && sequences.length > 0) {
@@ -130,16 +116,35 @@ export function windowIndex<S extends StepArray>(
   }
   const sequence = new Int32Array(count);
   const offset = new Int32Array(count);
-  const file = options.crossFiles ? new Int32Array(count) : sequence;
+  const file = new Int32Array(count);
   let w = 0;
   perSequence.forEach((n, s) => {
     for (let i = 0; i < n; i++, w++) {
       sequence[w] = s;
       offset[w] = i;
-      file[w] = fileOf(s, i);
+      file[w] = crossed ? crossed.fileOfStep[i] : s;
     }
   });
   return { sequences: joined, width, sequence, offset, file, count, sequenceLength };
+}
+
+/** Every sequence's steps one after another, and the index of the file of each step. */
+function joinSequences<S extends StepArray>(
+  sequences: readonly S[],
+  lengths: readonly number[],
+  width: number,
+): { steps: S; fileOfStep: Int32Array } {
+  // A new array of the sequences' own type (Float32Array or Int32Array).
+  const Typed = sequences[0].constructor as new (length: number) => S;
+  const steps = new Typed(sequences.reduce((n, s) => n + s.length, 0));
+  const fileOfStep = new Int32Array(steps.length / width);
+  let at = 0;
+  sequences.forEach((s, f) => {
+    steps.set(s, at * width);
+    fileOfStep.fill(f, at, at + lengths[f]);
+    at += lengths[f];
+  });
+  return { steps, fileOfStep };
 }
 
 /**
@@ -271,11 +276,10 @@ export interface WindowDatasetOptions extends EpochOrderOptions {
   prefetch?: number;
 }
 
-/** Makes the tensors of one batch from window numbers; the caller disposes them. */
-export type GatherBatch<I extends WindowIndex> = (
-  index: I,
-  windows: Int32Array,
-) => tf.TensorContainer;
+/**
+ * Makes the tensors of one batch (`{xs, ys}`) from window numbers; the caller disposes them.
+ */
+export type GatherBatch<I extends WindowIndex> = (index: I, windows: Int32Array) => object;
 
 /**
  * The input pipeline of both families: each epoch's order ({@linkcode epochOrder}) ->
@@ -307,7 +311,10 @@ export function windowDataset<I extends WindowIndex>(
     epoch++;
     const end = Math.min(order.length, (options.maxBatches ?? Infinity) * batchSize);
     for (let from = 0; from < end; from += batchSize) {
-      yield gather(index, order.subarray(from, Math.min(end, from + batchSize)));
+      const batch = gather(index, order.subarray(from, Math.min(end, from + batchSize)));
+      // A family's batch type is an interface, which TypeScript does not count as a
+      // `TensorContainer` (it has no index signature); its fields are tensors all the same.
+      yield batch as tf.TensorContainer;
     }
   }
   return tf.data.generator(batches).prefetch(options.prefetch ?? 2);

@@ -73,12 +73,12 @@ export function buildTutorialModel(
   options: BuildTutorialModelOptions = {},
 ): tf.LayersModel {
   const seed = config.seed;
-  const { sequenceLength, input: encoding, embeddingSize } = config.model;
+  const { sequenceLength, embeddingSize } = config.model;
   const lstmLayer = options.lstmLayer ?? ((c) => tf.layers.lstm(c));
   const initRecurrent = options.initRecurrent;
   let inputs: tf.SymbolicTensor[];
   let notes: tf.SymbolicTensor;
-  if (encoding === "embedding") {
+  if (config.model.input === "embedding") {
     const pitchIds = tf.input({ shape: [sequenceLength], name: "pitch_ids" });
     const timing = tf.input({ shape: [sequenceLength, 2], name: "timing" });
     const vectors = tf.layers.embedding({

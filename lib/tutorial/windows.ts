@@ -225,9 +225,5 @@ export function tutorialDataset(
   index: TutorialWindowIndex,
   options: WindowDatasetOptions = {},
 ): tf.data.Dataset<tf.TensorContainer> {
-  return windowDataset(
-    index,
-    (i, windows) => gatherTutorialBatch(i, windows) as unknown as tf.TensorContainer,
-    options,
-  );
+  return windowDataset(index, gatherTutorialBatch, options);
 }

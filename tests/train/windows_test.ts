@@ -120,7 +120,7 @@ Deno.test("epochOrder() names shuffleBuffer when it is not 0, a whole number or 
 });
 
 /** A gather that hands back the window numbers as a tensor, for following the pipeline. */
-function gatherNumbers(_: WindowIndex, windows: Int32Array): tf.TensorContainer {
+function gatherNumbers(_: WindowIndex, windows: Int32Array): { xs: tf.Tensor } {
   return { xs: tf.tensor1d(windows, "int32") };
 }
 
