@@ -38,7 +38,7 @@ export function scaleId(id: number, vocabSize: number): number {
  * assert.deepEqual(Array.from(encodeIds(ids, vocab.size)), inputs);
  * ```
  */
-export function encodeIds(ids: readonly number[], vocabSize: number): Float32Array {
+export function encodeIds(ids: ArrayLike<number>, vocabSize: number): Float32Array {
   return Float32Array.from(ids, (id) => scaleId(id, vocabSize));
 }
 
@@ -65,34 +65,37 @@ export interface IdInputOptions {
  * The numbers the model reads for these ids, one per id: `id / vocabSize` for `"scaled"`,
  * the id itself for `"embedding"`. The ids are not changed.
  */
-export function runnerIds(ids: readonly number[], options: IdInputOptions): Float32Array {
+export function runnerIds(ids: ArrayLike<number>, options: IdInputOptions): Float32Array {
   return (options.input ?? "scaled") === "scaled"
     ? encodeIds(ids, options.vocabSize)
     : Float32Array.from(ids);
 }
 
-/** Options for {@linkcode idWindowInputs}. */
-export interface IdWindowInputOptions {
-  /** `[batch, ids]`: windows, and ids per window. */
-  shape: readonly [number, number];
-  /**
-   * How the model reads an id (see the module notes).
-   * @default {"scaled"}
-   */
-  input?: ModelInput;
-}
-
 /**
- * A batch of windows as the model's input.
+ * The model's input for a batch of windows of token ids.
  *
- * @param values `[batch, ids]` row-major, as {@linkcode runnerIds} gives them for `input`
- * @returns `[batch, ids, 1]` for `"scaled"`, `[batch, ids]` for `"embedding"`
+ * @param ids `[batch, ids]` row-major token ids (not changed)
+ * @param shape `[batch, ids]`
+ * @returns `"scaled"`: `[batch, ids, 1]` with id / vocabSize; `"embedding"`: the ids
+ *   `[batch, ids]`
+ * @throws {Error} when `ids` does not hold `batch * ids` numbers
  */
-export function idWindowInputs(values: Float32Array, options: IdWindowInputOptions): tf.Tensor {
-  const [batch, ids] = options.shape;
+export function idWindowInputs(
+  ids: ArrayLike<number>,
+  shape: readonly [number, number],
+  options: IdInputOptions,
+): tf.Tensor {
+  const [batch, perWindow] = shape;
+  if (ids.length !== batch * perWindow) {
+    throw new Error(
+      `idWindowInputs: expected ${batch} x ${perWindow} = ${batch * perWindow} ids, ` +
+        `got ${ids.length}`,
+    );
+  }
+  const values = runnerIds(ids, options);
   return (options.input ?? "scaled") === "scaled"
-    ? tf.tensor3d(values, [batch, ids, 1])
-    : tf.tensor2d(values, [batch, ids]);
+    ? tf.tensor3d(values, [batch, perWindow, 1])
+    : tf.tensor2d(values, [batch, perWindow]);
 }
 
 /**
@@ -100,10 +103,7 @@ export function idWindowInputs(values: Float32Array, options: IdWindowInputOptio
  * for `"embedding"`. The ids are not changed.
  */
 export function idsInputs(ids: readonly number[], options: IdInputOptions): tf.Tensor {
-  return idWindowInputs(runnerIds(ids, options), {
-    shape: [1, ids.length],
-    input: options.input,
-  });
+  return idWindowInputs(ids, [1, ids.length], options);
 }
 
 /**

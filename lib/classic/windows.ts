@@ -15,7 +15,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { idWindowInputs, scaleId } from "./encode.ts";
+import { idWindowInputs } from "./encode.ts";
 import type { ModelInput } from "../config/classic_presets.ts";
 import {
   labelStart,
@@ -157,23 +157,19 @@ export function gatherClassicBatch(
   index: ClassicWindowIndex,
   windows: ArrayLike<number>,
 ): ClassicBatch {
-  const { sequenceLength, vocabSize } = index;
-  const scaled = index.input === "scaled";
+  const { sequenceLength, vocabSize, input } = index;
   const n = windows.length;
-  const inputs = new Float32Array(n * sequenceLength);
+  const inputIds = new Int32Array(n * sequenceLength);
   const labels = new Int32Array(n);
   for (let b = 0; b < n; b++) {
     const w = windows[b];
     const ids = windowSequence(index, w);
     const from = index.offset[w];
-    for (let t = 0; t < sequenceLength; t++) {
-      const id = ids[from + t];
-      inputs[b * sequenceLength + t] = scaled ? scaleId(id, vocabSize) : id;
-    }
+    inputIds.set(ids.subarray(from, from + sequenceLength), b * sequenceLength);
     labels[b] = ids[labelStart(index, w)];
   }
   return {
-    xs: idWindowInputs(inputs, { shape: [n, sequenceLength], input: index.input }),
+    xs: idWindowInputs(inputIds, [n, sequenceLength], { vocabSize, input }),
     ys: tf.tensor1d(labels, "int32"),
   };
 }
