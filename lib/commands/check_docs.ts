@@ -37,6 +37,7 @@
  */
 import { join, posix } from "node:path";
 import { fileURLToPath } from "node:url";
+import { lineIndex, listFiles } from "./_source_files.ts";
 
 /** One text to check: a Markdown doc or a TypeScript module (its comments are checked). */
 export interface DocText {
@@ -418,22 +419,6 @@ export function checkDocs(texts: readonly DocText[], tree: DocsTree): DocProblem
   return problems.map((p) => ({ where: `${p.file}:${p.line}`, message: p.message }));
 }
 
-/** A function from an offset of `text` to its 1-based line. */
-function lineIndex(text: string): (offset: number) => number {
-  const starts = [0];
-  for (let k = 0; k < text.length; k++) if (text[k] === "\n") starts.push(k + 1);
-  return (offset) => {
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid] <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo + 1;
-  };
-}
-
 /**
  * Checks every path span (and the paths inside a command span), reporting those that do not
  * exist, and returns the path spans with the file or folder each names (`null`: none).
@@ -601,20 +586,9 @@ function nameOf(code: string): string | null {
 
 const SKIP_DIRS = new Set([".git", "node_modules", "out", ".notes", "__pycache__"]);
 
-async function walk(root: string, dir = ""): Promise<string[]> {
-  const out: string[] = [];
-  for await (const e of Deno.readDir(join(root, dir))) {
-    if (SKIP_DIRS.has(e.name)) continue;
-    const rel = dir ? `${dir}/${e.name}` : e.name;
-    if (e.isDirectory) out.push(...await walk(root, rel));
-    else out.push(rel);
-  }
-  return out.sort();
-}
-
 /** Reads the repository at `root` into a {@linkcode DocsTree}. */
 export async function loadDocsTree(root: string): Promise<DocsTree> {
-  const files = new Set(await walk(root));
+  const files = new Set(await listFiles(root, { skip: SKIP_DIRS }));
   const lineCounts = new Map<string, number>();
   const sources = new Map<string, string>();
   const words = new Set<string>();

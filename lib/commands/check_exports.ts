@@ -15,8 +15,9 @@
  *
  * @module
  */
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { lineIndex, listFiles } from "./_source_files.ts";
 
 /** The most positional arguments an exported function may take. */
 export const MAX_POSITIONAL = 2;
@@ -26,6 +27,11 @@ export const MAX_ENTRY_NAMES = 99;
 
 /** The main entry point's name in `deno.json`'s imports. */
 export const MAIN_ENTRY = "midi-lstm";
+
+/** Whether an import-map key is an entry point: `midi-lstm` or `midi-lstm/<folder>`. */
+function isEntry(key: string): boolean {
+  return key === MAIN_ENTRY || key.startsWith(`${MAIN_ENTRY}/`);
+}
 
 /** One exported function that breaks a rule. */
 export interface ExportProblem {
@@ -69,7 +75,7 @@ function isOptions(parameter: string): boolean {
 /** Checks one module's source; `name` is used in the messages. */
 export function checkExportsOf(source: string, name: string): ExportProblem[] {
   const problems: ExportProblem[] = [];
-  const lineOf = (index: number) => source.slice(0, index).split("\n").length;
+  const lineOf = lineIndex(source);
   for (const m of source.matchAll(FUNCTION)) {
     const params = parameters(source, m.index! + m[0].length);
     if (params.length > 0 && isOptions(params[params.length - 1])) params.pop();
@@ -91,22 +97,15 @@ export function checkExportsOf(source: string, name: string): ExportProblem[] {
   return problems;
 }
 
-async function modules(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const e of Deno.readDir(dir)) {
-    const path = join(dir, e.name);
-    if (e.isDirectory) out.push(...await modules(path));
-    else if (e.name.endsWith(".ts") && !e.name.startsWith("_")) out.push(path);
-  }
-  return out.sort();
-}
-
 /** Checks every module under `libDir`. */
 export async function checkExports(libDir: string): Promise<ExportProblem[]> {
   const problems: ExportProblem[] = [];
-  for (const file of await modules(libDir)) {
-    const name = `lib/${relative(libDir, file)}`;
-    problems.push(...checkExportsOf(await Deno.readTextFile(file), name));
+  const modules = await listFiles(libDir, {
+    keep: (name) => name.endsWith(".ts") && !name.startsWith("_"),
+  });
+  for (const module of modules) {
+    const source = await Deno.readTextFile(join(libDir, module));
+    problems.push(...checkExportsOf(source, `lib/${module}`));
   }
   return problems;
 }
@@ -160,7 +159,7 @@ export function checkEntries(
     problems.push({ where, message: `no "${MAIN_ENTRY}" in its imports; expected ./lib/mod.ts` });
   }
   for (const [entry, target] of Object.entries(imports)) {
-    if (entry !== MAIN_ENTRY && !entry.startsWith(`${MAIN_ENTRY}/`)) continue;
+    if (!isEntry(entry)) continue;
     const expected = entry === MAIN_ENTRY
       ? "./lib/mod.ts"
       : `./lib/${entry.slice(MAIN_ENTRY.length + 1)}/mod.ts`;
@@ -224,7 +223,7 @@ export async function checkEntryPoints(
   const imports = (config.imports ?? {}) as Record<string, string>;
   const names = new Map<string, string[]>();
   for (const [entry, target] of Object.entries(imports)) {
-    if (entry !== MAIN_ENTRY && !entry.startsWith(`${MAIN_ENTRY}/`)) continue;
+    if (!isEntry(entry)) continue;
     names.set(entry, await runtimeNames(join(root, target)));
   }
   const folders: string[] = [];

@@ -28,6 +28,7 @@
  */
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { listFiles } from "./_source_files.ts";
 
 /** Each folder of `lib/` and its layer. */
 export const LAYERS: Readonly<Record<string, number>> = {
@@ -108,16 +109,6 @@ function folderOf(libDir: string, file: string): string {
   return parts.length === 1 ? "." : parts[0];
 }
 
-async function listModules(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const e of Deno.readDir(dir)) {
-    const path = join(dir, e.name);
-    if (e.isDirectory) out.push(...await listModules(path));
-    else if (e.name.endsWith(".ts")) out.push(path);
-  }
-  return out.sort();
-}
-
 /**
  * Checks every module under `libDir` against the layers.
  *
@@ -127,10 +118,10 @@ export async function checkLayers(libDir: string): Promise<LayerProblem[]> {
   const root = resolve(libDir);
   const problems: LayerProblem[] = [];
   const graph = new Map<string, string[]>();
-  for (const file of await listModules(root)) {
+  for (const name of await listFiles(root, { keep: (n) => n.endsWith(".ts") })) {
+    const file = join(root, name);
     const from = folderOf(root, file);
     const layer = LAYERS[from];
-    const name = relative(root, file);
     if (layer === undefined) {
       problems.push({
         kind: "unknown-folder",
@@ -140,8 +131,7 @@ export async function checkLayers(libDir: string): Promise<LayerProblem[]> {
     }
     const edges: string[] = [];
     const source = await Deno.readTextFile(file);
-    const posixName = name.split(/[\\/]/).join("/");
-    if (posixName !== FAMILY_REGISTRY) {
+    if (name !== FAMILY_REGISTRY) {
       problems.push(...familyBranches(source, (line) => `lib/${name}:${line}`));
     }
     for (const spec of importSpecifiers(source)) {
@@ -165,7 +155,7 @@ export async function checkLayers(libDir: string): Promise<LayerProblem[]> {
           } (layer ${toLayer}, ${to})`,
         });
       }
-      if (to === "engine" && LESSON_FILES.has(posixName)) {
+      if (to === "engine" && LESSON_FILES.has(name)) {
         problems.push({
           kind: "lesson-engine",
           message: `lib/${name} is a lesson file but imports lib/${
