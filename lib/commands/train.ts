@@ -99,6 +99,13 @@ async function buildConfig(): Promise<{ config: RunConfig; runDir: string }> {
   const maxMinutes = args["max-minutes"] === "none"
     ? null
     : numberArg("max-minutes", args["max-minutes"], false);
+  // The `train` settings the flags give, on a resumed run too.
+  const trainFlags = {
+    ...(epochs !== undefined ? { epochs } : {}),
+    ...(workers !== undefined ? { workers } : {}),
+    ...(maxMinutes !== undefined ? { maxMinutes } : {}),
+  };
+  const hasTrainFlags = Object.keys(trainFlags).length > 0;
   if (args.resume) {
     const runDir = args["run-dir"];
     if (!runDir) fail("--resume: needs --run-dir DIR, the folder of the run to continue");
@@ -122,14 +129,7 @@ async function buildConfig(): Promise<{ config: RunConfig; runDir: string }> {
     }
     const saved = await readJsonFile(runPaths(runDir).config, "--resume: run config");
     const over: Record<string, unknown> = { ...saved };
-    if (epochs !== undefined || workers !== undefined || maxMinutes !== undefined) {
-      over.train = {
-        ...(saved.train as Record<string, unknown>),
-        ...(epochs !== undefined ? { epochs } : {}),
-        ...(workers !== undefined ? { workers } : {}),
-        ...(maxMinutes !== undefined ? { maxMinutes } : {}),
-      };
-    }
+    if (hasTrainFlags) over.train = { ...(saved.train as Record<string, unknown>), ...trainFlags };
     if (args.backend) over.backend = args.backend;
     const onRenamed = (note: string) => console.log(note);
     try {
@@ -159,9 +159,7 @@ async function buildConfig(): Promise<{ config: RunConfig; runDir: string }> {
   if (seed !== undefined) over.seed = seed;
   if (args.data) section("data", { dir: args.data });
   if (maxFiles !== undefined) section("data", { maxFiles });
-  if (epochs !== undefined) section("train", { epochs });
-  if (workers !== undefined) section("train", { workers });
-  if (maxMinutes !== undefined) section("train", { maxMinutes });
+  if (hasTrainFlags) section("train", trainFlags);
   if (args.preset) section("model", { preset: args.preset });
   if (args.lstm) over.lstm = args.lstm;
   if (args.backend) over.backend = args.backend;

@@ -23,6 +23,11 @@ export function heldOutBaselines(prepared: PreparedData): HeldOutBaselines | nul
   return familyNamed(prepared.family).baselines(prepared.data);
 }
 
+/** What the yardsticks score, for a sentence: `"pitches"` or `"tokens"`. */
+function labelsOf(baselines: HeldOutBaselines): string {
+  return baselines.label === "pitch" ? "pitches" : "tokens";
+}
+
 /** `n-gram (4)`: the yardstick's name with its chosen order. */
 export function ngramName(baselines: HeldOutBaselines): string {
   return `n-gram (${baselines.ngram.order})`;
@@ -34,8 +39,7 @@ export function ngramName(baselines: HeldOutBaselines): string {
  * on the training files)`.
  */
 export function describeBaselines(baselines: HeldOutBaselines): string {
-  const labels = baselines.label === "pitch" ? "pitches" : "tokens";
-  return `yardsticks for ${baselines.compareWith} (held-out ${labels}, nats): ` +
+  return `yardsticks for ${baselines.compareWith} (held-out ${labelsOf(baselines)}, nats): ` +
     `unigram ${baselines.unigram.toFixed(4)}, ${ngramName(baselines)} ` +
     `${baselines.ngram.nats.toFixed(4)} (${describeSmoothing(baselines.ngram.smoothing)}; ` +
     "order and smoothing chosen on the training files)";
@@ -108,7 +112,7 @@ export function compareWithBaselines(
   options: BaselineComparisonOptions,
 ): BaselineComparison {
   const { compareWith, label } = baselines;
-  const labels = label === "pitch" ? "pitches" : "tokens";
+  const labels = labelsOf(baselines);
   const series = history[compareWith] ?? [];
   const ngram = baselines.ngram.nats;
   const name = ngramName(baselines);

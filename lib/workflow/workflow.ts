@@ -193,17 +193,9 @@ export async function trainRun(
   config: RunConfig,
   options: TrainRunOptions = {},
 ): Promise<Run & { result: TrainResult }> {
-  const common = {
-    runDir: options.runDir,
-    onEpochEnd: options.onEpochEnd,
-    resume: options.resume,
-    onLockTakenOver: options.onLockTakenOver,
-    signal: options.signal,
-    stopFile: options.stopFile,
-    onBatchEnd: options.onBatchEnd,
-  };
-  const data = options.prepared?.data;
-  const run = await familyOf(config).train(config, { ...common, data });
+  // The family's train takes the same options, with the prepared data's own part as `data`.
+  const { prepared, ...rest } = options;
+  const run = await familyOf(config).train(config, { ...rest, data: prepared?.data });
   return { family: config.family, ...(run as object) } as Run & { result: TrainResult };
 }
 
