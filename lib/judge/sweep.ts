@@ -13,7 +13,6 @@ import {
   type ClassicConfig,
   type DeepPartial,
   resolveConfig,
-  type RunConfig,
   type TutorialConfig,
 } from "../config/config.ts";
 import type { EpochInfo } from "../train/loop.ts";
@@ -217,7 +216,7 @@ export async function runSweep(
     await options.onRunStart?.(name, i + 1, configs.length);
     const t0 = performance.now();
     const key = `${config.family}:${JSON.stringify(config.data)}:${
-      JSON.stringify(tokensOf(config))
+      JSON.stringify(familyOf(config).corpusSettings(config))
     }`;
     if (!corpora.has(key)) corpora.set(key, readCorpus(config));
     const corpus = corpora.get(key)!;
@@ -318,8 +317,4 @@ export function heldOutTable(
     epochs: r.epochs,
     seconds: round(r.seconds, 1),
   }));
-}
-
-function tokensOf(config: RunConfig): unknown {
-  return familyOf(config).corpusSettings(config);
 }

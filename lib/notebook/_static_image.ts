@@ -10,46 +10,32 @@ import { Buffer } from "node:buffer";
 import type { PlotlyFigure } from "./plot.ts";
 import { escapeXml, figureSvg } from "./svg_chart.ts";
 
-/** Options for {@linkcode svgImageTag}. */
-export interface SvgImageTagOptions {
-  /** Width the picture was drawn at, in pixels. */
+/** Options for {@linkcode figurePicture}. */
+export interface FigurePictureOptions {
+  /** Width to draw the picture at, in pixels. */
   widthPx: number;
-  /** Height the picture was drawn at, in pixels. */
+  /** Height to draw the picture at, in pixels. */
   heightPx: number;
-  /**
-   * Text for readers that do not show images.
-   * @default {"figure"}
-   */
-  alt?: string;
-  /**
-   * The `class` attribute.
-   * @default {"midi-lstm-static"}
-   */
-  className?: string;
-}
-
-/** The SVG as a base64 `data:image/svg+xml` URI. */
-function svgDataUri(svg: string): string {
-  return `data:image/svg+xml;base64,${Buffer.from(svg, "utf8").toString("base64")}`;
-}
-
-/** An `<img>` showing `svg`, at most as wide as its output (keeping its aspect ratio). */
-export function svgImageTag(svg: string, options: SvgImageTagOptions): string {
-  return `<img class="${escapeXml(options.className ?? "midi-lstm-static")}" alt="${
-    escapeXml(options.alt ?? "figure")
-  }" width="${options.widthPx}" height="${options.heightPx}" style="max-width: 100%; height: auto;" src="${
-    svgDataUri(svg)
-  }">`;
+  /** Text for readers that do not show images. */
+  alt: string;
+  /** The `class` attribute of the `<img>`. */
+  className: string;
 }
 
 /**
  * A figure's static picture: its SVG (drawn by `figureSvg` at `widthPx` by `heightPx`) and
- * the `<img>` that shows it.
+ * an `<img>` showing it from a base64 `data:image/svg+xml` URI, at most as wide as its output
+ * (keeping its aspect ratio).
  */
 export function figurePicture(
   fig: PlotlyFigure,
-  options: SvgImageTagOptions,
+  options: FigurePictureOptions,
 ): { svg: string; img: string } {
-  const svg = figureSvg(fig, { widthPx: options.widthPx, heightPx: options.heightPx });
-  return { svg, img: svgImageTag(svg, options) };
+  const { widthPx, heightPx } = options;
+  const svg = figureSvg(fig, { widthPx, heightPx });
+  const uri = `data:image/svg+xml;base64,${Buffer.from(svg, "utf8").toString("base64")}`;
+  const img = `<img class="${escapeXml(options.className)}" alt="${
+    escapeXml(options.alt)
+  }" width="${widthPx}" height="${heightPx}" style="max-width: 100%; height: auto;" src="${uri}">`;
+  return { svg, img };
 }

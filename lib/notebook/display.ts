@@ -36,6 +36,7 @@ import { Buffer } from "node:buffer";
 import { dirname } from "node:path";
 import { packedPlotlyLoaderScript, plotlyLoaderScript } from "./plotly_bundle.ts";
 import { figurePicture } from "./_static_image.ts";
+import { escapeHtml, scriptJson, titleText } from "./_markup.ts";
 import { lossFigure, type LossFigureOptions, type LossHistory, type PlotlyFigure } from "./plot.ts";
 
 /** A Jupyter MIME bundle: MIME type to content (strings, or JSON objects for `+json` types). */
@@ -129,19 +130,6 @@ export async function showBundle(bundle: MediaBundle, options: ShowOptions = {})
   });
 }
 
-/** JSON that is safe inside a <script> element. */
-function scriptJson(value: unknown): string {
-  return JSON.stringify(value)
-    .replaceAll("<", "\\u003c")
-    .replaceAll("\u2028", "\\u2028")
-    .replaceAll("\u2029", "\\u2029");
-}
-
-function escapeHtml(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;").replaceAll("'", "&#39;");
-}
-
 /** Options for {@linkcode figureBundle}. */
 export interface FigureBundleOptions {
   /**
@@ -168,14 +156,7 @@ export interface FigureBundleOptions {
 }
 
 function figureTitle(fig: PlotlyFigure): string {
-  const title = fig.layout.title;
-  if (typeof title === "string") return title;
-  if (
-    title && typeof title === "object" && typeof (title as { text?: unknown }).text === "string"
-  ) {
-    return (title as { text: string }).text;
-  }
-  return "untitled";
+  return titleText(fig.layout.title, "untitled");
 }
 
 /** One line: title and traces with their point counts. */
@@ -188,6 +169,12 @@ function figureSummary(fig: PlotlyFigure): string {
   return `Figure "${figureTitle(fig)}": ${fig.data.length} trace${
     fig.data.length === 1 ? "" : "s"
   } (${traces.join(", ")})`;
+}
+
+/** `heightPx` when given, else the figure's `layout.height`, else `fallbackPx`. */
+function figureHeightPx(fig: PlotlyFigure, heightPx: number | undefined, fallbackPx: number) {
+  if (heightPx !== undefined) return heightPx;
+  return typeof fig.layout.height === "number" ? fig.layout.height : fallbackPx;
 }
 
 /** The figure's static picture (see `figurePicture`), named by its summary. */
@@ -243,8 +230,7 @@ ${staticImg}
  *   `plotly.js-basic-dist-min` package is not in node_modules
  */
 export function figureBundle(fig: PlotlyFigure, options: FigureBundleOptions = {}): MediaBundle {
-  const layoutHeight = typeof fig.layout.height === "number" ? fig.layout.height : undefined;
-  const heightPx = options.heightPx ?? layoutHeight ?? 360;
+  const heightPx = figureHeightPx(fig, options.heightPx, 360);
   const mode = options.plotlyJs ?? "inline";
   const loader = mode === "inline"
     ? plotlyLoaderScript() + "\n"
@@ -324,9 +310,8 @@ export async function saveFigureHtml(
   path: string,
   options: SaveFigureHtmlOptions = {},
 ): Promise<void> {
-  const layoutHeight = typeof fig.layout.height === "number" ? fig.layout.height : undefined;
   const title = options.title ?? figureTitle(fig);
-  const heightPx = options.heightPx ?? layoutHeight ?? 480;
+  const heightPx = figureHeightPx(fig, options.heightPx, 480);
   const picture = staticPicture(fig, heightPx, 900);
   const page = `<!DOCTYPE html>
 <html>

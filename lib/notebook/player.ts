@@ -20,6 +20,7 @@ import {
 } from "./display.ts";
 import { packedScriptTag } from "./_packed_script.ts";
 import { figurePicture } from "./_static_image.ts";
+import { escapeHtml, scriptJson } from "./_markup.ts";
 import { pianoRollFigure } from "./plot.ts";
 
 /** Options for {@linkcode midiPlayerBundle}. */
@@ -59,11 +60,6 @@ async function playerLoaderScript(): Promise<string> {
     flag: "__midiLstmPlayerLoading",
     whenLoaded: "if (window.midiLstmPlayer) { window.midiLstmPlayer.mountAll(); return; }",
   });
-}
-
-function escapeHtml(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;");
 }
 
 /**
@@ -109,7 +105,7 @@ export async function midiPlayerBundle(
     )
     : undefined;
   const id = `midi-lstm-player-${Date.now().toString(36)}-${outputs++}`;
-  const json = JSON.stringify(data).replaceAll("<", "\\u003c");
+  const json = scriptJson(data);
   const html = [
     `<div id="${id}" class="midi-lstm-output" data-midi-lstm-player>`,
     options.caption ? `<div><b>${escapeHtml(options.caption)}</b></div>` : "",

@@ -26,6 +26,7 @@
  * @module
  */
 import { PLOTLY_COLORWAY } from "./_colors.ts";
+import { escapeHtml, titleText } from "./_markup.ts";
 import type { PlotlyFigure, PlotlyLayout, PlotlyTrace } from "./plot.ts";
 
 /** Options for {@linkcode figureSvg}. */
@@ -48,13 +49,10 @@ const TITLE_PX = 14;
 const CHAR_EM = 0.6;
 const SUBPLOT_GAP_PX = 56;
 
-/** Text safe inside SVG elements and attribute values. */
+/** Text safe inside SVG elements and attribute values, less the control characters XML forbids. */
 export function escapeXml(text: string): string {
-  return text
-    // deno-lint-ignore no-control-regex
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "")
-    .replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;").replaceAll("'", "&#39;");
+  // deno-lint-ignore no-control-regex
+  return escapeHtml(text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, ""));
 }
 
 /** A pixel coordinate as short text: one decimal, no trailing zero. */
@@ -65,16 +63,6 @@ function px(value: number): string {
 
 function textWidth(text: string, fontPx = FONT_PX): number {
   return text.length * fontPx * CHAR_EM;
-}
-
-/** The text of a plotly title (`"x"` or `{text: "x"}`), or "". */
-function titleText(title: unknown): string {
-  if (typeof title === "string") return title;
-  if (title && typeof title === "object") {
-    const text = (title as { text?: unknown }).text;
-    if (typeof text === "string") return text;
-  }
-  return "";
 }
 
 function asRecord(value: unknown): Record<string, unknown> {
@@ -342,9 +330,17 @@ function arrayOf(value: unknown): unknown[] | undefined {
     : undefined;
 }
 
-/** Position and length keys of a bar trace: vertical bars stand on x, horizontal ones on y. */
-function barKeys(trace: PlotlyTrace): { pos: "x" | "y"; len: "x" | "y" } {
-  return trace.orientation === "h" ? { pos: "y", len: "x" } : { pos: "x", len: "y" };
+/**
+ * Position and length keys of a bar trace, and their axes in `subplot`: vertical bars stand
+ * on x, horizontal ones on y.
+ */
+function barAxes(
+  trace: PlotlyTrace,
+  subplot: Subplot,
+): { pos: "x" | "y"; len: "x" | "y"; posAxis: Axis; lenAxis: Axis } {
+  return trace.orientation === "h"
+    ? { pos: "y", len: "x", posAxis: subplot.y, lenAxis: subplot.x }
+    : { pos: "x", len: "y", posAxis: subplot.x, lenAxis: subplot.y };
 }
 
 /** One bar: where it stands, its width, and the span it covers along its length axis. */
@@ -354,7 +350,6 @@ interface Bar {
   from: number;
   to: number;
   color: string;
-  index: number;
 }
 
 function isVisible(trace: PlotlyTrace): boolean {
@@ -403,8 +398,7 @@ function placeBars(subplot: Subplot, layout: PlotlyLayout): Map<number, Bar[]> {
   const gap = finite(layout.bargap) ? Math.min(1, Math.max(0, layout.bargap)) : 0.2;
   const stackTop = new Map<string, number>();
   barTraces.forEach(({ trace, index }, k) => {
-    const { pos, len } = barKeys(trace);
-    const posAxis = pos === "x" ? subplot.x : subplot.y;
+    const { pos, len, posAxis } = barAxes(trace, subplot);
     const lengths = arrayOf(trace[len]) ?? [];
     const positions = arrayOf(trace[pos]) ?? lengths.map((_, i) => i);
     const widths = arrayOf(trace.width);
@@ -446,7 +440,6 @@ function placeBars(subplot: Subplot, layout: PlotlyLayout): Map<number, Bar[]> {
         from,
         to: from + l,
         color: colors && typeof colors[i] === "string" ? colors[i] as string : color,
-        index: i,
       });
     });
     bars.set(index, out);
@@ -570,8 +563,7 @@ export function figureSvg(fig: PlotlyFigure, options: FigureSvgOptions = {}): st
     for (const { trace } of sp.traces) {
       if (!isVisible(trace)) continue;
       if (trace.type === "bar") {
-        const { pos, len } = barKeys(trace);
-        const posAxis = pos === "x" ? sp.x : sp.y;
+        const { pos, len, posAxis } = barAxes(trace, sp);
         const lengths = arrayOf(trace[len]) ?? [];
         for (const p of arrayOf(trace[pos]) ?? lengths.map((_, i) => i)) see(posAxis, p);
       } else {
@@ -588,20 +580,16 @@ export function figureSvg(fig: PlotlyFigure, options: FigureSvgOptions = {}): st
     for (const { trace, index } of sp.traces) {
       const list = bars.get(index);
       if (!list) continue;
-      const { pos, len } = barKeys(trace);
-      const posAxis = pos === "x" ? sp.x : sp.y;
-      const lenAxis = len === "x" ? sp.x : sp.y;
+      const { posAxis, lenAxis } = barAxes(trace, sp);
       for (const b of list) {
         see(lenAxis, b.from, true);
         see(lenAxis, b.to);
         lenAxis.pad = 0.05;
-        if (posAxis.type !== "category") {
+        // A linear position axis spans the bars' sides.
+        if (posAxis.type === "linear") {
           const c = barUnit(posAxis, b.pos);
-          const half = b.width / 2;
-          if (posAxis.type === "linear") {
-            see(posAxis, c - half, true);
-            see(posAxis, c + half, true);
-          }
+          see(posAxis, c - b.width / 2, true);
+          see(posAxis, c + b.width / 2, true);
         }
       }
     }
@@ -623,7 +611,8 @@ export function figureSvg(fig: PlotlyFigure, options: FigureSvgOptions = {}): st
 
   // Margins: the title on top; tick labels, axis titles and the legend below and left.
   const legend = legendEntries(data, layout);
-  const legendRows = legendLayout(legend, width - 40).rows;
+  const legendPlaces = legendLayout(legend, width - 40);
+  const legendRows = legendPlaces.rows;
   const top = title ? 38 : 14;
   const legendHeight = legendRows ? legendRows * 18 + 8 : 0;
   // First guess of the plot boxes, to pick the y ticks and the left margin.
@@ -775,9 +764,7 @@ export function figureSvg(fig: PlotlyFigure, options: FigureSvgOptions = {}): st
         ? ` opacity="${trace.opacity}"`
         : "";
       if (trace.type === "bar") {
-        const { pos } = barKeys(trace);
-        const posAxis = pos === "x" ? sp.x : sp.y;
-        const lenAxis = pos === "x" ? sp.y : sp.x;
+        const { pos, posAxis, lenAxis } = barAxes(trace, sp);
         out.push(`<g class="trace bars" data-name="${escapeXml(name)}"${opacity}>`);
         for (const b of bars.get(index) ?? []) {
           const c = barUnit(posAxis, b.pos);
@@ -913,7 +900,7 @@ export function figureSvg(fig: PlotlyFigure, options: FigureSvgOptions = {}): st
 
   // The legend, centred under the plots.
   if (legend.length) {
-    const { placed, rowWidths } = legendLayout(legend, width - 40);
+    const { placed, rowWidths } = legendPlaces;
     const legendTop = height - legendHeight + 4;
     out.push(`<g class="legend">`);
     for (const { entry, dx, row } of placed) {

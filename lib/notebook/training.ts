@@ -14,6 +14,7 @@
 import { join } from "node:path";
 import { type BatchInfo, formatBatchProgress } from "../train/controls.ts";
 import { isNotebook, type MediaBundle, showBundle } from "./display.ts";
+import { escapeHtml } from "./_markup.ts";
 
 /**
  * The file that stops the notebooks' training runs at the next batch, relative to the
@@ -64,12 +65,11 @@ export interface ProgressBar {
  * an untrusted notebook too), and `plain` as text.
  */
 function barBundle(text: string, plain: string, fraction: number | null): MediaBundle {
-  const escaped = text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   const progress = fraction === null
     ? '<progress style="width:16em"></progress>'
     : `<progress style="width:16em" value="${fraction.toFixed(4)}" max="1"></progress>`;
   return {
-    "text/html": `<div style="font-family:monospace">${progress} ${escaped}</div>`,
+    "text/html": `<div style="font-family:monospace">${progress} ${escapeHtml(text)}</div>`,
     "text/plain": plain,
   };
 }
