@@ -115,15 +115,7 @@ export function planRowLayer(
   const node: RowLayer = { layer, kind: "apply" };
   const config = layer.getConfig();
   if (className === "Concatenate") {
-    const axis = config.axis;
-    const rank = (layer.output as tf.SymbolicTensor).shape.length;
-    if (!(axis === -1 || axis === rank - 1)) {
-      throw new Error(
-        `stateful: Concatenate ${layer.name} joins axis ${
-          JSON.stringify(axis)
-        }; expected the feature axis (-1)`,
-      );
-    }
+    requireFeatureAxis(layer, config.axis, layer.output as tf.SymbolicTensor, "joins");
     node.kind = "concatenate";
     return node;
   }
@@ -167,15 +159,7 @@ export function planRowLayer(
     return node;
   }
   if (className === "BatchNormalization") {
-    const axis = config.axis;
-    const rank = (layer.input as tf.SymbolicTensor).shape.length;
-    if (!(axis === -1 || axis === rank - 1)) {
-      throw new Error(
-        `stateful: BatchNormalization ${layer.name} normalises axis ${
-          JSON.stringify(axis)
-        }; expected the feature axis (-1)`,
-      );
-    }
+    requireFeatureAxis(layer, config.axis, layer.input as tf.SymbolicTensor, "normalises");
     if (layerMath === "tfjs") return node;
     const weights = layer.getWeights().map((w) => (w.dataSync() as Float32Array).slice());
     let k = 0;
@@ -198,6 +182,27 @@ export function planRowLayer(
       `Concatenate, Dropout and ` +
       `${[...IDENTITY_LAYERS, ...APPLY_LAYERS].filter((l) => l !== "Dropout").join(", ")}`,
   );
+}
+
+/**
+ * Checks that a layer's `axis` setting is the last axis of `tensor` (the features), the only
+ * one the runner's rows have; `verb` says what the layer does along it.
+ *
+ * @throws {Error} naming the layer and its axis otherwise
+ */
+function requireFeatureAxis(
+  layer: tf.layers.Layer,
+  axis: unknown,
+  tensor: tf.SymbolicTensor,
+  verb: string,
+): void {
+  if (!(axis === -1 || axis === tensor.shape.length - 1)) {
+    throw new Error(
+      `stateful: ${layer.getClassName()} ${layer.name} ${verb} axis ${
+        JSON.stringify(axis)
+      }; expected the feature axis (-1)`,
+    );
+  }
 }
 
 /** The selected row alone. */
@@ -227,55 +232,20 @@ export function applyLayer(node: RowLayer, x: Rows): Rows {
       return { data: out, rows: x.rows, dim: width, select: x.select };
     }
     case "dense": {
-      const { kernel, bias, units, activation, kernelTensor, biasTensor } = node.dense!;
-      const place = productPlace("row", { weights: kernel.length });
-      if (place === "blas") {
-        const blas = activeBlas()!;
-        const out = new Float32Array(x.rows * units);
-        if (bias != null) { for (let r = 0; r < x.rows; r++) out.set(bias, r * units); }
-        blas.sgemm({ m: x.rows, n: units, k: x.dim, a: x.data, b: kernel, c: out, beta: 1 });
-        for (let r = 0; r < x.rows; r++) {
-          activate(out.subarray(r * units, (r + 1) * units), activation);
-        }
-        return { data: out, rows: x.rows, dim: units, select: x.select };
-      }
-      if (place === "backend") {
-        // One tfjs product (bias fused) beats the JS loop by far for large kernels.
-        const out = readTidy(() => [
-          tf.fused.matMul({
-            a: tf.tensor2d(x.data, [x.rows, x.dim]),
-            b: kernelTensor,
-            bias: biasTensor ?? undefined,
-          }),
-        ])[0].slice();
-        for (let r = 0; r < x.rows; r++) {
-          activate(out.subarray(r * units, (r + 1) * units), activation);
-        }
-        return { data: out, rows: x.rows, dim: units, select: x.select };
-      }
-      const out = new Float32Array(x.rows * units);
-      const acc = new Float64Array(units);
-      for (let r = 0; r < x.rows; r++) {
-        if (bias != null) acc.set(bias);
-        else acc.fill(0);
-        const row = r * x.dim;
-        for (let i = 0; i < x.dim; i++) {
-          const v = x.data[row + i];
-          if (v === 0) continue;
-          const k = i * units;
-          for (let j = 0; j < units; j++) acc[j] += v * kernel[k + j];
-        }
-        out.set(acc, r * units);
-        activate(out.subarray(r * units, (r + 1) * units), activation);
-      }
-      return { data: out, rows: x.rows, dim: units, select: x.select };
+      const { units, activation } = node.dense!;
+      const out = {
+        data: denseProduct(node.dense!, x),
+        rows: x.rows,
+        dim: units,
+        select: x.select,
+      };
+      activateRows(out, activation);
+      return out;
     }
     case "activation": {
-      const out = x.data.slice();
-      for (let r = 0; r < x.rows; r++) {
-        activate(out.subarray(r * x.dim, (r + 1) * x.dim), node.activation!);
-      }
-      return { ...x, data: out };
+      const out = { ...x, data: x.data.slice() };
+      activateRows(out, node.activation!);
+      return out;
     }
     case "batchNorm": {
       const { offset, mean, factor } = node.batchNorm!;
@@ -294,6 +264,48 @@ export function applyLayer(node: RowLayer, x: Rows): Rows {
       return { data, rows: x.rows, dim: data.length / x.rows, select: x.select };
     }
   }
+}
+
+/** `x [rows, inDim] x kernel + bias` of a Dense layer, `[rows, units]`, where `productPlace` says. */
+function denseProduct(dense: NonNullable<RowLayer["dense"]>, x: Rows): Float32Array {
+  const { kernel, bias, units, kernelTensor, biasTensor } = dense;
+  const place = productPlace("row", { weights: kernel.length });
+  if (place === "blas") {
+    const out = new Float32Array(x.rows * units);
+    if (bias != null) { for (let r = 0; r < x.rows; r++) out.set(bias, r * units); }
+    activeBlas()!.sgemm({ m: x.rows, n: units, k: x.dim, a: x.data, b: kernel, c: out, beta: 1 });
+    return out;
+  }
+  if (place === "backend") {
+    // One tfjs product (bias fused) beats the JS loop by far for large kernels.
+    return readTidy(() => [
+      tf.fused.matMul({
+        a: tf.tensor2d(x.data, [x.rows, x.dim]),
+        b: kernelTensor,
+        bias: biasTensor ?? undefined,
+      }),
+    ])[0].slice();
+  }
+  const out = new Float32Array(x.rows * units);
+  const acc = new Float64Array(units);
+  for (let r = 0; r < x.rows; r++) {
+    if (bias != null) acc.set(bias);
+    else acc.fill(0);
+    const row = r * x.dim;
+    for (let i = 0; i < x.dim; i++) {
+      const v = x.data[row + i];
+      if (v === 0) continue;
+      const k = i * units;
+      for (let j = 0; j < units; j++) acc[j] += v * kernel[k + j];
+    }
+    out.set(acc, r * units);
+  }
+  return out;
+}
+
+/** Applies an activation in place to each row of `x` (`[rows, dim]`). */
+function activateRows(x: Rows, name: string): void {
+  for (let r = 0; r < x.rows; r++) activate(x.data.subarray(r * x.dim, (r + 1) * x.dim), name);
 }
 
 /** Applies an activation in place to one row. */

@@ -15,6 +15,7 @@ import { mulberry32 } from "../random/random.ts";
 import { type DropoutSeeds, seedDropoutLayers } from "./seeded_dropout.ts";
 import {
   batchLossFromSpec,
+  lossGradients,
   type ParallelBatchLoss,
   type ParallelLossSpec,
   type PlainTensor,
@@ -90,12 +91,7 @@ function step(msg: {
   tf.tidy(() => {
     const xs = toTensorContainer(msg.xs) as tf.Tensor;
     const ys = toTensorContainer(msg.ys);
-    const kept: Record<string, tf.Scalar> = {};
-    const { value, grads: g } = tf.variableGrads(() => {
-      const p = loss!(xs, ys, true);
-      for (const [k, v] of Object.entries(p)) if (k !== "loss") kept[k] = tf.keep(v);
-      return p.loss;
-    }, vars);
+    const { value, grads: g, kept } = lossGradients(loss!, { xs, ys, vars });
     parts.loss = value.dataSync()[0];
     for (const [k, v] of Object.entries(kept)) parts[k] = v.dataSync()[0];
     for (const v of vars) {

@@ -98,6 +98,37 @@ export function outputsLoss(model: tf.LayersModel, loss: ParallelLoss): Parallel
 }
 
 /**
+ * A batch's losses with `training` true and the gradient of their total (a type, not an
+ * interface, so that `tf.tidy` may return it).
+ */
+export type LossGradients = {
+  /** `loss`, the total the gradient is of (caller disposes). */
+  value: tf.Scalar;
+  /** Gradient of `value` per variable name (caller disposes). */
+  grads: tf.NamedTensorMap;
+  /** The other losses by name, kept out of the tape's scope (caller disposes). */
+  kept: Record<string, tf.Scalar>;
+};
+
+/**
+ * `lossOf` on a batch with `training` true, and the gradient of its `loss` over `batch.vars`
+ * (every trainable variable the loss reaches when not given, as `optimizer.minimize` takes
+ * it): the one gradient computation of the calling thread and of each Worker.
+ */
+export function lossGradients(
+  lossOf: ParallelBatchLoss,
+  batch: { xs: tf.Tensor | tf.Tensor[]; ys: tf.TensorContainer; vars?: tf.Variable[] },
+): LossGradients {
+  const kept: Record<string, tf.Scalar> = {};
+  const { value, grads } = tf.variableGrads(() => {
+    const parts = lossOf(batch.xs, batch.ys, true);
+    for (const [k, v] of Object.entries(parts)) if (k !== "loss") kept[k] = tf.keep(v);
+    return parts.loss;
+  }, batch.vars);
+  return { value, grads, kept };
+}
+
+/**
  * The losses of `spec` as one function of a batch's inputs, targets and the training flag:
  * `spec.batchLoss` made for `model` when the spec names one, else the spec's loss of
  * `model`'s outputs.

@@ -21,6 +21,7 @@ import {
   type ParallelLossParts,
   type ParallelLossSpec,
 } from "./workers.ts";
+import { lossGradients } from "./_workers_wire.ts";
 
 /** Options for {@linkcode createGradientSource}. */
 export interface GradientSourceOptions {
@@ -146,11 +147,6 @@ function ownGradients(
   xs: tf.Tensor | tf.Tensor[],
   ys: tf.TensorContainer,
 ): SourcedGradients {
-  const logged: Record<string, tf.Scalar> = {};
-  const { value, grads } = tf.variableGrads(() => {
-    const parts = lossOf(xs, ys, true);
-    for (const [k, v] of Object.entries(parts)) if (k !== "loss") logged[k] = tf.keep(v);
-    return parts.loss;
-  });
-  return { grads, parts: { ...logged, loss: value } as ParallelLossParts };
+  const { value, grads, kept } = lossGradients(lossOf, { xs, ys });
+  return { grads, parts: { ...kept, loss: value } as ParallelLossParts };
 }

@@ -90,6 +90,7 @@ export function denseHeadsBatchLoss(
   });
   // The layers up to the heads (the LSTM, and a Dropout after it when there is one).
   const body = tf.model({ inputs: model.inputs, outputs: hiddenInput });
+  const units = layers.map((layer) => layer.getConfig().units as number);
   return (xs, ys, training) => {
     const targets = ys as Record<string, tf.Tensor | undefined>;
     const arrays = heads.map((head, i) => {
@@ -99,11 +100,10 @@ export function denseHeadsBatchLoss(
       }
       const values = Float32Array.from(target.dataSync());
       if (head.kind === "crossentropyFromLogits") {
-        const classes = layers[i].getConfig().units as number;
-        const wrong = values.findIndex((p) => !(p >= 0 && p < classes && Number.isInteger(p)));
+        const wrong = values.findIndex((p) => !(p >= 0 && p < units[i] && Number.isInteger(p)));
         if (wrong >= 0) {
           throw new Error(
-            `denseHeadsBatchLoss: expected ${head.name} labels 0..${classes - 1}, got ` +
+            `denseHeadsBatchLoss: expected ${head.name} labels 0..${units[i] - 1}, got ` +
               `${values[wrong]} at row ${wrong}`,
           );
         }

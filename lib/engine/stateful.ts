@@ -192,31 +192,26 @@ export function createStatefulRunner(
   /** Runs the plan on `input`; `lanesStep` advances the lanes by one step. */
   function forward(input: Rows, lanesStep: boolean, wantOutputs: boolean): Float32Array[] {
     const values = splitInputs(plan, input);
-    for (const node of plan.nodes) {
-      if (!node.feedsLstm && node.kind !== "lstm" && !wantOutputs) continue;
-      const read = (id: number) => {
-        const v = values.get(id);
-        if (v === undefined) {
-          throw new Error(
-            `stateful: layer ${node.layer.name} reads a tensor no earlier layer made`,
-          );
-        }
-        return node.feedsLstm ? v : selectRow(v);
-      };
-      if (node.kind === "concatenate") {
-        values.set(node.outputId, concatenateRows(node.inputIds.map(read)));
-        continue;
-      }
-      let x = values.get(node.inputId);
-      if (x === undefined) {
+    /** What `node` reads of tensor `id`: every row for an LSTM or a layer an LSTM reads. */
+    const read = (node: PlanNode, id: number): Rows => {
+      const v = values.get(id);
+      if (v === undefined) {
         throw new Error(`stateful: layer ${node.layer.name} reads a tensor no earlier layer made`);
       }
-      if (node.kind === "lstm") {
-        values.set(node.outputId, lanesStep ? lstmLanes(node, x) : lstmCarried(node, x));
-        continue;
+      return node.feedsLstm || node.kind === "lstm" ? v : selectRow(v);
+    };
+    for (const node of plan.nodes) {
+      if (!node.feedsLstm && node.kind !== "lstm" && !wantOutputs) continue;
+      let out: Rows;
+      if (node.kind === "concatenate") {
+        out = concatenateRows(node.inputIds.map((id) => read(node, id)));
+      } else if (node.kind === "lstm") {
+        const x = read(node, node.inputId);
+        out = lanesStep ? lstmLanes(node, x) : lstmCarried(node, x);
+      } else {
+        out = applyLayer(node, read(node, node.inputId));
       }
-      if (!node.feedsLstm) x = selectRow(x);
-      values.set(node.outputId, applyLayer(node, x));
+      values.set(node.outputId, out);
     }
     if (!wantOutputs) return [];
     return plan.outputIds.map((id) => {
@@ -349,12 +344,51 @@ interface LstmStepper {
   /** The BLAS the large products run on (planned again when it changes), or `null`. */
   blas: Blas | null;
   cell: LstmCell;
-  /** `[inputDim, 4 * units]` when the input product runs in JS, else `null` (tfjs). */
-  kernel: Float32Array | null;
-  /** `[4 * units]` when the input product runs in JS and the layer has a bias. */
+  /** The input product, `[inputDim, 4 * units]`. */
+  input: RowProduct;
+  /** `[4 * units]` when the input product runs on the BLAS or in JS and the layer has a bias. */
   bias: Float32Array | null;
-  /** `[units, 4 * units]` when the recurrent product runs in JS, else `null` (tfjs). */
-  recurrentKernel: Float32Array | null;
+  /** The recurrent product, `[units, 4 * units]`. */
+  recurrent: RowProduct;
+}
+
+/**
+ * Where one of a stepper's products runs (`productPlace("row")`), with a copy of its weights
+ * when the BLAS or JS computes it (the tfjs product reads the layer's tensor).
+ */
+type RowProduct = { place: "backend" } | { place: "blas" | "js"; weights: Float32Array };
+
+/** The state of one LSTM node. */
+type LstmNode = NonNullable<PlanNode["lstm"]>;
+
+/** Plans the single-step products of an LSTM node for the current backend. */
+function makeStepper(s: LstmNode): LstmStepper {
+  const { weights, units } = s;
+  // With a BLAS, every large single-row product runs on it (a matrix-vector product, faster
+  // than the wasm product for the classic 512 x 2048 kernels: `docs/performance.md`).
+  const plan = (t: tf.Tensor2D): RowProduct => {
+    const place = productPlace("row", { weights: t.size });
+    return place === "backend"
+      ? { place }
+      : { place, weights: (t.dataSync() as Float32Array).slice() };
+  };
+  const input = plan(weights.kernel);
+  return {
+    backend: tf.getBackend(),
+    blas: activeBlas(),
+    cell: lstmCell({
+      batch: 1,
+      seqLength: 1,
+      units,
+      hard: weights.recurrentActivation === "hardSigmoid",
+      masked: false,
+    }),
+    input,
+    bias: input.place !== "backend" && weights.bias != null
+      ? (weights.bias.dataSync() as Float32Array).slice()
+      : null,
+    recurrent: plan(weights.recurrentKernel),
+  };
 }
 
 /** `out = a [1, a.length] x b [a.length, out.length]` (+ `out` when `accumulate`) on the BLAS. */
@@ -364,40 +398,6 @@ function blasRowTimes(
 ): void {
   const { a, b, out, accumulate } = product;
   blas.sgemm({ m: 1, n: out.length, k: a.length, a, b, c: out, beta: accumulate ? 1 : 0 });
-}
-
-/** The state of one LSTM node. */
-type LstmNode = NonNullable<PlanNode["lstm"]>;
-
-/** Plans the single-step products of an LSTM node for the current backend. */
-function makeStepper(s: LstmNode): LstmStepper {
-  const backend = tf.getBackend();
-  const blas = activeBlas();
-  const { weights, units } = s;
-  // BLAS and JS products read copies of the weights, tfjs products the layer's tensors. With a
-  // BLAS, every large single-row product runs on it (a matrix-vector product, faster than the
-  // wasm product for the classic 512 x 2048 kernels: `docs/performance.md`).
-  const inJs = (t: tf.Tensor2D) =>
-    productPlace("row", { weights: t.size }) !== "backend"
-      ? (t.dataSync() as Float32Array).slice()
-      : null;
-  const kernel = inJs(weights.kernel);
-  return {
-    backend,
-    blas,
-    cell: lstmCell({
-      batch: 1,
-      seqLength: 1,
-      units,
-      hard: weights.recurrentActivation === "hardSigmoid",
-      masked: false,
-    }),
-    kernel,
-    bias: kernel != null && weights.bias != null
-      ? (weights.bias.dataSync() as Float32Array).slice()
-      : null,
-    recurrentKernel: inJs(weights.recurrentKernel),
-  };
 }
 
 /**
@@ -423,13 +423,13 @@ function stepOne(s: LstmNode, x: Rows): Rows {
   ) {
     stepper = s.stepper = makeStepper(s);
   }
-  const { cell, kernel, bias, recurrentKernel, blas } = stepper;
+  const { cell, input, bias, recurrent, blas } = stepper;
   const { proj, zRec, cs, packed } = cell.buffers;
   const units = s.units;
   const xRow = x.data.subarray(x.select * x.dim, (x.select + 1) * x.dim);
   const h = s.h;
-  const backendInput = kernel == null;
-  const backendRecurrent = h != null && recurrentKernel == null;
+  const backendInput = input.place === "backend";
+  const backendRecurrent = h != null && recurrent.place === "backend";
   let products: Float32Array[] = [];
   if (backendInput || backendRecurrent) {
     products = readTidy(() => {
@@ -448,22 +448,22 @@ function stepOne(s: LstmNode, x: Rows): Rows {
     });
   }
   let next = 0;
-  if (backendInput) {
+  if (input.place === "backend") {
     proj.set(products[next++]);
-  } else if (productPlace("row", { weights: kernel.length }) === "blas") {
+  } else if (input.place === "blas") {
     if (bias != null) proj.set(bias);
-    blasRowTimes(blas!, { a: xRow, b: kernel, out: proj, accumulate: bias != null });
+    blasRowTimes(blas!, { a: xRow, b: input.weights, out: proj, accumulate: bias != null });
   } else {
-    rowTimes(xRow, kernel, proj);
+    rowTimes(xRow, input.weights, proj);
     if (bias != null) {
       for (let q = 0; q < proj.length; q++) proj[q] += bias[q];
     }
   }
   if (h == null) zRec.fill(0);
-  else if (backendRecurrent) zRec.set(products[next++]);
-  else if (productPlace("row", { weights: recurrentKernel!.length }) === "blas") {
-    blasRowTimes(blas!, { a: h, b: recurrentKernel!, out: zRec, accumulate: false });
-  } else rowTimes(h, recurrentKernel!, zRec);
+  else if (recurrent.place === "backend") zRec.set(products[next++]);
+  else if (recurrent.place === "blas") {
+    blasRowTimes(blas!, { a: h, b: recurrent.weights, out: zRec, accumulate: false });
+  } else rowTimes(h, recurrent.weights, zRec);
   if (s.c == null) cs.fill(0, 0, units);
   else cs.set(s.c, 0);
   cell.forwardStep(0);

@@ -34,6 +34,7 @@ import { deriveSeed } from "../random/seeds.ts";
 import {
   batchLossFromSpec,
   buffersOf,
+  lossGradients,
   type ParallelLossParts,
   type ParallelLossSpec,
   sliceTensors,
@@ -224,16 +225,11 @@ export async function createParallelGradients(
     });
     batch++;
     // The calling thread's slice, while the Workers compute theirs.
-    const kept: Record<string, tf.Scalar> = {};
     const t0 = performance.now();
     const own = tf.tidy(() => {
       const x = k > 1 ? tf.slice(xs, 0, bounds[1]) : xs;
       const y = k > 1 ? sliceTensors(ys, 0, bounds[1]) : ys;
-      return tf.variableGrads(() => {
-        const p = loss(x, y, true);
-        for (const [name, v] of Object.entries(p)) if (name !== "loss") kept[name] = tf.keep(v);
-        return p.loss;
-      }, vars);
+      return lossGradients(loss, { xs: x, ys: y, vars });
     });
     for (const g of Object.values(own.grads)) g.dataSync();
     const t1 = performance.now();
@@ -241,7 +237,7 @@ export async function createParallelGradients(
     try {
       others = await Promise.all(replies);
     } catch (e) {
-      tf.dispose([own.value, ...Object.values(own.grads), ...Object.values(kept)]);
+      tf.dispose([own.value, ...Object.values(own.grads), ...Object.values(own.kept)]);
       throw e;
     }
     const timing = {
@@ -263,7 +259,7 @@ export async function createParallelGradients(
         });
         grads[v.name] = tf.keep(sum);
       });
-      const all: Record<string, tf.Scalar> = { loss: own.value, ...kept };
+      const all: Record<string, tf.Scalar> = { loss: own.value, ...own.kept };
       const out: Record<string, tf.Scalar> = {};
       for (const [name, v] of Object.entries(all)) {
         let sum = tf.mul(v, share(0));
@@ -274,7 +270,7 @@ export async function createParallelGradients(
       }
       return out;
     });
-    tf.dispose([own.value, ...Object.values(own.grads), ...Object.values(kept)]);
+    tf.dispose([own.value, ...Object.values(own.grads), ...Object.values(own.kept)]);
     return { grads, parts: parts as ParallelLossParts, timing };
   }
 
