@@ -2,17 +2,13 @@
  * The classic family's yardsticks: what counting scores on the token labels of the held-out
  * windows, the same labels the model's `val_loss` averages over. The unigram counts the
  * training windows' labels; the n-gram counts the training files' token sequences and
- * predicts each label from the tokens before it in its window.
+ * predicts each label from the tokens before it in its window (`windowBaselines` in
+ * `lib/train/baseline.ts`).
  *
  * @module
  */
-import type { HeldOutBaselines } from "../train/baseline.ts";
-import { unigramCrossEntropy } from "../train/baseline.ts";
-import { ngramCrossEntropy } from "../train/ngram.ts";
-import { classicLabels, type ClassicWindowIndex } from "./windows.ts";
-
-/** Results by training index, then held-out index: both are fixed once made. */
-const CACHE = new WeakMap<ClassicWindowIndex, WeakMap<ClassicWindowIndex, HeldOutBaselines>>();
+import { type HeldOutBaselines, windowBaselines } from "../train/baseline.ts";
+import type { ClassicWindowIndex } from "./windows.ts";
 
 /**
  * The unigram and n-gram cross-entropies (nats) of the held-out windows' label tokens over
@@ -29,29 +25,9 @@ export function classicBaselines(
   train: ClassicWindowIndex,
   validation: ClassicWindowIndex | null,
 ): HeldOutBaselines | null {
-  if (validation == null || validation.count === 0) return null;
-  const cached = CACHE.get(train)?.get(validation);
-  if (cached) return cached;
-  const classes = train.vocabSize;
-  const { sequenceLength } = validation;
-  const baselines: HeldOutBaselines = {
+  return windowBaselines(train, validation, {
+    classes: train.vocabSize,
     compareWith: "val_loss",
     label: "token",
-    classes,
-    unigram: unigramCrossEntropy(
-      { train: classicLabels(train), heldOut: classicLabels(validation) },
-      { classes },
-    ),
-    ngram: ngramCrossEntropy({
-      train: train.sequences,
-      heldOut: {
-        sequences: validation.sequences,
-        sequence: validation.sequence,
-        position: validation.offset.map((o) => o + sequenceLength),
-      },
-    }, { classes, maxContext: sequenceLength }),
-  };
-  if (!CACHE.has(train)) CACHE.set(train, new WeakMap());
-  CACHE.get(train)!.set(validation, baselines);
-  return baselines;
+  });
 }

@@ -304,7 +304,10 @@ export async function loadClassicRun(
   runDir: string,
   options: LoadClassicRunOptions = {},
 ): Promise<ClassicRun> {
-  const { rawConfig, model, metadata, modelDir } = await openRunFolder(runDir, "classic");
+  const { rawConfig, model, metadata, modelDir, history } = await openRunFolder(
+    runDir,
+    "classic",
+  );
   const config = resolveClassicConfig(rawConfig as ClassicConfig, { ...options, saved: true });
   const vocabulary = loadVocabulary(runPaths(runDir).vocabulary);
   const seq = config.model.sequenceLength;
@@ -330,10 +333,6 @@ export async function loadClassicRun(
     expectedFingerprint: metadata.vocabularyFingerprint as string | undefined,
     modelName: `the model in ${modelDir}`,
   });
-  let history: Record<string, number[]> | undefined;
-  try {
-    history = JSON.parse(await Deno.readTextFile(runPaths(runDir).history));
-  } catch { /* a run without history still generates */ }
   let timing: TokenTimingTable | undefined;
   try {
     timing = JSON.parse(await Deno.readTextFile(runPaths(runDir).timing));

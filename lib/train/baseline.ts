@@ -8,11 +8,13 @@
  * ```
  *
  * The n-gram yardstick (`ngram.ts`) is the harder one to beat; {@linkcode HeldOutBaselines}
- * holds both, as a run records them.
+ * holds both, as a run records them, and {@linkcode windowBaselines} measures both on a
+ * family's windows.
  *
  * @module
  */
-import type { NgramBaseline } from "./ngram.ts";
+import { type NgramBaseline, ngramCrossEntropy } from "./ngram.ts";
+import { type WindowIndex, windowLabels } from "./windows.ts";
 
 /** Labels to compare: the training windows' and the held-out windows'. */
 export interface UnigramLabels {
@@ -94,4 +96,73 @@ export interface HeldOutBaselines {
   unigram: number;
   /** The n-gram yardstick on the same labels (`ngramCrossEntropy` in `ngram.ts`). */
   ngram: NgramBaseline;
+}
+
+/** What a family's window labels are, for {@linkcode windowBaselines}. */
+export interface WindowBaselineOptions {
+  /** Number of label classes (the vocabulary size, or 128 pitches). */
+  classes: number;
+  /** The history's value in the same units. */
+  compareWith: HeldOutBaselines["compareWith"];
+  /** What the labels are, for people. */
+  label: HeldOutBaselines["label"];
+}
+
+/** Results by training index, then held-out index: both are fixed once made. */
+const CACHE = new WeakMap<WindowIndex, WeakMap<WindowIndex, HeldOutBaselines>>();
+
+/** The label (first number) of every step of every sequence of a window index. */
+function labelSequences(index: WindowIndex): ArrayLike<number>[] {
+  if (index.width === 1) return index.sequences;
+  return index.sequences.map((values) => {
+    const labels = new Int32Array(Math.floor(values.length / index.width));
+    for (let i = 0; i < labels.length; i++) labels[i] = values[i * index.width];
+    return labels;
+  });
+}
+
+/**
+ * Both families' yardsticks: the unigram and n-gram cross-entropies (nats) of the held-out
+ * windows' labels, the same labels the model's `compareWith` value averages over. The
+ * unigram counts the training windows' labels; the n-gram counts the label of every step of
+ * each of `train.sequences` (one per file; a `crossFiles` index joins the files into one),
+ * chooses its order and smoothing on them alone, and predicts each held-out label from the
+ * labels before it in its window. Computed once per pair of indexes (later calls return the
+ * same object).
+ *
+ * @param train windows of the training files (not changed)
+ * @param validation windows of the held-out files (not changed), or `null`
+ * @returns `null` when nothing is held out
+ * @throws {Error} as {@linkcode unigramCrossEntropy} and `ngramCrossEntropy` when a label is
+ *   not in `0..classes-1`
+ */
+export function windowBaselines(
+  train: WindowIndex,
+  validation: WindowIndex | null,
+  options: WindowBaselineOptions,
+): HeldOutBaselines | null {
+  if (validation == null || validation.count === 0) return null;
+  const cached = CACHE.get(train)?.get(validation);
+  if (cached) return cached;
+  const { classes } = options;
+  const baselines: HeldOutBaselines = {
+    compareWith: options.compareWith,
+    label: options.label,
+    classes,
+    unigram: unigramCrossEntropy(
+      { train: windowLabels(train), heldOut: windowLabels(validation) },
+      { classes },
+    ),
+    ngram: ngramCrossEntropy({
+      train: labelSequences(train),
+      heldOut: {
+        sequences: labelSequences(validation),
+        sequence: validation.sequence,
+        position: validation.offset.map((o) => o + validation.sequenceLength),
+      },
+    }, { classes, maxContext: validation.sequenceLength }),
+  };
+  if (!CACHE.has(train)) CACHE.set(train, new WeakMap());
+  CACHE.get(train)!.set(validation, baselines);
+  return baselines;
 }

@@ -106,10 +106,9 @@ interface ContextStats {
   more: number;
 }
 
-/** Counts of every order up to `maxOrder`, raw and (below the top) continuation counts. */
+/** Counts of every order up to the highest counted, raw and (below it) continuation counts. */
 interface NgramCounts {
   classes: number;
-  maxOrder: number;
   /** `raw[k]`: how often each k-gram occurs (index 0 unused). */
   raw: CountTable[];
   /** `continuation[k]`: in how many distinct ways each k-gram is extended to the left. */
@@ -128,15 +127,22 @@ export interface NgramModel {
 /** The counts and discounts behind each model {@linkcode fitNgram} made. */
 const TABLES = new WeakMap<NgramModel, ModelTables>();
 
-/** The tables one model reads, per order from 1 up. */
+/** One order's counts as a model reads them, with the smoothing's discounts. */
+interface Level {
+  table: CountTable;
+  discounts: Float64Array;
+}
+
+/**
+ * The tables one model reads, per order from 1 up. A label's top level (the model's order, or
+ * a lower one where its context is cut short) reads raw counts, the levels below it
+ * continuation counts ({@linkcode levelAt}).
+ */
 interface ModelTables {
-  /** Order k (index k - 1): continuation counts below the model's order, raw counts at it. */
-  levels: Array<{ table: CountTable; discounts: Float64Array }>;
-  /**
-   * Order k's raw counts (k below the model's order), for a label whose context is cut short
-   * at order k.
-   */
-  shortTop: Array<{ table: CountTable; discounts: Float64Array }>;
+  /** Order k's raw counts at index k - 1, k up to the model's order. */
+  raw: Level[];
+  /** Order k's continuation counts at index k - 1, k below the model's order. */
+  continuation: Level[];
   /** `classes ** k`. */
   power: Float64Array;
   /** The smoothing's strength. */
@@ -191,7 +197,7 @@ export interface NgramSelectOptions {
   orders?: readonly number[];
   /**
    * Smoothings to choose from.
-   * @default {NGRAM_SMOOTHINGS (modified Kneser-Ney, and Kneser-Ney with discounts 0.5 to 1)}
+   * @default {NGRAM_SMOOTHINGS (modified Kneser-Ney, and Kneser-Ney with discounts 0.6, 0.8 and 1)}
    */
   smoothings?: readonly NgramSmoothing[];
   /**
@@ -343,7 +349,7 @@ function countNgrams(
   perFile: number | null,
 ): NgramCounts {
   const raw = Array.from({ length: maxOrder + 1 }, emptyTable);
-  const continuation = Array.from({ length: maxOrder + 1 }, emptyTable);
+  const continuation = Array.from({ length: maxOrder }, emptyTable);
   const power = powers(classes, maxOrder);
   // The n-grams a file starts with: the file's start counts as one distinct left context.
   const starts = Array.from({ length: maxOrder + 1 }, () => new Set<number>());
@@ -379,7 +385,7 @@ function countNgrams(
     summarise(raw[k], classes);
     if (k < maxOrder) summarise(continuation[k], classes);
   }
-  return { classes, maxOrder, raw, continuation };
+  return { classes, raw, continuation };
 }
 
 function powers(classes: number, maxOrder: number): Float64Array {
@@ -406,38 +412,24 @@ function discountsOf(table: CountTable, smoothing: NgramSmoothing): Float64Array
   return Float64Array.of(clamp(d1, 1), clamp(d2, 2), clamp(d3, 3));
 }
 
-/** The tables an order-`order` model reads, top order raw and the rest continuation. */
+/** The tables an order-`order` model reads: raw counts up to its order, continuation below. */
 function modelTables(
   counts: NgramCounts,
   order: number,
   smoothing: NgramSmoothing,
 ): ModelTables {
-  const levels: Array<{ table: CountTable; discounts: Float64Array }> = [];
-  for (let k = 1; k <= order; k++) {
-    const table = k === order ? counts.raw[k] : counts.continuation[k];
-    levels.push({ table, discounts: discountsOf(table, smoothing) });
-  }
-  // A label whose context is cut short (start of a file) reads its shorter order's raw counts.
-  const shortTop = Array.from(
-    { length: order - 1 },
-    (_, k) => ({ table: counts.raw[k + 1], discounts: discountsOf(counts.raw[k + 1], smoothing) }),
-  );
+  const level = (table: CountTable): Level => ({ table, discounts: discountsOf(table, smoothing) });
   return {
-    levels,
-    shortTop,
+    raw: counts.raw.slice(1, order + 1).map(level),
+    continuation: counts.continuation.slice(1, order).map(level),
     power: powers(counts.classes, order),
     strength: smoothing.strength ?? 0,
   };
 }
 
-/** The table and discounts level `k` of `top` reads: raw counts at a context cut short. */
-function levelAt(
-  tables: ModelTables,
-  k: number,
-  top: number,
-  order: number,
-): { table: CountTable; discounts: Float64Array } {
-  return k === top && top < order ? tables.shortTop[k - 1] : tables.levels[k - 1];
+/** The table and discounts level `k` of a label whose top level is `top` reads. */
+function levelAt(tables: ModelTables, k: number, top: number): Level {
+  return k === top ? tables.raw[k - 1] : tables.continuation[k - 1];
 }
 
 /** Discounted mass of a context: what its seen n-grams give to the shorter context. */
@@ -481,7 +473,7 @@ function probabilityAt(
   let context = 0;
   for (let k = 1; k <= top; k++) {
     if (k > 1) context += s[p - k + 1] * tables.power[k - 2];
-    const { table, discounts } = levelAt(tables, k, top, model.order);
+    const { table, discounts } = levelAt(tables, k, top);
     const stats = table.contexts.get(context);
     if (stats === undefined) continue;
     const count = table.grams.get(context * model.classes + s[p]) ?? 0;
@@ -561,7 +553,7 @@ export function ngramDistribution(model: NgramModel, context: ArrayLike<number>)
   let key = 0;
   for (let k = 1; k <= top; k++) {
     if (k > 1) key += s[used - k + 1] * tables.power[k - 2];
-    const { table, discounts } = levelAt(tables, k, top, model.order);
+    const { table, discounts } = levelAt(tables, k, top);
     const stats = table.contexts.get(key);
     if (stats === undefined) continue;
     const gamma = gammaOf(stats, discounts);

@@ -20,7 +20,7 @@ import { upgradeConfig } from "../config/legacy.ts";
 import type * as tf from "@tensorflow/tfjs";
 import type { EpochInfo, TrainOptions, TrainResult } from "./loop.ts";
 import type { TrainControls } from "./controls.ts";
-import { readTrainState, type TrainState } from "./resume.ts";
+import { type History, readTrainState, type TrainState } from "./resume.ts";
 import { writeJsonAtomic } from "../io/atomic_files.ts";
 import { loadModel, readModelMetadata, saveModel } from "../io/model_files.ts";
 import type { DropoutSeeds } from "../engine/seeded_dropout.ts";
@@ -188,12 +188,15 @@ export interface OpenedRun {
   metadata: Record<string, unknown>;
   /** `<runDir>/model`. */
   modelDir: string;
+  /** `history.json` (`undefined` when the folder has none readable, e.g. copied weights). */
+  history?: History;
 }
 
 /**
  * Opens a run folder of the expected family: reads `config.json`, checks its family and the
  * family recorded with the weights, and loads the final model, its LSTM layers built as the
- * config's `lstm` says (the fused layer by default; the files hold the standard `LSTM`).
+ * config's `lstm` says (the fused layer by default; the files hold the standard `LSTM`), and
+ * the history when there is one (a run without it still generates).
  *
  * @throws {Error} naming the folder when `config.json` is missing or of another family, or
  *   when the weights belong to a model of another family
@@ -225,7 +228,12 @@ export async function openRunFolder(
   const lstm = savedLstm === "layers" || savedLstm === "fused"
     ? savedLstm
     : resolveConfig({ family } as DeepPartial<RunConfig>).lstm;
-  return { rawConfig, model: await loadModel(modelDir, { lstm }), metadata, modelDir };
+  const model = await loadModel(modelDir, { lstm });
+  let history: History | undefined;
+  try {
+    history = JSON.parse(await Deno.readTextFile(runPaths(runDir).history));
+  } catch { /* no history.json: the run still generates */ }
+  return { rawConfig, model, metadata, modelDir, history };
 }
 
 /** The run {@linkcode beginRun} opens, and what it records about the run's data. */

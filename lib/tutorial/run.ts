@@ -63,7 +63,6 @@ import {
   openRunFolder,
   runTrainOptions,
 } from "../train/run_steps.ts";
-import { runPaths } from "../io/run_folder.ts";
 
 /** Data prepared for training: the files read, the ones skipped and the windows. */
 export interface TutorialData {
@@ -266,7 +265,7 @@ export async function loadTutorialRun(
   runDir: string,
   options: LoadTutorialRunOptions = {},
 ): Promise<TutorialRun> {
-  const { rawConfig, model, modelDir } = await openRunFolder(runDir, "tutorial");
+  const { rawConfig, model, modelDir, history } = await openRunFolder(runDir, "tutorial");
   const config = resolveTutorialConfig(rawConfig as TutorialConfig, { ...options, saved: true });
   const seq = config.model.sequenceLength;
   const shapes = model.inputs.map((i) => `[${i.shape.map((d) => d ?? "batch")}]`).join(", ");
@@ -284,10 +283,6 @@ export async function loadTutorialRun(
         `input ${shapes}, ${model.outputs.length} output(s))`,
     );
   }
-  let history: Record<string, number[]> | undefined;
-  try {
-    history = JSON.parse(await Deno.readTextFile(runPaths(runDir).history));
-  } catch { /* a run without history (e.g. copied weights) still generates */ }
   return { config, model, runDir, history };
 }
 
